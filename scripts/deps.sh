@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages ScaiWave-C needs to build, test and benchmark.
+# Idempotent and quiet when everything is already there. Needs root (or sudo).
+set -euo pipefail
+PKGS=(
+  build-essential cmake pkg-config clang libclang-rt-14-dev
+  libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 libpq-dev
+  libcurl4-openssl-dev libsodium-dev libssl-dev libwslay-dev libcmocka-dev
+  json-schema-test-suite python3-pytest python3-requests python3-websockets
+  wrk procps curl
+)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "deps: installing ${missing[*]}" >&2
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

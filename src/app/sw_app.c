@@ -1,0 +1,221 @@
+/* sw_app: start-up and shutdown of the process's components, the JWT key and the first-start
+ * bootstrap (tenant "default", user "admin", <data-dir>/admin.token). */
+#include "app/sw_app.h"
+#include "auth/sw_jwt.h"
+#include "core/sw_log.h"
+#include "core/sw_time.h"
+#include "store/sw_migrate.h"
+#include "store/sw_repo.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int mkdir_p(const char *dir)
+{
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s", dir);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(tmp, 0700) != 0 && errno != EEXIST) return -1;
+            *p = '/';
+        }
+    }
+    return (mkdir(tmp, 0700) != 0 && errno != EEXIST) ? -1 : 0;
+}
+
+/* Writes data to path atomically with mode 0600. */
+static int write_secret_file(const char *path, const void *data, size_t len)
+{
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return -1;
+    ssize_t w = write(fd, data, len);
+    int ok = w == (ssize_t)len && fsync(fd) == 0;
+    close(fd);
+    if (!ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static int load_key(sw_app *app, char *err, size_t errlen)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s/jwt.key", app->cfg.data_dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t n = read(fd, app->jwt_key, sizeof app->jwt_key);
+        close(fd);
+        if (n == (ssize_t)sizeof app->jwt_key) return 0;
+        snprintf(err, errlen, "%s is damaged (expected %zu bytes); remove it to issue a new key "
+                              "(every token becomes invalid)", path, sizeof app->jwt_key);
+        return -1;
+    }
+    if (errno != ENOENT) {
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    randombytes_buf(app->jwt_key, sizeof app->jwt_key);
+    if (write_secret_file(path, app->jwt_key, sizeof app->jwt_key) != 0) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int sw_app_open(sw_app *app, const sw_config *cfg, char *err, size_t errlen)
+{
+    memset(app, 0, sizeof *app);
+    app->cfg = *cfg;
+    sw_config_finish(&app->cfg);
+    if (sodium_init() < 0) {
+        snprintf(err, errlen, "libsodium failed to initialise");
+        return -1;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (mkdir_p(app->cfg.data_dir) != 0) {
+        snprintf(err, errlen, "cannot create data dir %s: %s", app->cfg.data_dir, strerror(errno));
+        return -1;
+    }
+    if (load_key(app, err, errlen) != 0) return -1;
+    app->db = sw_db_open(app->cfg.db_url, err, errlen);
+    if (!app->db) return -1;
+    char merr[512];
+    int applied = sw_migrate(app->db, merr, sizeof merr);
+    if (applied < 0) {
+        snprintf(err, errlen, "%s", merr);
+        sw_app_close(app);
+        return -1;
+    }
+    if (applied > 0) SW_INFO("store: applied %d migration(s), schema version %d", applied, sw_migrate_latest());
+    app->metrics = sw_metrics_new();
+    app->reg = sw_registry_new();
+    app->states = sw_plugin_states_new(app->db, app->reg);
+    app->audit = sw_audit_new(app->db);
+    app->tool_pool = sw_pool_new(app->cfg.workers);
+    if (!app->metrics || !app->reg || !app->states || !app->audit || !app->tool_pool) {
+        snprintf(err, errlen, "out of memory at start-up");
+        sw_app_close(app);
+        return -1;
+    }
+    sw_dispatcher_init(&app->disp, app->db, app->reg, app->states, app->audit, app->tool_pool,
+                       app->metrics, app->cfg.tool_timeout_ms);
+    sw_registry_add_builtins(app->reg, &app->disp.host);
+    if (app->cfg.plugin_dir[0]) sw_registry_load_dir(app->reg, app->cfg.plugin_dir, &app->disp.host);
+    return 0;
+}
+
+void sw_app_close(sw_app *app)
+{
+    sw_pool_free(app->tool_pool); /* finishes running tool calls */
+    app->tool_pool = NULL;
+    sw_audit_free(app->audit);    /* flushes the audit queue */
+    app->audit = NULL;
+    sw_plugin_states_free(app->states);
+    app->states = NULL;
+    sw_registry_free(app->reg);
+    app->reg = NULL;
+    sw_db_close(app->db);
+    app->db = NULL;
+    sw_metrics_free(app->metrics);
+    app->metrics = NULL;
+    sodium_memzero(app->jwt_key, sizeof app->jwt_key);
+    curl_global_cleanup();
+}
+
+char *sw_app_issue_token(sw_app *app, const char *tenant_id, const char *participant_id,
+                         const char *roles_csv, int ttl_seconds)
+{
+    json_t *roles = json_array();
+    const char *s = roles_csv ? roles_csv : "";
+    while (*s) {
+        const char *e = strchr(s, ',');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        if (n) json_array_append_new(roles, json_stringn(s, n));
+        if (!e) break;
+        s = e + 1;
+    }
+    int64_t now = sw_time_now_ms() / 1000;
+    json_t *claims = json_pack("{s:s, s:s, s:o, s:I, s:I}", "sub", participant_id, "tid", tenant_id,
+                               "roles", roles, "iat", (json_int_t)now,
+                               "exp", (json_int_t)(now + ttl_seconds));
+    char *tok = claims ? sw_jwt_sign(app->jwt_key, sizeof app->jwt_key, claims) : NULL;
+    json_decref(claims);
+    return tok;
+}
+
+int sw_app_bootstrap(sw_app *app, int *wrote, char *err, size_t errlen)
+{
+    *wrote = 0;
+    sw_tenant t;
+    int rc = sw_tenant_by_slug(app->db, "default", &t);
+    if (rc == SW_REPO_NOT_FOUND && sw_tenant_count(app->db) == 0) {
+        rc = sw_tenant_create(app->db, "default", "Default", &t);
+        if (rc == SW_REPO_CONFLICT) rc = sw_tenant_by_slug(app->db, "default", &t); /* raced */
+        if (rc == SW_REPO_OK) SW_INFO("first start: created tenant \"default\"");
+    }
+    if (rc == SW_REPO_NOT_FOUND) return 0; /* a store without a default tenant: nothing to do */
+    if (rc != SW_REPO_OK) {
+        snprintf(err, errlen, "bootstrap: %s", sw_db_errmsg(app->db));
+        return -1;
+    }
+    sw_participant admin;
+    rc = sw_participant_by_local_id(app->db, t.id, "admin", &admin);
+    if (rc == SW_REPO_NOT_FOUND) {
+        rc = sw_participant_create(app->db, t.id, "admin", "Administrator", "human", "admin,member",
+                                   NULL, &admin);
+        if (rc == SW_REPO_CONFLICT) rc = sw_participant_by_local_id(app->db, t.id, "admin", &admin);
+        if (rc == SW_REPO_OK)
+            SW_INFO("first start: created admin user \"admin\" (set a password with "
+                    "`scaiwave user create --tenant default --user admin --admin --password-stdin`)");
+    }
+    if (rc != SW_REPO_OK) {
+        snprintf(err, errlen, "bootstrap: %s", sw_db_errmsg(app->db));
+        return -1;
+    }
+    char path[1100];
+    snprintf(path, sizeof path, "%s/admin.token", app->cfg.data_dir);
+    /* Keep a token file that still verifies; replace a missing, stale or foreign one. */
+    char buf[SW_JWT_MAX_LEN];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) n--;
+        json_t *claims = NULL;
+        if (n > 0 &&
+            sw_jwt_verify(app->jwt_key, sizeof app->jwt_key, buf, (size_t)n,
+                          sw_time_now_ms() / 1000 + 3600, &claims) == SW_JWT_OK) {
+            const char *sub = json_string_value(json_object_get(claims, "sub"));
+            int same = sub && strcmp(sub, admin.id) == 0;
+            json_decref(claims);
+            if (same) return 0;
+        }
+    }
+    char *tok = sw_app_issue_token(app, t.id, admin.id, admin.roles, app->cfg.admin_token_ttl);
+    if (!tok) {
+        snprintf(err, errlen, "bootstrap: cannot sign the admin token");
+        return -1;
+    }
+    size_t len = strlen(tok);
+    tok[len] = '\n'; /* newline-terminated file; overwrite NUL then write len+1 */
+    int w = write_secret_file(path, tok, len + 1);
+    sodium_memzero(tok, len);
+    free(tok);
+    if (w != 0) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    *wrote = 1;
+    return 0;
+}

@@ -1,0 +1,46 @@
+/* sw_app: the application object — every long-lived component of one server process, created
+ * in dependency order and closed in reverse. Shared by `scaiwave serve` and the CLI commands,
+ * passed explicitly to whoever needs it (there is no global instance). */
+#ifndef SW_APP_H
+#define SW_APP_H
+
+#include "core/sw_config.h"
+#include "core/sw_metrics.h"
+#include "core/sw_pool.h"
+#include "plugins/sw_audit.h"
+#include "plugins/sw_dispatch.h"
+#include "plugins/sw_plugin_state.h"
+#include "plugins/sw_registry.h"
+#include "store/sw_db.h"
+
+#include <stdint.h>
+
+typedef struct sw_app {
+    sw_config cfg;
+    sw_db *db;
+    sw_registry *reg;
+    sw_plugin_states *states;
+    sw_audit *audit;
+    sw_pool *tool_pool;
+    sw_metrics *metrics;
+    sw_dispatcher disp;
+    uint8_t jwt_key[32];
+    int draining; /* set when shutdown begins */
+} sw_app;
+
+/* Creates the data dir, opens and migrates the store, loads the JWT key (creating it, 0600, on
+ * first start), the plugin registry (built-ins + plugin dir), and starts the workers.
+ * Returns 0, or -1 with a message in err. */
+int sw_app_open(sw_app *app, const sw_config *cfg, char *err, size_t errlen);
+void sw_app_close(sw_app *app);
+
+/* Issues a token for a participant: {"sub","tid","roles","iat","exp"}. malloc'd. */
+char *sw_app_issue_token(sw_app *app, const char *tenant_id, const char *participant_id,
+                         const char *roles_csv, int ttl_seconds);
+
+/* First start on an empty store: creates tenant "default" and admin "admin". When an admin
+ * exists and <data-dir>/admin.token is missing or no longer valid, writes a fresh token there
+ * (0600). Returns 0 and sets *wrote when a token file was written. */
+int sw_app_bootstrap(sw_app *app, int *wrote, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,34 @@
+/* sw_config: server configuration. Owns the defaults, the SCAIWAVE_* environment variables and
+ * the command-line overrides (documented in docs/configuration.md and `scaiwave serve --help`). */
+#ifndef SW_CONFIG_H
+#define SW_CONFIG_H
+
+#include <stdio.h>
+
+typedef struct sw_config {
+    char bind[64];          /* SCAIWAVE_BIND, --bind (127.0.0.1) */
+    int port;               /* SCAIWAVE_PORT, --port (8080; 0 = any free port) */
+    char data_dir[1024];    /* SCAIWAVE_DATA_DIR, --data-dir (./var) */
+    char db_url[1100];      /* SCAIWAVE_DB_URL, --db-url (sqlite:<data-dir>/scaiwave.db) */
+    char plugin_dir[1024];  /* SCAIWAVE_PLUGIN_DIR, --plugin-dir ("" = none) */
+    int threads;            /* SCAIWAVE_THREADS, --threads (number of cores) */
+    int workers;            /* SCAIWAVE_WORKERS, --workers (tool/AI worker pool: 8) */
+    int tool_timeout_ms;    /* SCAIWAVE_TOOL_TIMEOUT_MS (30000) */
+    int token_ttl;          /* SCAIWAVE_TOKEN_TTL seconds for /v1/auth/token (86400) */
+    int admin_token_ttl;    /* SCAIWAVE_ADMIN_TOKEN_TTL seconds for admin.token (2592000) */
+    int max_connections;    /* SCAIWAVE_MAX_CONNECTIONS (4096) */
+    int access_log;         /* SCAIWAVE_ACCESS_LOG 1|0 (1) */
+    char log_level[16];     /* SCAIWAVE_LOG_LEVEL debug|info|warn|error (info) */
+    char port_file[1024];   /* SCAIWAVE_PORT_FILE, --port-file: write the bound port here */
+} sw_config;
+
+/* Defaults, then the environment. */
+void sw_config_defaults(sw_config *c);
+/* Applies `--name value` / `--name=value` options from argv[first..argc). Returns 0, or -1 with
+ * a message in err for an unknown option or a bad value. */
+int sw_config_parse_args(sw_config *c, int argc, char **argv, int first, char *err, size_t errlen);
+/* Fills db_url from data_dir when it was not given. */
+void sw_config_finish(sw_config *c);
+void sw_config_usage(FILE *out);
+
+#endif

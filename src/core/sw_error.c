@@ -1,0 +1,43 @@
+/* sw_error: code → (string, HTTP status) table for the API's error envelope. */
+#include "core/sw_error.h"
+
+static const struct {
+    const char *code;
+    int status;
+} table[SW_ERR__COUNT] = {
+    [SW_ERR_AUTH_INVALID_TOKEN] = {"SW_AUTH_INVALID_TOKEN", 401},
+    [SW_ERR_AUTH_EXPIRED_TOKEN] = {"SW_AUTH_EXPIRED_TOKEN", 401},
+    [SW_ERR_AUTH_INSUFFICIENT_PERMISSION] = {"SW_AUTH_INSUFFICIENT_PERMISSION", 403},
+    [SW_ERR_AUTH_INVALID_CREDENTIALS] = {"SW_AUTH_INVALID_CREDENTIALS", 401},
+    [SW_ERR_BAD_REQUEST] = {"SW_BAD_REQUEST", 400},
+    [SW_ERR_VALIDATION] = {"SW_VALIDATION", 422},
+    [SW_ERR_NOT_FOUND] = {"SW_NOT_FOUND", 404},
+    [SW_ERR_METHOD_NOT_ALLOWED] = {"SW_METHOD_NOT_ALLOWED", 405},
+    [SW_ERR_ROOM_NOT_FOUND] = {"SW_ROOM_NOT_FOUND", 404},
+    [SW_ERR_NOT_MEMBER] = {"SW_NOT_MEMBER", 403},
+    [SW_ERR_CONFLICT] = {"SW_CONFLICT", 409},
+    [SW_ERR_CONTENT_TOO_LARGE] = {"SW_CONTENT_TOO_LARGE", 413},
+    [SW_ERR_RATE_LIMIT_EXCEEDED] = {"SW_RATE_LIMIT_EXCEEDED", 429},
+    [SW_ERR_PLUGIN_NOT_FOUND] = {"SW_PLUGIN_NOT_FOUND", 404},
+    [SW_ERR_PLUGIN_DISABLED] = {"SW_PLUGIN_DISABLED", 409},
+    [SW_ERR_PLUGIN_TOOL_CONFLICT] = {"SW_PLUGIN_TOOL_CONFLICT", 409},
+    [SW_ERR_TOOL_NOT_FOUND] = {"SW_TOOL_NOT_FOUND", 404},
+    [SW_ERR_APPROVAL_NOT_FOUND] = {"SW_APPROVAL_NOT_FOUND", 404},
+    [SW_ERR_APPROVAL_FORBIDDEN] = {"SW_APPROVAL_FORBIDDEN", 403},
+    [SW_ERR_APPROVAL_DECIDED] = {"SW_APPROVAL_DECIDED", 409},
+    [SW_ERR_AI_BUSY] = {"SW_AI_BUSY", 409},
+    [SW_ERR_AI_NO_MODEL] = {"SW_AI_NO_MODEL", 503},
+    [SW_ERR_NOTE_NOT_FOUND] = {"SW_NOTE_NOT_FOUND", 404},
+    [SW_ERR_UNAVAILABLE] = {"SW_UNAVAILABLE", 503},
+    [SW_ERR_INTERNAL] = {"SW_INTERNAL", 500},
+};
+
+const char *sw_err_code(sw_err e)
+{
+    return (e >= 0 && e < SW_ERR__COUNT) ? table[e].code : "SW_INTERNAL";
+}
+
+int sw_err_status(sw_err e)
+{
+    return (e >= 0 && e < SW_ERR__COUNT) ? table[e].status : 500;
+}

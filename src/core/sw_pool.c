@@ -1,0 +1,108 @@
+/* sw_pool: fixed-size thread pool with a mutex/condvar FIFO. */
+#include "core/sw_pool.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+typedef struct job {
+    struct job *next;
+    sw_pool_fn fn;
+    void *arg;
+} job;
+
+struct sw_pool {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    job *head, *tail;
+    int stopping;
+    int n;
+    pthread_t *threads;
+};
+
+static _Thread_local sw_pool *current_pool;
+
+static void *worker(void *arg)
+{
+    sw_pool *p = arg;
+    current_pool = p;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        while (!p->head && !p->stopping) pthread_cond_wait(&p->cv, &p->mu);
+        job *j = p->head;
+        if (!j) { /* stopping and drained */
+            pthread_mutex_unlock(&p->mu);
+            return NULL;
+        }
+        p->head = j->next;
+        if (!p->head) p->tail = NULL;
+        pthread_mutex_unlock(&p->mu);
+        j->fn(j->arg);
+        free(j);
+    }
+}
+
+sw_pool *sw_pool_new(int nthreads)
+{
+    if (nthreads < 1) nthreads = 1;
+    sw_pool *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    p->threads = calloc((size_t)nthreads, sizeof(pthread_t));
+    if (!p->threads) {
+        free(p);
+        return NULL;
+    }
+    for (int i = 0; i < nthreads; i++) {
+        if (pthread_create(&p->threads[i], NULL, worker, p) != 0) break;
+        p->n++;
+    }
+    if (p->n == 0) {
+        free(p->threads);
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+int sw_pool_submit(sw_pool *p, sw_pool_fn fn, void *arg)
+{
+    job *j = malloc(sizeof *j);
+    if (!j) return -1;
+    j->fn = fn;
+    j->arg = arg;
+    j->next = NULL;
+    pthread_mutex_lock(&p->mu);
+    if (p->stopping) {
+        pthread_mutex_unlock(&p->mu);
+        free(j);
+        return -1;
+    }
+    if (p->tail)
+        p->tail->next = j;
+    else
+        p->head = j;
+    p->tail = j;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    return 0;
+}
+
+void sw_pool_free(sw_pool *p)
+{
+    if (!p) return;
+    pthread_mutex_lock(&p->mu);
+    p->stopping = 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 0; i < p->n; i++) pthread_join(p->threads[i], NULL);
+    free(p->threads);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+    free(p);
+}
+
+int sw_pool_is_worker(sw_pool *p)
+{
+    return current_pool == p;
+}

@@ -1,0 +1,232 @@
+/* h_plugins: Admin → Plugins (list, enable with grants, disable, settings and tool policies)
+ * and the members' view of the tenant's enabled plugins. */
+#include "http/sw_handlers.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define MASK "********"
+
+static const char *const policies[] = {"ask", "auto_run_in_dm", "auto_run_everywhere"};
+
+static int setting_is_secret(const sw_plugin *p, const char *key)
+{
+    if (p->settings)
+        for (const sw_setting_def *s = p->settings; s->key; s++)
+            if (strcmp(s->key, key) == 0) return s->secret;
+    /* undeclared keys that look like credentials are treated as secret too */
+    return strcasestr(key, "key") || strcasestr(key, "token") || strcasestr(key, "secret") ||
+           strcasestr(key, "password");
+}
+
+static const char *default_policy(const sw_tool *t)
+{
+    return t->side_effects ? "auto_run_in_dm" : "auto_run_everywhere";
+}
+
+/* The plugin row of API.md, with the tenant's state. Secrets are masked. */
+static json_t *plugin_row(const sw_plugin_tenant_state *st, int admin_view)
+{
+    const sw_reg_plugin *rp = st->rp;
+    json_t *o = sw_registry_plugin_json(rp);
+    json_object_set_new(o, "enabled", json_boolean(st->enabled));
+    json_object_set_new(o, "granted_permissions", sw_perms_to_json(st->enabled || st->granted ? st->granted : 0));
+    json_t *tools = json_object_get(o, "tools");
+    size_t i;
+    json_t *t;
+    json_array_foreach(tools, i, t) {
+        const char *pol = json_string_value(json_object_get(st->tool_policies, rp->tools[i].def->name));
+        json_object_set_new(t, "approval_policy", json_string(pol ? pol : default_policy(rp->tools[i].def)));
+    }
+    if (admin_view) {
+        json_t *settings = json_object();
+        const char *k;
+        json_t *v;
+        json_object_foreach(st->settings, k, v) {
+            int secret = setting_is_secret(rp->p, k);
+            json_object_set_new(settings, k, secret ? json_string(json_string_length(v) ? MASK : "")
+                                                    : json_incref(v));
+        }
+        json_object_set_new(o, "config", settings);
+    } else {
+        json_object_del(o, "settings");
+    }
+    return o;
+}
+
+static sw_tenant_plugins *snapshot(sw_req *req, sw_resp *resp)
+{
+    sw_tenant_plugins *tp = sw_plugin_states_get(req->app->states, req->auth.tenant_id);
+    if (!tp) sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the store did not answer");
+    return tp;
+}
+
+void sw_h_admin_plugins_list(sw_req *req, sw_resp *resp)
+{
+    sw_tenant_plugins *tp = snapshot(req, resp);
+    if (!tp) return;
+    json_t *arr = json_array();
+    for (int i = 0; i < tp->n; i++) json_array_append_new(arr, plugin_row(&tp->items[i], 1));
+    sw_tenant_plugins_release(tp);
+    sw_resp_data(resp, 200, arr, json_pack("{s:i}", "count", (int)json_array_size(arr)));
+}
+
+void sw_h_plugins_list(sw_req *req, sw_resp *resp)
+{
+    sw_tenant_plugins *tp = snapshot(req, resp);
+    if (!tp) return;
+    json_t *arr = json_array();
+    for (int i = 0; i < tp->n; i++)
+        if (tp->items[i].enabled) json_array_append_new(arr, plugin_row(&tp->items[i], 0));
+    sw_tenant_plugins_release(tp);
+    sw_resp_data(resp, 200, arr, json_pack("{s:i}", "count", (int)json_array_size(arr)));
+}
+
+/* Answers with the plugin's fresh row. */
+static void respond_row(sw_req *req, sw_resp *resp, const char *plugin_id)
+{
+    sw_tenant_plugins *tp = snapshot(req, resp);
+    if (!tp) return;
+    const sw_plugin_tenant_state *st = sw_tenant_plugins_find(tp, plugin_id);
+    sw_resp_data(resp, 200, plugin_row(st, 1), NULL);
+    sw_tenant_plugins_release(tp);
+}
+
+static const sw_reg_plugin *find_plugin(sw_req *req, sw_resp *resp, const char **id)
+{
+    *id = sw_req_param(req, "plugin_id");
+    const sw_reg_plugin *rp = *id ? sw_registry_find(req->app->reg, *id) : NULL;
+    if (!rp) sw_resp_error(resp, SW_ERR_PLUGIN_NOT_FOUND, NULL, "no plugin with id \"%.64s\"", *id ? *id : "");
+    return rp;
+}
+
+void sw_h_admin_plugin_enable(sw_req *req, sw_resp *resp)
+{
+    const char *id;
+    const sw_reg_plugin *rp = find_plugin(req, resp, &id);
+    if (!rp) return;
+    json_t *body = sw_req_json(req, resp, 1);
+    if (!body) return;
+    uint32_t grant = rp->p->permissions;
+    const json_t *perms;
+    if (sw_field_array(resp, body, "permissions", &perms) != 0) goto out;
+    if (perms) {
+        char err[128];
+        if (sw_perms_from_json(perms, &grant, err, sizeof err) != 0) {
+            sw_resp_error(resp, SW_ERR_VALIDATION, json_pack("{s:s}", "field", "permissions"),
+                          "permissions: %s", err);
+            goto out;
+        }
+        if (grant & ~rp->p->permissions) {
+            sw_resp_error(resp, SW_ERR_VALIDATION,
+                          json_pack("{s:s, s:o}", "field", "permissions", "declared",
+                                    sw_perms_to_json(rp->p->permissions)),
+                          "permissions: %s does not declare every permission given", id);
+            goto out;
+        }
+    }
+    char tool[72] = "", other[72] = "";
+    int rc = sw_plugin_states_enable(req->app->states, req->auth.tenant_id, id, grant, tool, other);
+    if (rc == -2) {
+        sw_resp_error(resp, SW_ERR_PLUGIN_TOOL_CONFLICT,
+                      json_pack("{s:s, s:s}", "tool", tool, "conflicting_plugin", other),
+                      "cannot enable %s: its tool \"%s\" has the same name as a tool of the enabled "
+                      "plugin %s; disable that one first",
+                      id, tool, other);
+    } else if (rc != 0) {
+        sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the store did not answer");
+    } else {
+        respond_row(req, resp, id);
+    }
+out:
+    json_decref(body);
+}
+
+void sw_h_admin_plugin_disable(sw_req *req, sw_resp *resp)
+{
+    const char *id;
+    if (!find_plugin(req, resp, &id)) return;
+    if (sw_plugin_states_disable(req->app->states, req->auth.tenant_id, id) != 0) {
+        sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the store did not answer");
+        return;
+    }
+    respond_row(req, resp, id);
+}
+
+void sw_h_admin_plugin_config(sw_req *req, sw_resp *resp)
+{
+    const char *id;
+    const sw_reg_plugin *rp = find_plugin(req, resp, &id);
+    if (!rp) return;
+    json_t *body = sw_req_json(req, resp, 0);
+    if (!body) return;
+    const json_t *settings, *pols;
+    json_t *new_settings = NULL, *new_pols = NULL;
+    sw_tenant_plugins *tp = NULL;
+    if (sw_field_object(resp, body, "settings", &settings) != 0 ||
+        sw_field_object(resp, body, "tool_policies", &pols) != 0)
+        goto out;
+    tp = snapshot(req, resp);
+    if (!tp) goto out;
+    const sw_plugin_tenant_state *cur = sw_tenant_plugins_find(tp, id);
+    const char *k;
+    json_t *v;
+    if (settings) {
+        /* Merge: a string sets, null deletes, the mask keeps the stored secret. */
+        new_settings = json_deep_copy(cur->settings);
+        json_object_foreach((json_t *)settings, k, v) {
+            char field[160];
+            snprintf(field, sizeof field, "settings.%.140s", k);
+            if (json_is_null(v)) {
+                json_object_del(new_settings, k);
+            } else if (!json_is_string(v) || json_string_length(v) > 8192) {
+                sw_resp_error(resp, SW_ERR_VALIDATION, json_pack("{s:s}", "field", field),
+                              "%s: expected a string of at most 8192 bytes", field);
+                goto out;
+            } else if (strcmp(json_string_value(v), MASK) != 0) {
+                json_object_set(new_settings, k, v);
+            }
+        }
+        if (json_object_size(new_settings) > 100) {
+            sw_resp_error(resp, SW_ERR_VALIDATION, json_pack("{s:s}", "field", "settings"),
+                          "settings: at most 100 keys");
+            goto out;
+        }
+    }
+    if (pols) {
+        new_pols = json_deep_copy(cur->tool_policies);
+        json_object_foreach((json_t *)pols, k, v) {
+            char field[120];
+            snprintf(field, sizeof field, "tool_policies.%.64s", k);
+            if (!sw_registry_tool(rp, k)) {
+                sw_resp_error(resp, SW_ERR_VALIDATION, json_pack("{s:s}", "field", field),
+                              "%s: %s has no tool named \"%.64s\"", field, id, k);
+                goto out;
+            }
+            if (json_is_null(v)) {
+                json_object_del(new_pols, k);
+                continue;
+            }
+            int ok = 0;
+            for (size_t i = 0; i < sizeof policies / sizeof policies[0]; i++)
+                ok |= json_is_string(v) && strcmp(json_string_value(v), policies[i]) == 0;
+            if (!ok) {
+                sw_resp_error(resp, SW_ERR_VALIDATION, json_pack("{s:s}", "field", field),
+                              "%s: expected \"ask\", \"auto_run_in_dm\" or \"auto_run_everywhere\"", field);
+                goto out;
+            }
+            json_object_set(new_pols, k, v);
+        }
+    }
+    if (sw_plugin_states_configure(req->app->states, req->auth.tenant_id, id, new_settings, new_pols) != 0) {
+        sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the store did not answer");
+        goto out;
+    }
+    respond_row(req, resp, id);
+out:
+    sw_tenant_plugins_release(tp);
+    json_decref(new_settings);
+    json_decref(new_pols);
+    json_decref(body);
+}

@@ -1,0 +1,47 @@
+/* h_tools: POST /v1/tools/{tool}/call — a person runs a tool through the dispatcher, exactly as
+ * a slash command does (the caller is the initiator, so it is its own approval). */
+#include "http/sw_handlers.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void sw_h_tool_call(sw_req *req, sw_resp *resp)
+{
+    json_t *body = sw_req_json(req, resp, 1);
+    if (!body) return;
+    const char *room_id, *plugin_id;
+    if (sw_field_string(resp, body, "room_id", 0, 64, &room_id) ||
+        sw_field_string(resp, body, "plugin_id", 0, 64, &plugin_id)) {
+        json_decref(body);
+        return;
+    }
+    json_t *a = json_object_get(body, "arguments");
+    char *args = NULL;
+    if (json_is_string(a))
+        args = strdup(json_string_value(a));
+    else if (a && !json_is_null(a))
+        args = json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY);
+    sw_call call = {
+        .tenant_id = req->auth.tenant_id,
+        .room_id = room_id,
+        .caller_id = req->auth.participant_id,
+        .initiator_id = req->auth.participant_id,
+        .user_token = req->auth.token,
+        .tool = sw_req_param(req, "tool"),
+        .args = args ? args : "{}",
+        .args_len = args ? strlen(args) : 2,
+        .only_plugin = plugin_id,
+    };
+    sw_dispatch_result r;
+    sw_dispatch(&req->app->disp, &call, &r);
+    json_t *text = json_string(r.text ? r.text : "");
+    if (!text) text = json_string("(the tool returned text that is not valid UTF-8)");
+    sw_resp_data(resp, 200,
+                 json_pack("{s:s, s:s, s:s, s:b, s:o, s:I}", "plugin_id", r.plugin_id, "tool", call.tool,
+                           "status", r.status, "is_error", r.is_error, "result", text,
+                           "duration_ms", (json_int_t)(r.duration_us / 1000)),
+                 NULL);
+    sw_dispatch_result_fini(&r);
+    free(args);
+    json_decref(body);
+}

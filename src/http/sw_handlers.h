@@ -1,0 +1,25 @@
+/* sw_handlers: every resource handler, one file per resource (h_*.c), listed in sw_routes.c. */
+#ifndef SW_HANDLERS_H
+#define SW_HANDLERS_H
+
+#include "http/sw_http.h"
+
+/* h_ops.c */
+void sw_h_healthz(sw_req *req, sw_resp *resp);
+void sw_h_readyz(sw_req *req, sw_resp *resp);
+void sw_h_metrics(sw_req *req, sw_resp *resp);
+/* h_auth.c */
+void sw_h_auth_token(sw_req *req, sw_resp *resp);
+void sw_h_me(sw_req *req, sw_resp *resp);
+/* h_plugins.c */
+void sw_h_admin_plugins_list(sw_req *req, sw_resp *resp);
+void sw_h_admin_plugin_enable(sw_req *req, sw_resp *resp);
+void sw_h_admin_plugin_disable(sw_req *req, sw_resp *resp);
+void sw_h_admin_plugin_config(sw_req *req, sw_resp *resp);
+void sw_h_plugins_list(sw_req *req, sw_resp *resp);
+/* h_tools.c */
+void sw_h_tool_call(sw_req *req, sw_resp *resp);
+/* h_audit.c */
+void sw_h_admin_audit(sw_req *req, sw_resp *resp);
+
+#endif

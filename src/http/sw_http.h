@@ -1,0 +1,77 @@
+/* sw_http: what a resource handler sees — the request (method, path parameters, body, query,
+ * the caller's tenant context) and the response it fills — plus the helpers that keep every
+ * answer in the API's envelope: {"data","meta"} on success, {"error":{code,message,details}}
+ * on failure. */
+#ifndef SW_HTTP_H
+#define SW_HTTP_H
+
+#include "app/sw_app.h"
+#include "core/sw_error.h"
+
+#include <jansson.h>
+#include <stddef.h>
+
+#define SW_MAX_BODY (1u << 20)
+#define SW_MAX_PARAMS 6
+
+struct MHD_Connection;
+
+/* The caller, from a verified token. Tenant context is passed explicitly from here on. */
+typedef struct sw_auth {
+    int ok;
+    char tenant_id[40];
+    char participant_id[40];
+    int is_admin;
+    const char *token; /* borrowed from the request headers */
+} sw_auth;
+
+typedef struct sw_req {
+    sw_app *app;
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *path;
+    const char *body;
+    size_t body_len;
+    int nparams;
+    const char *param_names[SW_MAX_PARAMS];
+    char *param_values[SW_MAX_PARAMS];
+    sw_auth auth;
+} sw_req;
+
+typedef struct sw_resp {
+    int status;
+    char *body; /* malloc'd */
+    size_t len;
+    const char *content_type;
+    const char *allow; /* for 405 */
+    int close;         /* ask the client to close the connection */
+} sw_resp;
+
+typedef void (*sw_handler)(sw_req *req, sw_resp *resp);
+
+/* Success: {"data": data, "meta": meta or {}}. Steals both references. */
+void sw_resp_data(sw_resp *r, int status, json_t *data, json_t *meta);
+/* Failure: {"error":{"code","message","details"?}} with the code's status. Steals details. */
+void sw_resp_error(sw_resp *r, sw_err e, json_t *details, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void sw_resp_text(sw_resp *r, int status, const char *content_type, char *body, size_t len);
+
+/* A path parameter by name ("plugin_id"), or NULL. */
+const char *sw_req_param(const sw_req *req, const char *name);
+/* A query-string argument, or NULL. */
+const char *sw_req_query(const sw_req *req, const char *name);
+/* The body as a JSON object. On failure fills resp (400 naming line/column, or 400 when not an
+ * object) and returns NULL. An empty body is {} when allow_empty. New reference. */
+json_t *sw_req_json(sw_req *req, sw_resp *resp, int allow_empty);
+
+/* Field readers for request objects. Each returns 0 and sets *out (NULL when absent and not
+ * required), or -1 after filling resp with 422 SW_VALIDATION naming the field. */
+int sw_field_string(sw_resp *resp, const json_t *obj, const char *field, int required,
+                    size_t max_len, const char **out);
+int sw_field_bool(sw_resp *resp, const json_t *obj, const char *field, int *out, int *present);
+int sw_field_object(sw_resp *resp, const json_t *obj, const char *field, const json_t **out);
+int sw_field_array(sw_resp *resp, const json_t *obj, const char *field, const json_t **out);
+/* limit/cursor paging: limit default 50, max 200; 422 when out of range. */
+int sw_req_limit(sw_req *req, sw_resp *resp, int *limit);
+
+#endif

@@ -1,0 +1,255 @@
+/* sw_server: libmicrohttpd glue. A request is answered on its second access-handler call
+ * (answering on the first one makes MHD close keep-alive connections), the body is buffered
+ * up to SW_MAX_BODY, and every outcome — including 404, 405, 413 and a bad token — leaves in
+ * the API's JSON envelope. */
+#include "http/sw_server.h"
+#include "core/sw_log.h"
+#include "core/sw_time.h"
+#include "http/sw_authn.h"
+#include "http/sw_router.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct sw_server {
+    sw_app *app;
+    struct MHD_Daemon *d;
+    int port;
+    int active; /* requests in flight */
+    int quiesced;
+};
+
+typedef struct conn_req {
+    int64_t start_us;
+    char *body;
+    size_t len, cap;
+    int too_large;
+    int status;
+    int metric;
+    char method[12];
+    char path[200]; /* for the access log; MHD gives the path without the query string */
+} conn_req;
+
+static void add_common_headers(struct MHD_Response *r, const sw_resp *resp, int draining)
+{
+    if (resp->content_type) MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (resp->allow) MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
+    if (resp->status == 401) MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    if (draining || resp->close) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+}
+
+static enum MHD_Result send_resp(sw_server *s, struct MHD_Connection *c, conn_req *cr, sw_resp *resp)
+{
+    if (!resp->body) sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the handler produced no answer");
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(resp->len, resp->body, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(resp->body);
+        return MHD_NO;
+    }
+    resp->body = NULL;
+    add_common_headers(r, resp, __atomic_load_n(&s->app->draining, __ATOMIC_RELAXED));
+    cr->status = resp->status;
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)resp->status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static void handle(sw_server *s, struct MHD_Connection *c, const char *method, const char *url,
+                   conn_req *cr, sw_resp *resp)
+{
+    sw_app *app = s->app;
+    if (cr->too_large) {
+        resp->close = 1;
+        sw_resp_error(resp, SW_ERR_CONTENT_TOO_LARGE, json_pack("{s:i}", "max_bytes", SW_MAX_BODY),
+                      "the request body is larger than %u bytes", SW_MAX_BODY);
+        return;
+    }
+    size_t plen = strlen(url);
+    if (plen > 2048) {
+        sw_resp_error(resp, SW_ERR_NOT_FOUND, NULL, "no such resource");
+        return;
+    }
+    char scratch[2050];
+    char allow[128];
+    sw_req req = {.app = app, .conn = c, .method = method, .path = url, .body = cr->body, .body_len = cr->len};
+    const sw_route *route = NULL;
+    sw_route_status st = sw_router_match(sw_routes, sw_routes_count, method, url, &req, scratch,
+                                         &route, allow, sizeof allow);
+    if (st == SW_ROUTE_NO_PATH) {
+        sw_resp_error(resp, SW_ERR_NOT_FOUND, NULL, "no such resource: %s %.200s", method, url);
+        return;
+    }
+    if (st == SW_ROUTE_NO_METHOD) {
+        resp->allow = allow[0] ? strdup(allow) : NULL;
+        sw_resp_error(resp, SW_ERR_METHOD_NOT_ALLOWED, NULL, "%s is not allowed here; use %s", method, allow);
+        return;
+    }
+    cr->metric = route->metric;
+    if (!(route->flags & SW_ROUTE_PUBLIC)) {
+        size_t tlen = 0;
+        const char *tok = sw_authn_bearer(
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION), &tlen);
+        if (!tok) {
+            sw_resp_error(resp, SW_ERR_AUTH_INVALID_TOKEN, NULL,
+                          "missing bearer token: send Authorization: Bearer <token>");
+            return;
+        }
+        const char *why = NULL;
+        int e = sw_authn_token(app, tok, tlen, &req.auth, &why);
+        if (e >= 0) {
+            sw_resp_error(resp, (sw_err)e, NULL, "invalid token: %s", why);
+            return;
+        }
+        req.auth.token = tok;
+        if ((route->flags & SW_ROUTE_ADMIN) && !req.auth.is_admin) {
+            sw_resp_error(resp, SW_ERR_AUTH_INSUFFICIENT_PERMISSION, NULL,
+                          "this needs the tenant admin role");
+            return;
+        }
+    }
+    route->fn(&req, resp);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
+{
+    (void)version;
+    sw_server *s = cls;
+    conn_req *cr = *con_cls;
+    if (!cr) {
+        cr = calloc(1, sizeof *cr);
+        if (!cr) return MHD_NO;
+        cr->start_us = sw_time_mono_us();
+        cr->metric = -1;
+        snprintf(cr->method, sizeof cr->method, "%s", method);
+        snprintf(cr->path, sizeof cr->path, "%s", url);
+        *con_cls = cr;
+        __atomic_add_fetch(&s->active, 1, __ATOMIC_ACQ_REL);
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        size_t n = *upload_size;
+        *upload_size = 0;
+        if (cr->too_large || cr->len + n > SW_MAX_BODY) {
+            cr->too_large = 1; /* keep reading and discard, then answer 413 */
+            free(cr->body);
+            cr->body = NULL;
+            cr->len = cr->cap = 0;
+            return MHD_YES;
+        }
+        if (cr->len + n + 1 > cr->cap) {
+            size_t cap = cr->cap ? cr->cap : 4096;
+            while (cap < cr->len + n + 1) cap *= 2;
+            char *nb = realloc(cr->body, cap);
+            if (!nb) return MHD_NO;
+            cr->body = nb;
+            cr->cap = cap;
+        }
+        memcpy(cr->body + cr->len, upload, n);
+        cr->len += n;
+        cr->body[cr->len] = 0;
+        return MHD_YES;
+    }
+    sw_resp resp = {0};
+    handle(s, c, method, url, cr, &resp);
+    enum MHD_Result ret = send_resp(s, c, cr, &resp);
+    free((char *)resp.allow);
+    return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)toe;
+    sw_server *s = cls;
+    conn_req *cr = *con_cls;
+    if (!cr) return;
+    int64_t us = sw_time_mono_us() - cr->start_us;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);
+    int status = cr->status ? cr->status : (ci ? (int)ci->http_status : 0);
+    sw_metrics_observe(s->app->metrics, cr->metric, status, us);
+    /* The path has no query string, so a ?token= never reaches the log. */
+    if (s->app->cfg.access_log) sw_log_access(cr->method, cr->path, status, us);
+    free(cr->body);
+    free(cr);
+    *con_cls = NULL;
+    __atomic_sub_fetch(&s->active, 1, __ATOMIC_ACQ_REL);
+}
+
+sw_server *sw_server_start(sw_app *app, char *err, size_t errlen)
+{
+    sw_server *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->app = app;
+    sw_router_init(sw_routes, sw_routes_count, app->metrics);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)app->cfg.port)};
+    if (inet_pton(AF_INET, app->cfg.bind, &addr.sin_addr) != 1) {
+        snprintf(err, errlen, "--bind: \"%s\" is not an IPv4 address", app->cfg.bind);
+        free(s);
+        return NULL;
+    }
+    struct MHD_OptionItem ops[16];
+    int k = 0;
+    ops[k++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s};
+    ops[k++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &addr};
+    ops[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, app->cfg.max_connections, NULL};
+    ops[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, 120, NULL};
+    ops[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, 32 * 1024, NULL};
+    ops[k++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
+    if (app->cfg.threads >= 2)
+        ops[k++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, app->cfg.threads, NULL};
+    ops[k++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_ALLOW_UPGRADE;
+    s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
+    if (!s->d) {
+        snprintf(err, errlen, "cannot listen on %s:%d (port in use, or no permission)", app->cfg.bind,
+                 app->cfg.port);
+        free(s);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : app->cfg.port;
+    return s;
+}
+
+int sw_server_port(const sw_server *s)
+{
+    return s->port;
+}
+
+void sw_server_quiesce(sw_server *s)
+{
+    if (s->quiesced) return;
+    s->quiesced = 1;
+    __atomic_store_n(&s->app->draining, 1, __ATOMIC_RELAXED);
+    MHD_socket fd = MHD_quiesce_daemon(s->d);
+    (void)fd; /* the listening socket stays open until stop; nobody accepts on it */
+}
+
+int sw_server_wait_idle(sw_server *s, int timeout_ms)
+{
+    int64_t end = sw_time_mono_us() + (int64_t)timeout_ms * 1000;
+    int n;
+    while ((n = __atomic_load_n(&s->active, __ATOMIC_ACQUIRE)) > 0 && sw_time_mono_us() < end) {
+        struct timespec ts = {0, 5 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return n;
+}
+
+void sw_server_stop(sw_server *s)
+{
+    if (!s) return;
+    MHD_stop_daemon(s->d);
+    free(s);
+}

@@ -1,0 +1,194 @@
+/* sw_audit: asynchronous, batched audit-log writer and reader. */
+#include "plugins/sw_audit.h"
+#include "core/sw_id.h"
+#include "core/sw_log.h"
+#include "core/sw_time.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct rec {
+    struct rec *next;
+    char id[40], ts[40];
+    char *tenant_id, *room_id, *plugin_id, *tool, *caller_id, *initiator_id, *args, *status, *detail;
+    int64_t duration_ms;
+} rec;
+
+struct sw_audit {
+    sw_db *db;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv, done_cv;
+    rec *head, *tail;
+    uint64_t queued, written;
+    int stopping;
+};
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static void rec_free(rec *r)
+{
+    free(r->tenant_id); free(r->room_id); free(r->plugin_id); free(r->tool); free(r->caller_id);
+    free(r->initiator_id); free(r->args); free(r->status); free(r->detail);
+    free(r);
+}
+
+static void write_batch(sw_audit *a, rec *batch)
+{
+    int in_tx = sw_db_begin(a->db) == 0;
+    for (rec *r = batch; r; r = r->next) {
+        int rc = sw_db_run(a->db,
+                           "INSERT INTO tool_audit (id, tenant_id, ts, room_id, plugin_id, tool,"
+                           " caller_id, initiator_id, args_redacted, status, duration_ms, detail)"
+                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           "tttttttttt" "it", r->id, r->tenant_id, r->ts, r->room_id,
+                           r->plugin_id ? r->plugin_id : "", r->tool ? r->tool : "", r->caller_id,
+                           r->initiator_id, r->args ? r->args : "{}", r->status ? r->status : "error",
+                           r->duration_ms, r->detail);
+        if (rc < 0) SW_ERROR("audit: cannot write a record: %s", sw_db_errmsg(a->db));
+    }
+    if (in_tx && sw_db_commit(a->db) != 0) SW_ERROR("audit: commit failed: %s", sw_db_errmsg(a->db));
+}
+
+static void *writer(void *arg)
+{
+    sw_audit *a = arg;
+    pthread_mutex_lock(&a->mu);
+    for (;;) {
+        while (!a->head && !a->stopping) pthread_cond_wait(&a->cv, &a->mu);
+        if (!a->head && a->stopping) break;
+        rec *batch = a->head;
+        uint64_t n = 0;
+        for (rec *r = batch; r; r = r->next) n++;
+        a->head = a->tail = NULL;
+        pthread_mutex_unlock(&a->mu);
+        write_batch(a, batch);
+        while (batch) {
+            rec *nx = batch->next;
+            rec_free(batch);
+            batch = nx;
+        }
+        pthread_mutex_lock(&a->mu);
+        a->written += n;
+        pthread_cond_broadcast(&a->done_cv);
+    }
+    pthread_mutex_unlock(&a->mu);
+    return NULL;
+}
+
+sw_audit *sw_audit_new(sw_db *db)
+{
+    sw_audit *a = calloc(1, sizeof *a);
+    if (!a) return NULL;
+    a->db = db;
+    pthread_mutex_init(&a->mu, NULL);
+    pthread_cond_init(&a->cv, NULL);
+    pthread_cond_init(&a->done_cv, NULL);
+    if (pthread_create(&a->thread, NULL, writer, a) != 0) {
+        free(a);
+        return NULL;
+    }
+    return a;
+}
+
+void sw_audit_free(sw_audit *a)
+{
+    if (!a) return;
+    pthread_mutex_lock(&a->mu);
+    a->stopping = 1;
+    pthread_cond_broadcast(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+    pthread_join(a->thread, NULL);
+    pthread_mutex_destroy(&a->mu);
+    pthread_cond_destroy(&a->cv);
+    pthread_cond_destroy(&a->done_cv);
+    free(a);
+}
+
+void sw_audit_enqueue(sw_audit *a, const sw_audit_record *r)
+{
+    if (!a) return;
+    rec *x = calloc(1, sizeof *x);
+    if (!x) return;
+    sw_id_new(x->id);
+    sw_time_rfc3339(sw_time_now_ms(), x->ts, sizeof x->ts);
+    x->tenant_id = dup_or_null(r->tenant_id);
+    x->room_id = dup_or_null(r->room_id && *r->room_id ? r->room_id : NULL);
+    x->plugin_id = dup_or_null(r->plugin_id);
+    x->tool = dup_or_null(r->tool);
+    x->caller_id = dup_or_null(r->caller_id);
+    x->initiator_id = dup_or_null(r->initiator_id);
+    x->args = dup_or_null(r->args_redacted);
+    x->status = dup_or_null(r->status);
+    x->detail = dup_or_null(r->detail);
+    x->duration_ms = r->duration_ms;
+    pthread_mutex_lock(&a->mu);
+    if (a->tail) a->tail->next = x;
+    else a->head = x;
+    a->tail = x;
+    a->queued++;
+    pthread_cond_signal(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+}
+
+void sw_audit_flush(sw_audit *a)
+{
+    if (!a) return;
+    pthread_mutex_lock(&a->mu);
+    uint64_t target = a->queued;
+    while (a->written < target) pthread_cond_wait(&a->done_cv, &a->mu);
+    pthread_mutex_unlock(&a->mu);
+}
+
+json_t *sw_audit_list(sw_audit *a, const char *tenant_id, const char *plugin_id, const char *tool,
+                      const char *status, const char *before, int limit, char **next_cursor)
+{
+    *next_cursor = NULL;
+    sw_audit_flush(a); /* read-your-writes for the caller */
+    sw_stmt *st = sw_db_prepare(
+        a->db, "SELECT id, ts, tenant_id, room_id, plugin_id, tool, caller_id, initiator_id,"
+               " args_redacted, status, duration_ms, detail FROM tool_audit"
+               " WHERE tenant_id = ? AND (? IS NULL OR plugin_id = ?) AND (? IS NULL OR tool = ?)"
+               " AND (? IS NULL OR status = ?) AND (? IS NULL OR id < ?)"
+               " ORDER BY id DESC LIMIT ?");
+    if (!st) return NULL;
+    sw_stmt_bind_text(st, 1, tenant_id);
+    sw_stmt_bind_text(st, 2, plugin_id);
+    sw_stmt_bind_text(st, 3, plugin_id);
+    sw_stmt_bind_text(st, 4, tool);
+    sw_stmt_bind_text(st, 5, tool);
+    sw_stmt_bind_text(st, 6, status);
+    sw_stmt_bind_text(st, 7, status);
+    sw_stmt_bind_text(st, 8, before);
+    sw_stmt_bind_text(st, 9, before);
+    sw_stmt_bind_int64(st, 10, limit + 1);
+    json_t *arr = json_array();
+    int n = 0, rc;
+    while ((rc = sw_stmt_step(st)) == SW_DB_ROW) {
+        if (n == limit) {
+            *next_cursor = strdup(json_string_value(json_object_get(json_array_get(arr, (size_t)n - 1), "id")));
+            break;
+        }
+        json_t *args = json_loads(sw_stmt_text(st, 8) ? sw_stmt_text(st, 8) : "", JSON_DECODE_ANY, NULL);
+        json_t *row = json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:o, s:s?, s:I, s:s?}",
+                                "id", sw_stmt_text(st, 0), "ts", sw_stmt_text(st, 1),
+                                "tenant_id", sw_stmt_text(st, 2), "room_id", sw_stmt_text(st, 3),
+                                "plugin_id", sw_stmt_text(st, 4), "tool", sw_stmt_text(st, 5),
+                                "caller_id", sw_stmt_text(st, 6), "initiator_id", sw_stmt_text(st, 7),
+                                "args_redacted", args ? args : json_null(), "status", sw_stmt_text(st, 9),
+                                "duration_ms", (json_int_t)sw_stmt_int64(st, 10),
+                                "detail", sw_stmt_text(st, 11));
+        if (row) json_array_append_new(arr, row);
+        n++;
+    }
+    sw_stmt_finish(st);
+    if (rc < 0) {
+        json_decref(arr);
+        return NULL;
+    }
+    return arr;
+}

@@ -1,0 +1,466 @@
+/* sw_dispatch: the dispatcher (see sw_dispatch.h) and the per-call context. */
+#include "plugins/sw_dispatch.h"
+#include "core/sw_log.h"
+#include "core/sw_time.h"
+#include "plugins/sw_schema.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define ARENA_LIMIT (16u << 20)     /* what one call may allocate */
+#define RESULT_MAX (256u << 10)     /* longest result text handed back */
+
+void sw_dispatcher_init(sw_dispatcher *d, sw_db *db, sw_registry *reg, sw_plugin_states *states,
+                        sw_audit *audit, sw_pool *pool, sw_metrics *metrics, int default_timeout_ms)
+{
+    memset(d, 0, sizeof *d);
+    d->db = db;
+    d->reg = reg;
+    d->states = states;
+    d->audit = audit;
+    d->pool = pool;
+    d->metrics = metrics;
+    d->default_timeout_ms = default_timeout_ms > 0 ? default_timeout_ms : 30000;
+    sw_host_init(&d->host);
+}
+
+/* ---- per-call context ---- */
+
+sw_call_ctx *sw_call_ctx_new(sw_dispatcher *d, const sw_reg_plugin *rp, const sw_call *call,
+                             int64_t granted)
+{
+    sw_call_ctx *cc = malloc(sizeof *cc);
+    if (!cc) return NULL;
+    memset(cc, 0, offsetof(sw_call_ctx, inline_buf));
+    sw_arena_init(&cc->arena, cc->inline_buf, sizeof cc->inline_buf, ARENA_LIMIT);
+    cc->d = d;
+    cc->rp = rp;
+    cc->snapshot = call->tenant_id ? sw_plugin_states_get(d->states, call->tenant_id) : NULL;
+    cc->state = cc->snapshot ? sw_tenant_plugins_find(cc->snapshot, rp->p->id) : NULL;
+    sw_ctx *c = &cc->pub;
+    c->struct_size = sizeof *c;
+    c->host = &d->host;
+    c->host_data = cc;
+    c->plugin_id = rp->p->id;
+    c->tenant_id = sw_arena_strdup(&cc->arena, call->tenant_id ? call->tenant_id : "");
+    c->tenant_slug = sw_arena_strdup(&cc->arena, call->tenant_slug ? call->tenant_slug : "");
+    c->room_id = sw_arena_strdup(&cc->arena, call->room_id ? call->room_id : "");
+    c->sender_id = sw_arena_strdup(&cc->arena, call->caller_id ? call->caller_id : "");
+    c->initiator_id = sw_arena_strdup(&cc->arena, call->initiator_id ? call->initiator_id : "");
+    c->user_token = call->user_token ? sw_arena_strdup(&cc->arena, call->user_token) : NULL;
+    c->granted = granted >= 0 ? (uint32_t)granted : cc->state ? cc->state->granted : 0;
+    return cc;
+}
+
+void sw_call_ctx_set_args(sw_call_ctx *cc, const char *args, size_t len, json_t *parsed)
+{
+    cc->args_text = sw_arena_strndup(&cc->arena, args ? args : "", args ? len : 0);
+    json_decref(cc->args);
+    if (parsed) {
+        cc->args = json_incref(parsed);
+    } else {
+        json_t *j = json_loadb(args ? args : "", args ? len : 0, 0, NULL);
+        cc->args = json_is_object(j) ? j : NULL;
+        if (!cc->args) json_decref(j);
+    }
+}
+
+void sw_call_ctx_free(sw_call_ctx *cc)
+{
+    if (!cc) return;
+    json_decref(cc->args);
+    sw_tenant_plugins_release(cc->snapshot);
+    sw_arena_fini(&cc->arena);
+    free(cc);
+}
+
+/* ---- results ---- */
+
+void sw_dispatch_result_fini(sw_dispatch_result *r)
+{
+    free(r->text);
+    r->text = NULL;
+}
+
+static void set_result(sw_dispatch_result *out, const char *status, int is_error, sw_err err,
+                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void set_result(sw_dispatch_result *out, const char *status, int is_error, sw_err err,
+                       const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    free(out->text);
+    if (vasprintf(&out->text, fmt, ap) < 0) out->text = NULL;
+    va_end(ap);
+    out->status = status;
+    out->is_error = is_error;
+    out->err = err;
+}
+
+static json_t *redacted_args(const sw_reg_tool *rt, const json_t *args, const char *raw, size_t rawlen)
+{
+    if (json_is_object(args)) {
+        json_t *copy = json_deep_copy(args);
+        size_t i;
+        json_t *f;
+        if (rt && copy)
+            json_array_foreach(rt->secret_fields, i, f) {
+                const char *k = json_string_value(f);
+                if (k && json_object_get(copy, k)) json_object_set_new(copy, k, json_string("***"));
+            }
+        return copy;
+    }
+    size_t n = rawlen > 1024 ? 1024 : rawlen;
+    while (n < rawlen && n > 0 && ((unsigned char)raw[n] & 0xC0) == 0x80) n--; /* whole characters */
+    json_t *txt = json_stringn(raw ? raw : "", raw ? n : 0);
+    return txt ? txt : json_string("<non-UTF-8 arguments>");
+}
+
+static void audit(sw_dispatcher *d, const sw_call *call, const char *plugin_id, const sw_reg_tool *rt,
+                  const json_t *args, const sw_dispatch_result *out, const char *detail)
+{
+    if (d->metrics) sw_metrics_tool(d->metrics, out->status);
+    if (!d->audit) return;
+    json_t *red = redacted_args(rt, args, call->args, call->args ? call->args_len : 0);
+    char *txt = red ? json_dumps(red, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    json_decref(red);
+    sw_audit_record r = {
+        .tenant_id = call->tenant_id,
+        .room_id = call->room_id,
+        .plugin_id = plugin_id ? plugin_id : "",
+        .tool = call->tool ? call->tool : "",
+        .caller_id = call->caller_id,
+        .initiator_id = call->initiator_id,
+        .args_redacted = txt ? txt : "null",
+        .status = out->status,
+        .duration_ms = out->duration_us / 1000,
+        .detail = detail,
+    };
+    sw_audit_enqueue(d->audit, &r);
+    free(txt);
+}
+
+/* ---- running a tool with a timeout ---- */
+
+typedef struct exec_job {
+    int refs;
+    int done;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    sw_call_ctx *cc;
+    const sw_reg_tool *rt;
+    sw_result res;
+    int rc;
+} exec_job;
+
+static void job_release(exec_job *j)
+{
+    if (__atomic_sub_fetch(&j->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
+    sw_call_ctx_free(j->cc);
+    pthread_mutex_destroy(&j->mu);
+    pthread_cond_destroy(&j->cv);
+    free(j);
+}
+
+static void job_run(void *arg)
+{
+    exec_job *j = arg;
+    j->rc = j->cc->rp->p->execute_tool(&j->cc->pub, j->rt->def->name, j->cc->args_text, &j->res);
+    pthread_mutex_lock(&j->mu);
+    __atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
+    pthread_cond_signal(&j->cv);
+    pthread_mutex_unlock(&j->mu);
+    job_release(j);
+}
+
+/* Returns 1 when the job finished before the deadline. */
+static int job_wait(exec_job *j, int timeout_ms)
+{
+    /* Most tools answer in microseconds: poll briefly before sleeping on the condvar. */
+    for (int i = 0; i < 2000; i++) {
+        if (__atomic_load_n(&j->done, __ATOMIC_ACQUIRE)) return 1;
+        __builtin_ia32_pause();
+    }
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += timeout_ms / 1000;
+    dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (dl.tv_nsec >= 1000000000L) {
+        dl.tv_sec++;
+        dl.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&j->mu);
+    int rc = 0;
+    while (!j->done && rc != ETIMEDOUT) rc = pthread_cond_timedwait(&j->cv, &j->mu, &dl);
+    int done = j->done;
+    pthread_mutex_unlock(&j->mu);
+    return done;
+}
+
+/* ---- lookup helpers ---- */
+
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64) return 99;
+    size_t prev[65], cur[65];
+    for (size_t j = 0; j <= lb; j++) prev[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t sub = prev[j - 1] + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
+            size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+        memcpy(prev, cur, (lb + 1) * sizeof(size_t));
+    }
+    return prev[lb];
+}
+
+static int visible(const sw_call *call, const char *plugin_id)
+{
+    if (call->only_plugin && strcmp(call->only_plugin, plugin_id) != 0) return 0;
+    return !call->plugin_visible || call->plugin_visible(call->plugin_visible_arg, plugin_id);
+}
+
+static void missing_perms(uint32_t missing, char *buf, size_t len)
+{
+    buf[0] = 0;
+    size_t used = 0;
+    for (int i = 0; i < SW_PERM__COUNT; i++)
+        if (missing & (1u << i)) {
+            int n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", sw_perm_name(i));
+            if (n < 0 || (size_t)n >= len - used) break;
+            used += (size_t)n;
+        }
+}
+
+/* Human-readable signature of a tool's parameters for hints: {"language": string (required), ...} */
+static void param_hint(const sw_reg_tool *rt, char *buf, size_t len)
+{
+    const json_t *props = json_object_get(rt->schema, "properties");
+    const json_t *req = json_object_get(rt->schema, "required");
+    size_t used = 0;
+    int n = snprintf(buf, len, "{");
+    used = n > 0 ? (size_t)n : 0;
+    const char *k;
+    json_t *v;
+    int first = 1;
+    json_object_foreach((json_t *)props, k, v) {
+        int required = 0;
+        size_t i;
+        json_t *r;
+        json_array_foreach(req, i, r) required |= json_string_value(r) && !strcmp(json_string_value(r), k);
+        const char *t = json_string_value(json_object_get(v, "type"));
+        n = snprintf(buf + used, len - used, "%s\"%s\": %s%s", first ? "" : ", ", k, t ? t : "any",
+                     required ? " (required)" : "");
+        if (n < 0 || (size_t)n >= len - used) break;
+        used += (size_t)n;
+        first = 0;
+    }
+    if (used + 2 < len) strcat(buf, "}");
+}
+
+/* ---- the dispatcher ---- */
+
+int sw_dispatch(sw_dispatcher *d, const sw_call *call, sw_dispatch_result *out)
+{
+    memset(out, 0, sizeof *out);
+    out->err = (sw_err)-1;
+    int64_t t0 = sw_time_mono_us();
+    const char *tool = call->tool ? call->tool : "";
+    sw_tenant_plugins *tp = call->tenant_id ? sw_plugin_states_get(d->states, call->tenant_id) : NULL;
+    json_t *args = NULL;
+    const sw_plugin_tenant_state *hit = NULL, *off = NULL;
+    const sw_reg_tool *rt = NULL, *off_rt = NULL;
+    const char *detail = NULL;
+
+    if (!tp) {
+        set_result(out, "error", 1, SW_ERR_INTERNAL,
+                   "Tool %.64s could not run: the plugin store is unavailable.\n"
+                   "Fallback suggestions: try again in a moment, or answer without this tool.", tool);
+        goto done;
+    }
+    for (int i = 0; i < tp->n; i++) {
+        const sw_plugin_tenant_state *s = &tp->items[i];
+        const sw_reg_tool *t = sw_registry_tool(s->rp, tool);
+        if (!t) continue;
+        if (s->enabled && visible(call, s->rp->p->id)) {
+            hit = s;
+            rt = t;
+            break;
+        }
+        if (!off) {
+            off = s;
+            off_rt = t;
+        }
+    }
+    if (!hit && off) {
+        snprintf(out->plugin_id, sizeof out->plugin_id, "%s", off->rp->p->id);
+        rt = off_rt;
+        detail = off->enabled ? "plugin not available here" : "plugin disabled";
+        set_result(out, "denied", 1, SW_ERR_PLUGIN_DISABLED,
+                   "Tool %s is not available: the plugin %s is %s.\n"
+                   "Fallback suggestions: ask a tenant admin to enable %s under Admin → Plugins, "
+                   "or answer without this tool.",
+                   tool, off->rp->p->id,
+                   off->enabled ? "turned off for this room or this AI" : "disabled in this tenant",
+                   off->rp->p->id);
+        goto done;
+    }
+    if (!hit) {
+        const char *best = NULL;
+        size_t bestd = 4;
+        for (int i = 0; i < tp->n; i++) {
+            if (!tp->items[i].enabled || !visible(call, tp->items[i].rp->p->id)) continue;
+            for (int k = 0; k < tp->items[i].rp->ntools; k++) {
+                size_t dd = edit_distance(tool, tp->items[i].rp->tools[k].def->name);
+                if (dd < bestd) {
+                    bestd = dd;
+                    best = tp->items[i].rp->tools[k].def->name;
+                }
+            }
+        }
+        detail = "unknown tool";
+        set_result(out, "error", 1, SW_ERR_TOOL_NOT_FOUND,
+                   "Unknown tool \"%.64s\".\nFallback suggestions: %s%s%s.", tool,
+                   best ? "did you mean " : "use only the tools listed in your function schema",
+                   best ? best : "", best ? "? Call it by its exact name" : "");
+        goto done;
+    }
+    snprintf(out->plugin_id, sizeof out->plugin_id, "%s", hit->rp->p->id);
+
+    /* Arguments: a JSON object normally; tolerate what models and people send. */
+    const char *raw = call->args ? call->args : "";
+    size_t rawlen = call->args ? call->args_len : 0;
+    size_t s = 0, e = rawlen;
+    while (s < e && isspace((unsigned char)raw[s])) s++;
+    while (e > s && isspace((unsigned char)raw[e - 1])) e--;
+    char hint[512];
+    if (s == e) {
+        args = json_object();
+    } else {
+        json_error_t je;
+        json_t *j = json_loadb(raw + s, e - s, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+        if (json_is_object(j)) {
+            args = j;
+        } else if (rt->first_required && (!j || json_is_string(j))) {
+            /* Non-JSON text (or a bare JSON string) fills the first required string parameter,
+             * as the seed's greeter takes "de" for {"language": "de"}. */
+            args = json_object();
+            json_t *v = j ? json_incref(j) : json_stringn(raw + s, e - s);
+            if (!v) {
+                json_decref(j);
+                param_hint(rt, hint, sizeof hint);
+                set_result(out, "error", 1, SW_ERR_VALIDATION,
+                           "Invalid arguments for %s: the text is not valid UTF-8.\n"
+                           "Fallback suggestions: call %s again with a JSON object %s.",
+                           tool, tool, hint);
+                goto done;
+            }
+            json_object_set_new(args, rt->first_required, v);
+            json_decref(j);
+        } else {
+            param_hint(rt, hint, sizeof hint);
+            if (!j)
+                set_result(out, "error", 1, SW_ERR_VALIDATION,
+                           "Invalid arguments for %s: not valid JSON (line %d, column %d: %s).\n"
+                           "Fallback suggestions: call %s again with a JSON object %s.",
+                           tool, je.line, je.column, je.text, tool, hint);
+            else
+                set_result(out, "error", 1, SW_ERR_VALIDATION,
+                           "Invalid arguments for %s: expected a JSON object.\n"
+                           "Fallback suggestions: call %s again with a JSON object %s.",
+                           tool, tool, hint);
+            json_decref(j);
+            goto done;
+        }
+    }
+    char verr[300];
+    if (sw_schema_validate(rt->schema, args, verr, sizeof verr) != 0) {
+        param_hint(rt, hint, sizeof hint);
+        detail = "invalid arguments";
+        set_result(out, "error", 1, SW_ERR_VALIDATION,
+                   "Invalid arguments for %s: %s.\n"
+                   "Fallback suggestions: call %s again with arguments matching %s.",
+                   tool, verr, tool, hint);
+        goto done;
+    }
+    uint32_t missing = rt->def->permissions_required & ~hit->granted;
+    if (missing) {
+        char names[200];
+        missing_perms(missing, names, sizeof names);
+        detail = "permission not granted";
+        set_result(out, "denied", 1, SW_ERR_AUTH_INSUFFICIENT_PERMISSION,
+                   "Tool %s was not run: the plugin %s has not been granted %s in this tenant.\n"
+                   "Fallback suggestions: ask a tenant admin to grant %s to %s, or answer without "
+                   "this tool.",
+                   tool, hit->rp->p->id, names, names, hit->rp->p->id);
+        goto done;
+    }
+
+    /* Run it on the worker pool, with its timeout. */
+    exec_job *j = calloc(1, sizeof *j);
+    sw_call_ctx *cc = j ? sw_call_ctx_new(d, hit->rp, call, hit->granted) : NULL;
+    if (!cc) {
+        free(j);
+        set_result(out, "error", 1, SW_ERR_INTERNAL,
+                   "Tool %s could not run: the server is out of memory.\n"
+                   "Fallback suggestions: try again later, or answer without this tool.", tool);
+        goto done;
+    }
+    sw_call_ctx_set_args(cc, raw, rawlen, args);
+    j->cc = cc;
+    j->rt = rt;
+    j->refs = 2;
+    pthread_mutex_init(&j->mu, NULL);
+    pthread_cond_init(&j->cv, NULL);
+    int timeout_ms = rt->def->timeout_ms > 0 ? rt->def->timeout_ms : d->default_timeout_ms;
+    if (!d->pool || sw_pool_submit(d->pool, job_run, j) != 0) job_run(j); /* inline fallback */
+    if (!job_wait(j, timeout_ms)) {
+        detail = "timeout";
+        set_result(out, "timeout", 1, SW_ERR_UNAVAILABLE,
+                   "Tool %s timed out after %d ms and its result was discarded.\n"
+                   "Fallback suggestions: try again with a smaller request, or answer without "
+                   "this tool.",
+                   tool, timeout_ms);
+        job_release(j);
+        goto done;
+    }
+    if (j->rc != SW_OK) {
+        detail = "plugin failure";
+        set_result(out, "error", 1, SW_ERR_INTERNAL,
+                   "Tool %s failed inside the plugin %s (%d).\n"
+                   "Fallback suggestions: try again once, then answer without this tool.",
+                   tool, hit->rp->p->id, j->rc);
+    } else {
+        const char *t = j->res.text ? j->res.text : "";
+        size_t n = strlen(t);
+        free(out->text);
+        if (n > RESULT_MAX) {
+            out->text = malloc(RESULT_MAX + 32);
+            if (out->text) {
+                memcpy(out->text, t, RESULT_MAX);
+                strcpy(out->text + RESULT_MAX, "\n[result truncated]");
+            }
+        } else {
+            out->text = strdup(t);
+        }
+        out->is_error = j->res.is_error;
+        out->status = j->res.is_error ? "error" : "ok";
+    }
+    job_release(j);
+
+done:
+    if (!out->text) out->text = strdup("");
+    out->duration_us = sw_time_mono_us() - t0;
+    audit(d, call, out->plugin_id[0] ? out->plugin_id : "", rt, args, out, detail);
+    json_decref(args);
+    sw_tenant_plugins_release(tp);
+    return out->text ? 0 : -1;
+}

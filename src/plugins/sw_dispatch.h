@@ -1,0 +1,91 @@
+/* sw_dispatch: the one path every tool call takes — from the AI, a slash command, the API or a
+ * test. Owns: finding the tool among the tenant's enabled plugins, defensive argument parsing,
+ * schema validation, permission checks, running the tool on the worker pool with a timeout,
+ * and one audit record per call. Framework failures come back as error results whose text ends
+ * in a "Fallback suggestions:" line, the convention plugins follow too. */
+#ifndef SW_DISPATCH_H
+#define SW_DISPATCH_H
+
+#include "core/sw_arena.h"
+#include "core/sw_error.h"
+#include "core/sw_metrics.h"
+#include "core/sw_pool.h"
+#include "plugins/sw_audit.h"
+#include "plugins/sw_plugin_state.h"
+#include "plugins/sw_registry.h"
+#include "store/sw_db.h"
+
+#include <jansson.h>
+#include <scaiwave/plugin.h>
+
+typedef struct sw_dispatcher {
+    sw_db *db;
+    sw_registry *reg;
+    sw_plugin_states *states;
+    sw_audit *audit;
+    sw_pool *pool;
+    sw_metrics *metrics;      /* may be NULL */
+    int default_timeout_ms;
+    sw_host host;             /* the host-services table handed to plugins */
+} sw_dispatcher;
+
+/* One call. Strings are borrowed for the duration of sw_dispatch. */
+typedef struct sw_call {
+    const char *tenant_id;
+    const char *tenant_slug;
+    const char *room_id;      /* NULL or "" outside a room */
+    const char *caller_id;    /* who calls: the AI participant, or the human for /commands */
+    const char *initiator_id; /* the human who started it */
+    const char *user_token;   /* or NULL */
+    const char *tool;         /* tool name as the model sent it */
+    const char *args;         /* raw argument text (NULL = "{}") */
+    size_t args_len;
+    const char *only_plugin;  /* restrict the lookup to this plugin id, or NULL */
+    /* Optional filter (AI loadout, room toggles): return 0 to hide a plugin from this call. */
+    int (*plugin_visible)(void *arg, const char *plugin_id);
+    void *plugin_visible_arg;
+} sw_call;
+
+typedef struct sw_dispatch_result {
+    char *text;           /* malloc'd; free with sw_dispatch_result_fini */
+    int is_error;
+    const char *status;   /* "ok" | "error" | "denied" | "timeout" (static) */
+    sw_err err;           /* framework error (SW_ERR_TOOL_NOT_FOUND, SW_ERR_VALIDATION, ...) or -1 */
+    char plugin_id[72];
+    int64_t duration_us;
+} sw_dispatch_result;
+
+/* Sets up the dispatcher (the host table included). The caller owns every component. */
+void sw_dispatcher_init(sw_dispatcher *d, sw_db *db, sw_registry *reg, sw_plugin_states *states,
+                        sw_audit *audit, sw_pool *pool, sw_metrics *metrics, int default_timeout_ms);
+
+/* Runs one call. Always fills *out (framework failures included); returns 0, or -1 only when
+ * memory ran out before anything could be written. */
+int sw_dispatch(sw_dispatcher *d, const sw_call *call, sw_dispatch_result *out);
+void sw_dispatch_result_fini(sw_dispatch_result *r);
+
+/* ---- The per-call context (host side). Exposed for the plugin test harness. ---- */
+typedef struct sw_call_ctx {
+    sw_ctx pub;               /* what the plugin sees; pub.host_data points back here */
+    sw_arena arena;
+    sw_dispatcher *d;
+    const sw_reg_plugin *rp;
+    sw_tenant_plugins *snapshot; /* a reference, released with the context */
+    const sw_plugin_tenant_state *state;
+    json_t *args;             /* parsed arguments (object) or NULL */
+    const char *args_text;
+    char inline_buf[2048];
+} sw_call_ctx;
+
+/* Builds a context for plugin rp in a tenant (strings are copied into the arena). `granted`
+ * overrides the tenant's grants when >= 0. Returns NULL when out of memory. */
+sw_call_ctx *sw_call_ctx_new(sw_dispatcher *d, const sw_reg_plugin *rp, const sw_call *call,
+                             int64_t granted);
+/* Sets the call's arguments: parses them (JSON object) and keeps the raw text. */
+void sw_call_ctx_set_args(sw_call_ctx *cc, const char *args, size_t len, json_t *parsed);
+void sw_call_ctx_free(sw_call_ctx *cc);
+
+/* The host-services table (sw_host.c). */
+void sw_host_init(sw_host *h);
+
+#endif

@@ -1,0 +1,330 @@
+/* sw_host: the host services a plugin reaches through ctx->host: the per-call arena, argument
+ * accessors, settings, logging, tenant-scoped key/value storage, outbound HTTP, people lookup
+ * and the job queue. Every service that needs a permission checks the plugin's grant in this
+ * tenant before doing anything. */
+#include "core/sw_log.h"
+#include "core/sw_time.h"
+#include "plugins/sw_dispatch.h"
+#include "store/sw_repo.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CC(ctx) ((sw_call_ctx *)(ctx)->host_data)
+#define HTTP_MAX_BODY (4u << 20)
+
+/* A service needing `perm` refuses unless the tenant granted it to this plugin. */
+static int need(sw_ctx *ctx, uint32_t perm, const char *what)
+{
+    if (ctx->granted & perm) return 0;
+    char msg[160];
+    snprintf(msg, sizeof msg, "%s refused: permission not granted to %s in this tenant", what,
+             ctx->plugin_id);
+    SW_WARN("%s", msg);
+    return -1;
+}
+
+static void *h_alloc(sw_ctx *ctx, size_t n)
+{
+    return sw_arena_alloc(&CC(ctx)->arena, n);
+}
+
+static char *h_strdup(sw_ctx *ctx, const char *s)
+{
+    return sw_arena_strdup(&CC(ctx)->arena, s);
+}
+
+static char *h_vprintf(sw_ctx *ctx, const char *fmt, va_list ap)
+{
+    return sw_arena_vprintf(&CC(ctx)->arena, fmt, ap);
+}
+
+static const char *h_args_text(sw_ctx *ctx)
+{
+    return CC(ctx)->args_text ? CC(ctx)->args_text : "";
+}
+
+static const char *h_arg_string(sw_ctx *ctx, const char *key)
+{
+    return json_string_value(json_object_get(CC(ctx)->args, key));
+}
+
+static int h_arg_int(sw_ctx *ctx, const char *key, int64_t *out)
+{
+    json_t *v = json_object_get(CC(ctx)->args, key);
+    if (json_is_integer(v)) {
+        *out = json_integer_value(v);
+        return SW_OK;
+    }
+    if (json_is_real(v) && json_real_value(v) == (double)(int64_t)json_real_value(v)) {
+        *out = (int64_t)json_real_value(v);
+        return SW_OK;
+    }
+    return SW_E_NOTFOUND;
+}
+
+static int h_arg_bool(sw_ctx *ctx, const char *key, int *out)
+{
+    json_t *v = json_object_get(CC(ctx)->args, key);
+    if (!json_is_boolean(v)) return SW_E_NOTFOUND;
+    *out = json_is_true(v);
+    return SW_OK;
+}
+
+static const char *h_arg_json(sw_ctx *ctx, const char *key)
+{
+    json_t *v = json_object_get(CC(ctx)->args, key);
+    if (!v) return NULL;
+    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (!s) return NULL;
+    char *r = sw_arena_strdup(&CC(ctx)->arena, s);
+    free(s);
+    return r;
+}
+
+static const char *h_setting(sw_ctx *ctx, const char *key)
+{
+    sw_call_ctx *cc = CC(ctx);
+    const char *v = cc->state ? json_string_value(json_object_get(cc->state->settings, key)) : NULL;
+    if (v) return v;
+    const sw_plugin *p = cc->rp->p;
+    if (p->settings)
+        for (const sw_setting_def *s = p->settings; s->key; s++)
+            if (strcmp(s->key, key) == 0) return s->default_value;
+    return NULL;
+}
+
+static void h_log(sw_ctx *ctx, int level, const char *msg)
+{
+    sw_log_level l = level <= 0 ? SW_LOG_DEBUG : level == 1 ? SW_LOG_INFO : level == 2 ? SW_LOG_WARN : SW_LOG_ERROR;
+    sw_log(l, "plugin %s: %s", ctx->plugin_id, msg ? msg : "");
+}
+
+static int h_kv_get(sw_ctx *ctx, const char *key, const char **value)
+{
+    if (!key || !value) return SW_E_INVAL;
+    sw_call_ctx *cc = CC(ctx);
+    sw_stmt *st = sw_db_prepare(cc->d->db, "SELECT value FROM plugin_kv WHERE tenant_id = ? AND "
+                                           "plugin_id = ? AND key = ?");
+    if (!st) return SW_E_IO;
+    sw_stmt_bind_text(st, 1, ctx->tenant_id);
+    sw_stmt_bind_text(st, 2, ctx->plugin_id);
+    sw_stmt_bind_text(st, 3, key);
+    int rc = sw_stmt_step(st);
+    int out = rc == SW_DB_ROW ? SW_OK : rc == SW_DB_DONE ? SW_E_NOTFOUND : SW_E_IO;
+    if (rc == SW_DB_ROW) {
+        *value = sw_arena_strdup(&cc->arena, sw_stmt_text(st, 0) ? sw_stmt_text(st, 0) : "");
+        if (!*value) out = SW_E_NOMEM;
+    }
+    sw_stmt_finish(st);
+    return out;
+}
+
+static int h_kv_set(sw_ctx *ctx, const char *key, const char *value)
+{
+    if (!key || strlen(key) > 256 || (value && strlen(value) > (1u << 20))) return SW_E_INVAL;
+    sw_call_ctx *cc = CC(ctx);
+    char ts[40];
+    sw_time_rfc3339(sw_time_now_ms(), ts, sizeof ts);
+    int rc;
+    if (!value)
+        rc = sw_db_run(cc->d->db, "DELETE FROM plugin_kv WHERE tenant_id = ? AND plugin_id = ? AND key = ?",
+                       "ttt", ctx->tenant_id, ctx->plugin_id, key);
+    else
+        rc = sw_db_run(cc->d->db,
+                       "INSERT INTO plugin_kv (tenant_id, plugin_id, key, value, updated_at) VALUES (?, ?, ?, ?, ?)"
+                       " ON CONFLICT (tenant_id, plugin_id, key) DO UPDATE SET value = excluded.value,"
+                       " updated_at = excluded.updated_at",
+                       "ttttt", ctx->tenant_id, ctx->plugin_id, key, value, ts);
+    return rc < 0 ? SW_E_IO : SW_OK;
+}
+
+typedef struct {
+    sw_arena *arena;
+    char *buf;
+    size_t len, cap;
+    int too_big;
+} http_body;
+
+static size_t on_body(char *data, size_t sz, size_t nm, void *arg)
+{
+    http_body *b = arg;
+    size_t n = sz * nm;
+    if (b->len + n > HTTP_MAX_BODY) {
+        b->too_big = 1;
+        return 0;
+    }
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 8192;
+        while (cap < b->len + n + 1) cap *= 2;
+        char *nb = realloc(b->buf, cap);
+        if (!nb) return 0;
+        b->buf = nb;
+        b->cap = cap;
+    }
+    memcpy(b->buf + b->len, data, n);
+    b->len += n;
+    return n;
+}
+
+static int h_http_fetch(sw_ctx *ctx, const sw_http_request *req, sw_http_response *resp)
+{
+    if (!req || !resp || !req->url) return SW_E_INVAL;
+    memset(resp, 0, sizeof *resp);
+    if (need(ctx, SW_PERM_EXTERNAL_HTTP, "HTTP request") != 0) return SW_E_PERM;
+    if (strncmp(req->url, "http://", 7) != 0 && strncmp(req->url, "https://", 8) != 0) return SW_E_INVAL;
+    sw_call_ctx *cc = CC(ctx);
+    CURL *c = curl_easy_init();
+    if (!c) return SW_E_NOMEM;
+    http_body b = {.arena = &cc->arena};
+    struct curl_slist *hdrs = NULL;
+    if (req->headers)
+        for (const char *const *h = req->headers; *h; h++) hdrs = curl_slist_append(hdrs, *h);
+    curl_easy_setopt(c, CURLOPT_URL, req->url);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(req->timeout_ms > 0 ? req->timeout_ms : 10000));
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "ScaiWave-C plugin host");
+    if (hdrs) curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    if (req->method) curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
+    if (req->body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+    }
+    CURLcode rc = curl_easy_perform(c);
+    int out = SW_OK;
+    if (rc != CURLE_OK) {
+        out = rc == CURLE_OPERATION_TIMEDOUT ? SW_E_TIMEDOUT : b.too_big ? SW_E_INVAL : SW_E_IO;
+    } else {
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+        const char *ct = NULL;
+        curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
+        resp->content_type = ct ? sw_arena_strdup(&cc->arena, ct) : NULL;
+        char *body = sw_arena_alloc(&cc->arena, b.len + 1);
+        if (!body) {
+            out = SW_E_NOMEM;
+        } else {
+            if (b.len) memcpy(body, b.buf, b.len);
+            body[b.len] = 0;
+            resp->body = body;
+            resp->body_len = b.len;
+        }
+    }
+    free(b.buf);
+    curl_slist_free_all(hdrs);
+    curl_easy_cleanup(c);
+    return out;
+}
+
+static int h_user_get(sw_ctx *ctx, const char *participant_id, const char **json)
+{
+    if (!participant_id || !json) return SW_E_INVAL;
+    if (need(ctx, SW_PERM_READ_USERS, "user lookup") != 0) return SW_E_PERM;
+    sw_participant p;
+    int rc = sw_participant_by_id(CC(ctx)->d->db, ctx->tenant_id, participant_id, &p);
+    if (rc == SW_REPO_NOT_FOUND) return SW_E_NOTFOUND;
+    if (rc != SW_REPO_OK) return SW_E_IO;
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "participant_id", p.id, "local_id", p.local_id,
+                          "display_name", p.display_name, "participant_type", p.participant_type);
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    *json = s ? sw_arena_strdup(&CC(ctx)->arena, s) : NULL;
+    free(s);
+    return *json ? SW_OK : SW_E_NOMEM;
+}
+
+static int h_publish(sw_ctx *ctx, const char *type, const char *content_json)
+{
+    (void)ctx; (void)type; (void)content_json;
+    return SW_E_UNAVAIL; /* the event bus arrives with rooms and real-time events */
+}
+
+/* A queued job: runs the plugin's run_job hook later on the worker pool. */
+typedef struct {
+    sw_dispatcher *d;
+    const sw_reg_plugin *rp;
+    char tenant_id[40], tenant_slug[72], room_id[40], sender_id[40], initiator_id[40];
+    char *name, *payload;
+} job;
+
+static void run_job(void *arg)
+{
+    job *j = arg;
+    sw_call call = {.tenant_id = j->tenant_id, .tenant_slug = j->tenant_slug, .room_id = j->room_id,
+                    .caller_id = j->sender_id, .initiator_id = j->initiator_id};
+    sw_call_ctx *cc = sw_call_ctx_new(j->d, j->rp, &call, -1);
+    if (cc) {
+        sw_call_ctx_set_args(cc, j->payload, strlen(j->payload), NULL);
+        int rc = j->rp->p->run_job(&cc->pub, j->name, j->payload);
+        if (rc != SW_OK) SW_WARN("plugin %s: job %s failed (%d)", j->rp->p->id, j->name, rc);
+        sw_call_ctx_free(cc);
+    }
+    free(j->name);
+    free(j->payload);
+    free(j);
+}
+
+static int h_job_enqueue(sw_ctx *ctx, const char *name, const char *payload_json)
+{
+    if (!name) return SW_E_INVAL;
+    if (need(ctx, SW_PERM_MANAGE_TASKS, "job queue") != 0) return SW_E_PERM;
+    sw_call_ctx *cc = CC(ctx);
+    const sw_plugin *p = cc->rp->p;
+    if (p->struct_size < offsetof(sw_plugin, run_job) + sizeof(void *) || !p->run_job) return SW_E_INVAL;
+    job *j = calloc(1, sizeof *j);
+    if (!j) return SW_E_NOMEM;
+    j->d = cc->d;
+    j->rp = cc->rp;
+    snprintf(j->tenant_id, sizeof j->tenant_id, "%s", ctx->tenant_id);
+    snprintf(j->tenant_slug, sizeof j->tenant_slug, "%s", ctx->tenant_slug ? ctx->tenant_slug : "");
+    snprintf(j->room_id, sizeof j->room_id, "%s", ctx->room_id ? ctx->room_id : "");
+    snprintf(j->sender_id, sizeof j->sender_id, "%s", ctx->sender_id ? ctx->sender_id : "");
+    snprintf(j->initiator_id, sizeof j->initiator_id, "%s", ctx->initiator_id ? ctx->initiator_id : "");
+    j->name = strdup(name);
+    j->payload = strdup(payload_json ? payload_json : "{}");
+    if (!j->name || !j->payload || sw_pool_submit(cc->d->pool, run_job, j) != 0) {
+        free(j->name);
+        free(j->payload);
+        free(j);
+        return SW_E_NOMEM;
+    }
+    return SW_OK;
+}
+
+static int h_model_complete(sw_ctx *ctx, const char *system, const char *prompt, const char **answer)
+{
+    (void)ctx; (void)system; (void)prompt;
+    if (answer) *answer = NULL;
+    return SW_E_UNAVAIL; /* the model client arrives with AI participants */
+}
+
+void sw_host_init(sw_host *h)
+{
+    memset(h, 0, sizeof *h);
+    h->abi_version = SW_PLUGIN_ABI_VERSION;
+    h->struct_size = sizeof *h;
+    h->alloc = h_alloc;
+    h->strdup = h_strdup;
+    h->vprintf = h_vprintf;
+    h->args_text = h_args_text;
+    h->arg_string = h_arg_string;
+    h->arg_int = h_arg_int;
+    h->arg_bool = h_arg_bool;
+    h->arg_json = h_arg_json;
+    h->setting = h_setting;
+    h->log = h_log;
+    h->kv_get = h_kv_get;
+    h->kv_set = h_kv_set;
+    h->http_fetch = h_http_fetch;
+    h->user_get = h_user_get;
+    h->publish = h_publish;
+    h->job_enqueue = h_job_enqueue;
+    h->model_complete = h_model_complete;
+}

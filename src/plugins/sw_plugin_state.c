@@ -1,0 +1,262 @@
+/* sw_plugin_state: plugin_states rows + the per-tenant snapshot cache. */
+#include "plugins/sw_plugin_state.h"
+#include "core/sw_time.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BUCKETS 256
+
+typedef struct entry {
+    struct entry *next;
+    sw_tenant_plugins *tp;
+} entry;
+
+struct sw_plugin_states {
+    sw_db *db;
+    const sw_registry *reg;
+    pthread_mutex_t mu;       /* guards the map */
+    pthread_mutex_t write_mu; /* serialises writers (enable's conflict check) */
+    entry *map[BUCKETS];
+};
+
+static unsigned bucket(const char *s)
+{
+    unsigned h = 2166136261u;
+    while (*s) h = (h ^ (unsigned char)*s++) * 16777619u;
+    return h & (BUCKETS - 1);
+}
+
+sw_plugin_states *sw_plugin_states_new(sw_db *db, const sw_registry *reg)
+{
+    sw_plugin_states *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->db = db;
+    s->reg = reg;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->write_mu, NULL);
+    return s;
+}
+
+static void tp_free(sw_tenant_plugins *tp)
+{
+    for (int i = 0; i < tp->n; i++) {
+        json_decref(tp->items[i].settings);
+        json_decref(tp->items[i].tool_policies);
+    }
+    free(tp->items);
+    free(tp);
+}
+
+void sw_tenant_plugins_release(sw_tenant_plugins *tp)
+{
+    if (tp && __atomic_sub_fetch(&tp->refs, 1, __ATOMIC_ACQ_REL) == 0) tp_free(tp);
+}
+
+void sw_plugin_states_free(sw_plugin_states *s)
+{
+    if (!s) return;
+    for (int i = 0; i < BUCKETS; i++) {
+        entry *e = s->map[i];
+        while (e) {
+            entry *n = e->next;
+            sw_tenant_plugins_release(e->tp);
+            free(e);
+            e = n;
+        }
+    }
+    pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->write_mu);
+    free(s);
+}
+
+static json_t *load_obj(const char *text)
+{
+    json_t *j = text ? json_loads(text, 0, NULL) : NULL;
+    if (!json_is_object(j)) {
+        json_decref(j);
+        j = json_object();
+    }
+    return j;
+}
+
+static sw_tenant_plugins *load(sw_plugin_states *s, const char *tenant_id)
+{
+    sw_tenant_plugins *tp = calloc(1, sizeof *tp);
+    if (!tp) return NULL;
+    tp->refs = 1;
+    snprintf(tp->tenant_id, sizeof tp->tenant_id, "%s", tenant_id);
+    tp->n = s->reg->n;
+    tp->items = calloc((size_t)tp->n + 1, sizeof *tp->items);
+    if (!tp->items) {
+        free(tp);
+        return NULL;
+    }
+    for (int i = 0; i < tp->n; i++) tp->items[i].rp = &s->reg->plugins[i];
+    sw_stmt *st = sw_db_prepare(s->db, "SELECT plugin_id, enabled, granted_permissions, settings, "
+                                       "tool_policies FROM plugin_states WHERE tenant_id = ?");
+    if (!st) {
+        tp_free(tp);
+        return NULL;
+    }
+    sw_stmt_bind_text(st, 1, tenant_id);
+    int rc;
+    while ((rc = sw_stmt_step(st)) == SW_DB_ROW) {
+        const char *pid = sw_stmt_text(st, 0);
+        for (int i = 0; i < tp->n; i++) {
+            if (pid && strcmp(tp->items[i].rp->p->id, pid) == 0) {
+                tp->items[i].enabled = (int)sw_stmt_int64(st, 1);
+                tp->items[i].granted = (uint32_t)sw_stmt_int64(st, 2);
+                tp->items[i].settings = load_obj(sw_stmt_text(st, 3));
+                tp->items[i].tool_policies = load_obj(sw_stmt_text(st, 4));
+            }
+        }
+    }
+    sw_stmt_finish(st);
+    if (rc < 0) {
+        tp_free(tp);
+        return NULL;
+    }
+    for (int i = 0; i < tp->n; i++) {
+        if (!tp->items[i].settings) tp->items[i].settings = json_object();
+        if (!tp->items[i].tool_policies) tp->items[i].tool_policies = json_object();
+    }
+    return tp;
+}
+
+sw_tenant_plugins *sw_plugin_states_get(sw_plugin_states *s, const char *tenant_id)
+{
+    unsigned b = bucket(tenant_id);
+    pthread_mutex_lock(&s->mu);
+    for (entry *e = s->map[b]; e; e = e->next) {
+        if (strcmp(e->tp->tenant_id, tenant_id) == 0) {
+            __atomic_add_fetch(&e->tp->refs, 1, __ATOMIC_ACQ_REL);
+            sw_tenant_plugins *tp = e->tp;
+            pthread_mutex_unlock(&s->mu);
+            return tp;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    sw_tenant_plugins *tp = load(s, tenant_id);
+    if (!tp) return NULL;
+    pthread_mutex_lock(&s->mu);
+    for (entry *e = s->map[b]; e; e = e->next) { /* another thread may have loaded it */
+        if (strcmp(e->tp->tenant_id, tenant_id) == 0) {
+            __atomic_add_fetch(&e->tp->refs, 1, __ATOMIC_ACQ_REL);
+            sw_tenant_plugins *cur = e->tp;
+            pthread_mutex_unlock(&s->mu);
+            tp_free(tp);
+            return cur;
+        }
+    }
+    entry *e = malloc(sizeof *e);
+    if (e) {
+        e->tp = tp;
+        tp->refs++; /* the map's reference */
+        e->next = s->map[b];
+        s->map[b] = e;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return tp;
+}
+
+/* Drops the cached snapshot so the next get reloads it from the store. */
+static void invalidate(sw_plugin_states *s, const char *tenant_id)
+{
+    unsigned b = bucket(tenant_id);
+    pthread_mutex_lock(&s->mu);
+    for (entry **pe = &s->map[b]; *pe; pe = &(*pe)->next) {
+        if (strcmp((*pe)->tp->tenant_id, tenant_id) == 0) {
+            entry *e = *pe;
+            *pe = e->next;
+            sw_tenant_plugins_release(e->tp);
+            free(e);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+const sw_plugin_tenant_state *sw_tenant_plugins_find(const sw_tenant_plugins *tp, const char *plugin_id)
+{
+    for (int i = 0; i < tp->n; i++)
+        if (strcmp(tp->items[i].rp->p->id, plugin_id) == 0) return &tp->items[i];
+    return NULL;
+}
+
+static int upsert(sw_plugin_states *s, const char *tenant_id, const char *plugin_id, int enabled,
+                  uint32_t granted, const char *settings, const char *policies)
+{
+    char ts[40];
+    sw_time_rfc3339(sw_time_now_ms(), ts, sizeof ts);
+    int rc = sw_db_run(s->db,
+                       "INSERT INTO plugin_states (tenant_id, plugin_id, enabled, granted_permissions,"
+                       " settings, tool_policies, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                       " ON CONFLICT (tenant_id, plugin_id) DO UPDATE SET enabled = excluded.enabled,"
+                       " granted_permissions = excluded.granted_permissions,"
+                       " settings = excluded.settings, tool_policies = excluded.tool_policies,"
+                       " updated_at = excluded.updated_at",
+                       "ttiitt" "t", tenant_id, plugin_id, (int64_t)enabled, (int64_t)granted, settings,
+                       policies, ts);
+    return rc < 0 ? -1 : 0;
+}
+
+/* Writes one plugin's row from a fresh snapshot with the change applied. */
+static int write_state(sw_plugin_states *s, const char *tenant_id, const char *plugin_id,
+                       int enabled, int64_t granted, const json_t *settings, const json_t *policies,
+                       char *conflict_tool, char *conflict_plugin)
+{
+    pthread_mutex_lock(&s->write_mu);
+    invalidate(s, tenant_id); /* read the store's truth, not a possibly stale snapshot */
+    sw_tenant_plugins *tp = sw_plugin_states_get(s, tenant_id);
+    int rc = -1;
+    if (!tp) goto out;
+    const sw_plugin_tenant_state *cur = sw_tenant_plugins_find(tp, plugin_id);
+    if (!cur) goto out;
+    int en = enabled >= 0 ? enabled : cur->enabled;
+    if (enabled == 1) {
+        for (int i = 0; i < tp->n; i++) {
+            const sw_plugin_tenant_state *o = &tp->items[i];
+            if (!o->enabled || o == cur) continue;
+            for (int a = 0; a < cur->rp->ntools; a++)
+                for (int b = 0; b < o->rp->ntools; b++)
+                    if (strcmp(cur->rp->tools[a].def->name, o->rp->tools[b].def->name) == 0) {
+                        if (conflict_tool) snprintf(conflict_tool, 72, "%s", o->rp->tools[b].def->name);
+                        if (conflict_plugin) snprintf(conflict_plugin, 72, "%s", o->rp->p->id);
+                        rc = -2;
+                        goto out;
+                    }
+        }
+    }
+    char *st = json_dumps(settings ? settings : cur->settings, JSON_COMPACT);
+    char *pol = json_dumps(policies ? policies : cur->tool_policies, JSON_COMPACT);
+    rc = (st && pol) ? upsert(s, tenant_id, plugin_id, en, granted >= 0 ? (uint32_t)granted : cur->granted,
+                              st, pol)
+                     : -1;
+    free(st);
+    free(pol);
+out:
+    sw_tenant_plugins_release(tp);
+    invalidate(s, tenant_id);
+    pthread_mutex_unlock(&s->write_mu);
+    return rc;
+}
+
+int sw_plugin_states_enable(sw_plugin_states *s, const char *tenant_id, const char *plugin_id,
+                            uint32_t granted, char *conflict_tool, char *conflict_plugin)
+{
+    return write_state(s, tenant_id, plugin_id, 1, granted, NULL, NULL, conflict_tool, conflict_plugin);
+}
+
+int sw_plugin_states_disable(sw_plugin_states *s, const char *tenant_id, const char *plugin_id)
+{
+    return write_state(s, tenant_id, plugin_id, 0, -1, NULL, NULL, NULL, NULL);
+}
+
+int sw_plugin_states_configure(sw_plugin_states *s, const char *tenant_id, const char *plugin_id,
+                               const json_t *settings, const json_t *tool_policies)
+{
+    return write_state(s, tenant_id, plugin_id, -1, -1, settings, tool_policies, NULL, NULL);
+}

@@ -1,0 +1,50 @@
+/* sw_plugin_state: per-tenant plugin state (enabled, granted permissions, settings, tool
+ * policies), stored in plugin_states and cached in memory as immutable, refcounted snapshots
+ * per tenant so the dispatcher reads it without touching the store. Writes go to the store
+ * first, then replace the snapshot. */
+#ifndef SW_PLUGIN_STATE_H
+#define SW_PLUGIN_STATE_H
+
+#include "plugins/sw_registry.h"
+#include "store/sw_db.h"
+
+#include <jansson.h>
+#include <stdint.h>
+
+typedef struct sw_plugin_tenant_state {
+    const sw_reg_plugin *rp;
+    int enabled;
+    uint32_t granted;
+    json_t *settings;      /* object, as stored (secrets in clear: never send to clients) */
+    json_t *tool_policies; /* object tool -> "ask"|"auto_run_in_dm"|"auto_run_everywhere" */
+} sw_plugin_tenant_state;
+
+typedef struct sw_tenant_plugins {
+    int refs;
+    char tenant_id[40];
+    int n;                          /* one entry per registered plugin, registry order */
+    sw_plugin_tenant_state *items;
+} sw_tenant_plugins;
+
+typedef struct sw_plugin_states sw_plugin_states;
+
+sw_plugin_states *sw_plugin_states_new(sw_db *db, const sw_registry *reg);
+void sw_plugin_states_free(sw_plugin_states *s);
+
+/* A snapshot for the tenant (loaded from the store on first use). Release it when done.
+ * NULL on a store error. */
+sw_tenant_plugins *sw_plugin_states_get(sw_plugin_states *s, const char *tenant_id);
+void sw_tenant_plugins_release(sw_tenant_plugins *tp);
+const sw_plugin_tenant_state *sw_tenant_plugins_find(const sw_tenant_plugins *tp, const char *plugin_id);
+
+/* Enables plugin_id for the tenant with the given grants. Fails with -2 when one of its tools
+ * has the same name as a tool of another enabled plugin (names in *conflict_tool /
+ * *conflict_plugin, buffers of 72), -1 on a store error. */
+int sw_plugin_states_enable(sw_plugin_states *s, const char *tenant_id, const char *plugin_id,
+                            uint32_t granted, char *conflict_tool, char *conflict_plugin);
+int sw_plugin_states_disable(sw_plugin_states *s, const char *tenant_id, const char *plugin_id);
+/* Replaces settings (when non-NULL) and tool_policies (when non-NULL). */
+int sw_plugin_states_configure(sw_plugin_states *s, const char *tenant_id, const char *plugin_id,
+                               const json_t *settings, const json_t *tool_policies);
+
+#endif

@@ -1,0 +1,66 @@
+/* sw_registry: every plugin this process knows: built-ins and shared objects loaded from
+ * SCAIWAVE_PLUGIN_DIR. Owns validation at load (ABI, id, semver, tool names, schemas,
+ * duplicates), the parsed schemas, and the tool-name index. Immutable after start-up, so
+ * request threads read it without locks. */
+#ifndef SW_REGISTRY_H
+#define SW_REGISTRY_H
+
+#include <jansson.h>
+#include <scaiwave/plugin.h>
+
+typedef struct sw_reg_tool {
+    const sw_tool *def;
+    json_t *schema;        /* parsed parameters */
+    json_t *secret_fields; /* array of property names redacted in the audit log */
+    char *first_required;  /* the property non-JSON text maps to, or NULL */
+    char **usage_params;   /* parameter names in the order of `usage` placeholders, NULL-ended */
+} sw_reg_tool;
+
+typedef struct sw_reg_plugin {
+    const sw_plugin *p;
+    const char *source; /* "builtin" | "shared_object" */
+    char *path;         /* .so path or NULL */
+    void *dl;           /* dlopen handle or NULL */
+    sw_reg_tool *tools;
+    int ntools;
+} sw_reg_plugin;
+
+typedef struct sw_registry {
+    sw_reg_plugin *plugins;
+    int n, cap;
+} sw_registry;
+
+sw_registry *sw_registry_new(void);
+void sw_registry_free(sw_registry *r); /* calls shutdown hooks, dlcloses */
+
+/* Validates and adds a descriptor. Returns 0, or -1 with a one-line reason in err. */
+int sw_registry_add(sw_registry *r, const sw_plugin *p, const char *source, const char *path,
+                    char *err, size_t errlen);
+/* Adds BUILTIN_PLUGINS[]. Returns how many were refused (each logged). */
+int sw_registry_add_builtins(sw_registry *r, const sw_host *host);
+/* Loads one shared object. Returns 0, or -1 with the reason in err (the .so is closed). */
+int sw_registry_load_so(sw_registry *r, const char *path, const sw_host *host, char *err,
+                        size_t errlen);
+/* Loads every *.so in dir (sorted by name), logging one line per refused plugin.
+ * Returns the number loaded. A missing dir is logged and returns 0. */
+int sw_registry_load_dir(sw_registry *r, const char *dir, const sw_host *host);
+
+const sw_reg_plugin *sw_registry_find(const sw_registry *r, const char *plugin_id);
+const sw_reg_tool *sw_registry_tool(const sw_reg_plugin *rp, const char *tool_name);
+
+/* Manifest as JSON for the API: {id,name,version,description,source,permissions[],tools[...]} */
+json_t *sw_registry_plugin_json(const sw_reg_plugin *rp);
+json_t *sw_registry_tool_json(const sw_reg_tool *t);
+
+/* Permission names <-> bits */
+const char *sw_perm_name(int bit_index);
+json_t *sw_perms_to_json(uint32_t mask);
+/* Parses an array of names; returns 0 or -1 with the offending name in err. */
+int sw_perms_from_json(const json_t *arr, uint32_t *mask, char *err, size_t errlen);
+
+/* Validators, exposed for tests and the loader. */
+int sw_plugin_id_valid(const char *id);
+int sw_semver_valid(const char *v);
+int sw_tool_name_valid(const char *name);
+
+#endif

@@ -1,0 +1,51 @@
+/* sw_db: the one SQL API of ScaiWave-C. Owns prepare/bind/step/column, transactions, the
+ * per-thread connection and its statement cache, over a driver interface (sw_db_driver.h).
+ * SQL is written once, portably, with `?` placeholders; a driver rewrites them if it must
+ * (PostgreSQL: $1, $2, ...). Every call uses the calling thread's own connection. */
+#ifndef SW_DB_H
+#define SW_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sw_db sw_db;
+typedef struct sw_stmt sw_stmt;
+
+enum { SW_DB_ROW = 1, SW_DB_DONE = 0, SW_DB_ERROR = -1, SW_DB_CONSTRAINT = -2, SW_DB_BUSY = -3 };
+
+/* Opens a store: "sqlite:PATH" (or a bare path). Returns NULL with a message in err. */
+sw_db *sw_db_open(const char *url, char *err, size_t errlen);
+void sw_db_close(sw_db *db);
+const char *sw_db_driver_name(const sw_db *db);
+
+/* Prepares `sql` on this thread's connection, reusing a cached statement for the same text.
+ * Returns NULL on error (see sw_db_errmsg). Always pair with sw_stmt_finish. */
+sw_stmt *sw_db_prepare(sw_db *db, const char *sql);
+int sw_stmt_bind_text(sw_stmt *st, int idx, const char *s);            /* 1-based; NULL binds NULL */
+int sw_stmt_bind_textn(sw_stmt *st, int idx, const char *s, size_t n);
+int sw_stmt_bind_int64(sw_stmt *st, int idx, int64_t v);
+int sw_stmt_bind_null(sw_stmt *st, int idx);
+int sw_stmt_step(sw_stmt *st); /* SW_DB_ROW, SW_DB_DONE or a negative SW_DB_* error */
+const char *sw_stmt_text(sw_stmt *st, int col); /* valid until the next step/finish; NULL for NULL */
+int64_t sw_stmt_int64(sw_stmt *st, int col);
+int sw_stmt_is_null(sw_stmt *st, int col);
+void sw_stmt_finish(sw_stmt *st); /* resets and returns the statement to the cache */
+
+/* Runs one statement with parameters described by `types`: 't' text (const char *), 'i' int64
+ * (int64_t), 'n' NULL (no argument). Returns SW_DB_DONE/ROW on success or a negative error. */
+int sw_db_run(sw_db *db, const char *sql, const char *types, ...);
+/* Runs one or more statements without parameters (schema, pragmas). */
+int sw_db_exec(sw_db *db, const char *sql);
+/* Rows changed by the last statement on this thread's connection. */
+int64_t sw_db_changes(sw_db *db);
+
+/* Transactions on this thread's connection (SQLite: BEGIN IMMEDIATE). Nesting is refused. */
+int sw_db_begin(sw_db *db);
+int sw_db_commit(sw_db *db);
+int sw_db_rollback(sw_db *db);
+
+const char *sw_db_errmsg(sw_db *db);
+/* "ok" or the problems found (SQLite: PRAGMA integrity_check). 0 when ok. */
+int sw_db_check(sw_db *db, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,117 @@
+/* sw_migrate: the ordered list of schema migrations and the runner. SQL here is portable
+ * (TEXT ids and RFC 3339 timestamps, INTEGER flags) so the PostgreSQL driver can run it too.
+ * Every table holding tenant data carries tenant_id. Append new migrations; never edit old ones. */
+#include "store/sw_migrate.h"
+#include "core/sw_time.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    int version;
+    const char *name;
+    const char *sql;
+} migration;
+
+static const migration migrations[] = {
+    {1, "tenants_and_participants",
+     "CREATE TABLE tenants ("
+     "  id TEXT PRIMARY KEY,"
+     "  slug TEXT NOT NULL UNIQUE,"
+     "  name TEXT NOT NULL,"
+     "  created_at TEXT NOT NULL);"
+     "CREATE TABLE participants ("
+     "  id TEXT PRIMARY KEY,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id),"
+     "  local_id TEXT NOT NULL,"
+     "  display_name TEXT NOT NULL,"
+     "  participant_type TEXT NOT NULL CHECK (participant_type IN ('human','model')),"
+     "  roles TEXT NOT NULL DEFAULT 'member',"
+     "  password_hash TEXT,"
+     "  created_at TEXT NOT NULL,"
+     "  UNIQUE (tenant_id, local_id));"
+     "CREATE INDEX participants_tenant_id ON participants (tenant_id, id);"},
+    {2, "plugins_and_audit",
+     "CREATE TABLE plugin_states ("
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id),"
+     "  plugin_id TEXT NOT NULL,"
+     "  enabled INTEGER NOT NULL DEFAULT 0,"
+     "  granted_permissions INTEGER NOT NULL DEFAULT 0,"
+     "  settings TEXT NOT NULL DEFAULT '{}',"
+     "  tool_policies TEXT NOT NULL DEFAULT '{}',"
+     "  updated_at TEXT NOT NULL,"
+     "  PRIMARY KEY (tenant_id, plugin_id));"
+     "CREATE TABLE tool_audit ("
+     "  id TEXT PRIMARY KEY,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id),"
+     "  ts TEXT NOT NULL,"
+     "  room_id TEXT,"
+     "  plugin_id TEXT NOT NULL,"
+     "  tool TEXT NOT NULL,"
+     "  caller_id TEXT,"
+     "  initiator_id TEXT,"
+     "  args_redacted TEXT NOT NULL,"
+     "  status TEXT NOT NULL,"
+     "  duration_ms INTEGER NOT NULL,"
+     "  detail TEXT);"
+     "CREATE INDEX tool_audit_tenant_id ON tool_audit (tenant_id, id);"
+     "CREATE TABLE plugin_kv ("
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id),"
+     "  plugin_id TEXT NOT NULL,"
+     "  key TEXT NOT NULL,"
+     "  value TEXT NOT NULL,"
+     "  updated_at TEXT NOT NULL,"
+     "  PRIMARY KEY (tenant_id, plugin_id, key));"},
+};
+
+#define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+int sw_migrate_latest(void)
+{
+    return migrations[N_MIGRATIONS - 1].version;
+}
+
+int sw_migrate(sw_db *db, char *err, size_t errlen)
+{
+    if (sw_db_exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                       "  version INTEGER PRIMARY KEY,"
+                       "  name TEXT NOT NULL,"
+                       "  applied_at TEXT NOT NULL)") != 0) {
+        snprintf(err, errlen, "cannot create schema_migrations: %s", sw_db_errmsg(db));
+        return -1;
+    }
+    int applied = 0;
+    for (int i = 0; i < N_MIGRATIONS; i++) {
+        const migration *m = &migrations[i];
+        if (sw_db_begin(db) != 0) {
+            snprintf(err, errlen, "migration %d: cannot begin: %s", m->version, sw_db_errmsg(db));
+            return -1;
+        }
+        /* Checked inside the write transaction, so two processes starting at once apply each
+         * migration exactly once. */
+        sw_stmt *st = sw_db_prepare(db, "SELECT 1 FROM schema_migrations WHERE version = ?");
+        int done = 0;
+        if (st) {
+            sw_stmt_bind_int64(st, 1, m->version);
+            done = sw_stmt_step(st) == SW_DB_ROW;
+            sw_stmt_finish(st);
+        }
+        if (done) {
+            sw_db_rollback(db);
+            continue;
+        }
+        char ts[40];
+        sw_time_rfc3339(sw_time_now_ms(), ts, sizeof ts);
+        if (sw_db_exec(db, m->sql) != 0 ||
+            sw_db_run(db, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                      "itt", (int64_t)m->version, m->name, ts) < 0 ||
+            sw_db_commit(db) != 0) {
+            snprintf(err, errlen, "migration %d (%s) failed: %s", m->version, m->name,
+                     sw_db_errmsg(db));
+            sw_db_rollback(db);
+            return -1;
+        }
+        applied++;
+    }
+    return applied;
+}
