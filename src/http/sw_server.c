@@ -186,6 +186,17 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     __atomic_sub_fetch(&s->active, 1, __ATOMIC_ACQ_REL);
 }
 
+/* URL unescaping as MHD does it, except that a path or argument containing %00 is left
+ * escaped: a NUL would silently cut the string short ("/v1/me%00x" must not become "/v1/me"). */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    for (const char *p = s; (p = strchr(p, '%')); p++)
+        if (p[1] == '0' && p[2] == '0') return strlen(s);
+    return MHD_http_unescape(s);
+}
+
 sw_server *sw_server_start(sw_app *app, char *err, size_t errlen)
 {
     sw_server *s = calloc(1, sizeof *s);
@@ -202,6 +213,7 @@ sw_server *sw_server_start(sw_app *app, char *err, size_t errlen)
     int k = 0;
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s};
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &addr};
+    ops[k++] = (struct MHD_OptionItem){MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape, NULL};
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, app->cfg.max_connections, NULL};
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, 120, NULL};
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, 32 * 1024, NULL};

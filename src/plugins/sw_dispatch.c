@@ -349,9 +349,10 @@ int sw_dispatch(sw_dispatcher *d, const sw_call *call, sw_dispatch_result *out)
         json_t *j = json_loadb(raw + s, e - s, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
         if (json_is_object(j)) {
             args = j;
-        } else if (rt->first_required && (!j || json_is_string(j))) {
-            /* Non-JSON text (or a bare JSON string) fills the first required string parameter,
-             * as the seed's greeter takes "de" for {"language": "de"}. */
+        } else if (rt->first_required && (j ? json_is_string(j) : raw[s] != '{' && raw[s] != '[')) {
+            /* Plain text (or a bare JSON string) fills the first required string parameter, as
+             * the seed's greeter takes "de" for {"language": "de"}. Text that starts like JSON
+             * but does not parse is reported as broken JSON instead. */
             args = json_object();
             json_t *v = j ? json_incref(j) : json_stringn(raw + s, e - s);
             if (!v) {

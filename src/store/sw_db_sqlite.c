@@ -3,14 +3,25 @@
 #include "store/sw_db.h"
 #include "store/sw_db_driver.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+static pthread_once_t sq_once = PTHREAD_ONCE_INIT;
+
+static void sq_global_init(void)
+{
+    /* Memory statistics take a process-wide mutex on every allocation: off. */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    sqlite3_initialize();
+}
+
 static void *sq_connect(const char *target, char *err, size_t errlen)
 {
+    pthread_once(&sq_once, sq_global_init);
     sqlite3 *h = NULL;
     int rc = sqlite3_open_v2(target, &h,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);

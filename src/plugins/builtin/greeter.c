@@ -51,7 +51,7 @@ static int greeter_execute(sw_ctx *ctx, const char *tool, const char *args, sw_r
     char lang[8] = "en";
     size_t i = 0;
     while (language && isspace((unsigned char)*language)) language++;
-    for (; language && language[i] && i < sizeof lang - 1; i++)
+    for (; language && language[i] && !isspace((unsigned char)language[i]) && i < sizeof lang - 1; i++)
         lang[i] = (char)tolower((unsigned char)language[i]);
     if (i) lang[i] = 0;
 
