@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define SW_VERSION "0.1.0"
@@ -316,6 +317,7 @@ static int cmd_plugins(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    umask(077); /* the store holds password hashes and plugin secrets: owner-only files */
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

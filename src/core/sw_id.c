@@ -1,4 +1,4 @@
-/* sw_id: UUIDv7 generation: 48-bit ms timestamp, 12-bit per-thread sequence, 62 random bits. */
+/* sw_id: UUIDv7 generation: 48-bit ms timestamp, 12-bit process-wide sequence, 62 random bits. */
 #include "core/sw_id.h"
 #include "core/sw_time.h"
 
@@ -6,22 +6,19 @@
 #include <stdint.h>
 #include <string.h>
 
-static _Thread_local int64_t last_ms;
-static _Thread_local uint16_t seq;
+/* Process-wide (ms << 12 | seq): ids from every thread are strictly increasing, so sorting by
+ * id is sorting by creation. */
+static int64_t last_stamp;
 
 char *sw_id_new(char *buf)
 {
-    int64_t ms = sw_time_now_ms();
-    if (ms <= last_ms) {
-        ms = last_ms;
-        if (++seq > 0x0fff) { /* sequence exhausted: borrow the next millisecond */
-            ms++;
-            seq = 0;
-        }
-    } else {
-        seq = 0;
-    }
-    last_ms = ms;
+    int64_t cur = __atomic_load_n(&last_stamp, __ATOMIC_RELAXED), next;
+    do {
+        int64_t now = sw_time_now_ms() << 12;
+        next = now > cur ? now : cur + 1; /* a full sequence borrows the next millisecond */
+    } while (!__atomic_compare_exchange_n(&last_stamp, &cur, next, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+    int64_t ms = next >> 12;
+    unsigned seq = (unsigned)(next & 0x0fff);
     uint8_t b[16];
     randombytes_buf(b + 8, 8);
     b[0] = (uint8_t)(ms >> 40); b[1] = (uint8_t)(ms >> 32); b[2] = (uint8_t)(ms >> 24);

@@ -1,8 +1,14 @@
-/* sw_pool: fixed-size thread pool with a mutex/condvar FIFO. */
+/* sw_pool: fixed-size thread pool with a mutex/condvar FIFO. A worker that runs out of jobs
+ * spins briefly (SPIN_NS) before sleeping, so a burst of short jobs — the common case for tool
+ * calls — is handed over without a futex wake-up and a context switch per job. */
 #include "core/sw_pool.h"
+
+#include "core/sw_time.h"
 
 #include <pthread.h>
 #include <stdlib.h>
+
+#define SPIN_NS 50000
 
 typedef struct job {
     struct job *next;
@@ -15,6 +21,9 @@ struct sw_pool {
     pthread_cond_t cv;
     job *head, *tail;
     int stopping;
+    int queued;   /* jobs in the queue, readable without the lock */
+    int sleeping; /* workers blocked on cv */
+    int spinning; /* workers polling for a job (at most one actually spins) */
     int n;
     pthread_t *threads;
 };
@@ -26,8 +35,22 @@ static void *worker(void *arg)
     sw_pool *p = arg;
     current_pool = p;
     for (;;) {
+        /* One worker at a time spins; the others sleep, leaving the cores to the callers. */
+        if (__atomic_fetch_add(&p->spinning, 1, __ATOMIC_ACQ_REL) == 0) {
+            int64_t until = sw_time_mono_ns() + SPIN_NS;
+            while (!__atomic_load_n(&p->queued, __ATOMIC_ACQUIRE) &&
+                   !__atomic_load_n(&p->stopping, __ATOMIC_RELAXED)) {
+                for (int i = 0; i < 64; i++) __builtin_ia32_pause();
+                if (sw_time_mono_ns() > until) break;
+            }
+        }
+        __atomic_sub_fetch(&p->spinning, 1, __ATOMIC_ACQ_REL);
         pthread_mutex_lock(&p->mu);
-        while (!p->head && !p->stopping) pthread_cond_wait(&p->cv, &p->mu);
+        while (!p->head && !p->stopping) {
+            p->sleeping++;
+            pthread_cond_wait(&p->cv, &p->mu);
+            p->sleeping--;
+        }
         job *j = p->head;
         if (!j) { /* stopping and drained */
             pthread_mutex_unlock(&p->mu);
@@ -35,6 +58,7 @@ static void *worker(void *arg)
         }
         p->head = j->next;
         if (!p->head) p->tail = NULL;
+        __atomic_sub_fetch(&p->queued, 1, __ATOMIC_RELEASE);
         pthread_mutex_unlock(&p->mu);
         j->fn(j->arg);
         free(j);
@@ -83,7 +107,9 @@ int sw_pool_submit(sw_pool *p, sw_pool_fn fn, void *arg)
     else
         p->head = j;
     p->tail = j;
-    pthread_cond_signal(&p->cv);
+    __atomic_add_fetch(&p->queued, 1, __ATOMIC_RELEASE);
+    /* a spinning worker takes the job without a wake-up; otherwise wake a sleeper */
+    if (p->sleeping && !__atomic_load_n(&p->spinning, __ATOMIC_ACQUIRE)) pthread_cond_signal(&p->cv);
     pthread_mutex_unlock(&p->mu);
     return 0;
 }
@@ -92,7 +118,7 @@ void sw_pool_free(sw_pool *p)
 {
     if (!p) return;
     pthread_mutex_lock(&p->mu);
-    p->stopping = 1;
+    __atomic_store_n(&p->stopping, 1, __ATOMIC_RELAXED);
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
     for (int i = 0; i < p->n; i++) pthread_join(p->threads[i], NULL);

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define MASK "********"
+#define MASK SW_SECRET_MASK
 
 static const char *const policies[] = {"ask", "auto_run_in_dm", "auto_run_everywhere"};
 
@@ -162,40 +162,28 @@ void sw_h_admin_plugin_config(sw_req *req, sw_resp *resp)
     json_t *body = sw_req_json(req, resp, 0);
     if (!body) return;
     const json_t *settings, *pols;
-    json_t *new_settings = NULL, *new_pols = NULL;
-    sw_tenant_plugins *tp = NULL;
     if (sw_field_object(resp, body, "settings", &settings) != 0 ||
         sw_field_object(resp, body, "tool_policies", &pols) != 0)
         goto out;
-    tp = snapshot(req, resp);
-    if (!tp) goto out;
-    const sw_plugin_tenant_state *cur = sw_tenant_plugins_find(tp, id);
     const char *k;
     json_t *v;
     if (settings) {
-        /* Merge: a string sets, null deletes, the mask keeps the stored secret. */
-        new_settings = json_deep_copy(cur->settings);
-        json_object_foreach((json_t *)settings, k, v) {
-            char field[160];
-            snprintf(field, sizeof field, "settings.%.140s", k);
-            if (json_is_null(v)) {
-                json_object_del(new_settings, k);
-            } else if (!json_is_string(v) || json_string_length(v) > 8192) {
-                sw_resp_error(resp, SW_ERR_VALIDATION, json_pack("{s:s}", "field", field),
-                              "%s: expected a string of at most 8192 bytes", field);
-                goto out;
-            } else if (strcmp(json_string_value(v), MASK) != 0) {
-                json_object_set(new_settings, k, v);
-            }
-        }
-        if (json_object_size(new_settings) > 100) {
+        if (json_object_size(settings) > 100) {
             sw_resp_error(resp, SW_ERR_VALIDATION, json_pack("{s:s}", "field", "settings"),
                           "settings: at most 100 keys");
             goto out;
         }
+        json_object_foreach((json_t *)settings, k, v) {
+            char field[160];
+            snprintf(field, sizeof field, "settings.%.140s", k);
+            if (!json_is_null(v) && (!json_is_string(v) || json_string_length(v) > 8192)) {
+                sw_resp_error(resp, SW_ERR_VALIDATION, json_pack("{s:s}", "field", field),
+                              "%s: expected a string of at most 8192 bytes, or null to remove it", field);
+                goto out;
+            }
+        }
     }
     if (pols) {
-        new_pols = json_deep_copy(cur->tool_policies);
         json_object_foreach((json_t *)pols, k, v) {
             char field[120];
             snprintf(field, sizeof field, "tool_policies.%.64s", k);
@@ -204,11 +192,7 @@ void sw_h_admin_plugin_config(sw_req *req, sw_resp *resp)
                               "%s: %s has no tool named \"%.64s\"", field, id, k);
                 goto out;
             }
-            if (json_is_null(v)) {
-                json_object_del(new_pols, k);
-                continue;
-            }
-            int ok = 0;
+            int ok = json_is_null(v);
             for (size_t i = 0; i < sizeof policies / sizeof policies[0]; i++)
                 ok |= json_is_string(v) && strcmp(json_string_value(v), policies[i]) == 0;
             if (!ok) {
@@ -216,17 +200,13 @@ void sw_h_admin_plugin_config(sw_req *req, sw_resp *resp)
                               "%s: expected \"ask\", \"auto_run_in_dm\" or \"auto_run_everywhere\"", field);
                 goto out;
             }
-            json_object_set(new_pols, k, v);
         }
     }
-    if (sw_plugin_states_configure(req->app->states, req->auth.tenant_id, id, new_settings, new_pols) != 0) {
+    if (sw_plugin_states_configure(req->app->states, req->auth.tenant_id, id, settings, pols) != 0) {
         sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the store did not answer");
         goto out;
     }
     respond_row(req, resp, id);
 out:
-    sw_tenant_plugins_release(tp);
-    json_decref(new_settings);
-    json_decref(new_pols);
     json_decref(body);
 }

@@ -1,6 +1,7 @@
 /* h_tools: POST /v1/tools/{tool}/call — a person runs a tool through the dispatcher, exactly as
  * a slash command does (the caller is the initiator, so it is its own approval). */
 #include "http/sw_handlers.h"
+#include "store/sw_repo.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +22,11 @@ void sw_h_tool_call(sw_req *req, sw_resp *resp)
         args = strdup(json_string_value(a));
     else if (a && !json_is_null(a))
         args = json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY);
+    sw_tenant tenant;
+    if (sw_tenant_by_id(req->app->db, req->auth.tenant_id, &tenant) != SW_REPO_OK) tenant.slug[0] = 0;
     sw_call call = {
         .tenant_id = req->auth.tenant_id,
+        .tenant_slug = tenant.slug,
         .room_id = room_id,
         .caller_id = req->auth.participant_id,
         .initiator_id = req->auth.participant_id,

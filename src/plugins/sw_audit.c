@@ -1,4 +1,6 @@
-/* sw_audit: asynchronous, batched audit-log writer and reader. */
+/* sw_audit: asynchronous, batched audit-log writer and reader. The writer sleeps until a record
+ * arrives, then collects for up to BATCH_MS (or BATCH_MAX records, or a flush request) and
+ * writes the batch in one transaction; producers only signal it when it is idle. */
 #include "plugins/sw_audit.h"
 #include "core/sw_id.h"
 #include "core/sw_log.h"
@@ -7,6 +9,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#define BATCH_MS 5
+#define BATCH_MAX 1024
 
 typedef struct rec {
     struct rec *next;
@@ -22,6 +28,9 @@ struct sw_audit {
     pthread_cond_t cv, done_cv;
     rec *head, *tail;
     uint64_t queued, written;
+    uint64_t pending;  /* records in the queue */
+    int idle;          /* the writer waits for a first record */
+    int flush_wanted;
     int stopping;
 };
 
@@ -59,12 +68,28 @@ static void *writer(void *arg)
     sw_audit *a = arg;
     pthread_mutex_lock(&a->mu);
     for (;;) {
-        while (!a->head && !a->stopping) pthread_cond_wait(&a->cv, &a->mu);
+        while (!a->head && !a->stopping) {
+            a->idle = 1;
+            pthread_cond_wait(&a->cv, &a->mu);
+            a->idle = 0;
+        }
         if (!a->head && a->stopping) break;
+        /* collect a batch */
+        struct timespec dl;
+        clock_gettime(CLOCK_REALTIME, &dl);
+        dl.tv_nsec += BATCH_MS * 1000000L;
+        if (dl.tv_nsec >= 1000000000L) {
+            dl.tv_sec++;
+            dl.tv_nsec -= 1000000000L;
+        }
+        while (!a->stopping && !a->flush_wanted && a->pending < BATCH_MAX &&
+               pthread_cond_timedwait(&a->cv, &a->mu, &dl) == 0)
+            ;
+        a->flush_wanted = 0;
         rec *batch = a->head;
-        uint64_t n = 0;
-        for (rec *r = batch; r; r = r->next) n++;
+        uint64_t n = a->pending;
         a->head = a->tail = NULL;
+        a->pending = 0;
         pthread_mutex_unlock(&a->mu);
         write_batch(a, batch);
         while (batch) {
@@ -131,7 +156,8 @@ void sw_audit_enqueue(sw_audit *a, const sw_audit_record *r)
     else a->head = x;
     a->tail = x;
     a->queued++;
-    pthread_cond_signal(&a->cv);
+    a->pending++;
+    if (a->idle || a->pending == BATCH_MAX) pthread_cond_signal(&a->cv);
     pthread_mutex_unlock(&a->mu);
 }
 
@@ -140,6 +166,10 @@ void sw_audit_flush(sw_audit *a)
     if (!a) return;
     pthread_mutex_lock(&a->mu);
     uint64_t target = a->queued;
+    if (a->written < target) {
+        a->flush_wanted = 1;
+        pthread_cond_signal(&a->cv);
+    }
     while (a->written < target) pthread_cond_wait(&a->done_cv, &a->mu);
     pthread_mutex_unlock(&a->mu);
 }

@@ -181,11 +181,14 @@ static void job_run(void *arg)
 /* Returns 1 when the job finished before the deadline. */
 static int job_wait(exec_job *j, int timeout_ms)
 {
-    /* Most tools answer in microseconds: poll briefly before sleeping on the condvar. */
-    for (int i = 0; i < 2000; i++) {
-        if (__atomic_load_n(&j->done, __ATOMIC_ACQUIRE)) return 1;
-        __builtin_ia32_pause();
-    }
+    /* Most tools answer in microseconds: poll for up to 50 us before sleeping on the condvar. */
+    int64_t until = sw_time_mono_ns() + 50000;
+    do {
+        for (int i = 0; i < 32; i++) {
+            if (__atomic_load_n(&j->done, __ATOMIC_ACQUIRE)) return 1;
+            __builtin_ia32_pause();
+        }
+    } while (sw_time_mono_ns() < until);
     struct timespec dl;
     clock_gettime(CLOCK_REALTIME, &dl);
     dl.tv_sec += timeout_ms / 1000;

@@ -203,7 +203,19 @@ static int upsert(sw_plugin_states *s, const char *tenant_id, const char *plugin
     return rc < 0 ? -1 : 0;
 }
 
-/* Writes one plugin's row from a fresh snapshot with the change applied. */
+static void apply_patch(json_t *target, const json_t *patch)
+{
+    const char *k;
+    json_t *v;
+    if (!target || !patch) return;
+    json_object_foreach((json_t *)patch, k, v) {
+        if (json_is_null(v)) json_object_del(target, k);
+        else if (!json_is_string(v) || strcmp(json_string_value(v), SW_SECRET_MASK) != 0)
+            json_object_set(target, k, v);
+    }
+}
+
+/* Writes one plugin's row from a fresh snapshot with the change applied, under write_mu. */
 static int write_state(sw_plugin_states *s, const char *tenant_id, const char *plugin_id,
                        int enabled, int64_t granted, const json_t *settings, const json_t *policies,
                        char *conflict_tool, char *conflict_plugin)
@@ -230,8 +242,13 @@ static int write_state(sw_plugin_states *s, const char *tenant_id, const char *p
                     }
         }
     }
-    char *st = json_dumps(settings ? settings : cur->settings, JSON_COMPACT);
-    char *pol = json_dumps(policies ? policies : cur->tool_policies, JSON_COMPACT);
+    json_t *new_settings = json_deep_copy(cur->settings), *new_pols = json_deep_copy(cur->tool_policies);
+    apply_patch(new_settings, settings);
+    apply_patch(new_pols, policies);
+    char *st = json_dumps(new_settings, JSON_COMPACT);
+    char *pol = json_dumps(new_pols, JSON_COMPACT);
+    json_decref(new_settings);
+    json_decref(new_pols);
     rc = (st && pol) ? upsert(s, tenant_id, plugin_id, en, granted >= 0 ? (uint32_t)granted : cur->granted,
                               st, pol)
                      : -1;

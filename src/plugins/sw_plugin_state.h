@@ -43,8 +43,12 @@ const sw_plugin_tenant_state *sw_tenant_plugins_find(const sw_tenant_plugins *tp
 int sw_plugin_states_enable(sw_plugin_states *s, const char *tenant_id, const char *plugin_id,
                             uint32_t granted, char *conflict_tool, char *conflict_plugin);
 int sw_plugin_states_disable(sw_plugin_states *s, const char *tenant_id, const char *plugin_id);
-/* Replaces settings (when non-NULL) and tool_policies (when non-NULL). */
+/* What secret settings read back as; sent back unchanged, it keeps the stored value. */
+#define SW_SECRET_MASK "********"
+
+/* Applies patches to settings and tool_policies (either may be NULL), atomically with respect
+ * to other writers: a string value sets the key, null deletes it, SW_SECRET_MASK keeps it. */
 int sw_plugin_states_configure(sw_plugin_states *s, const char *tenant_id, const char *plugin_id,
-                               const json_t *settings, const json_t *tool_policies);
+                               const json_t *settings_patch, const json_t *policies_patch);
 
 #endif

@@ -363,6 +363,11 @@ int sw_registry_load_so(sw_registry *r, const char *path, const sw_host *host, c
         return -1;
     }
     const sw_plugin *p = entry();
+    if (p && p->abi_version == SW_PLUGIN_ABI_VERSION && p->id && strncmp(p->id, "scaiwave.", 9) == 0) {
+        snprintf(err, errlen, "%.64s: the scaiwave.* namespace is reserved for built-in plugins", p->id);
+        dlclose(dl);
+        return -1;
+    }
     if (sw_registry_add(r, p, "shared_object", path, err, errlen) != 0) {
         dlclose(dl);
         return -1;

@@ -1,0 +1,55 @@
+/* bench_dispatch: the dispatcher's overhead per greeter call — lookup, argument parse, schema
+ * validation, permission check, execution on the worker pool, audit enqueue — against calling
+ * the greeter's execute_tool directly, single caller thread. Prints medians of several runs. */
+#include "../tests/plugin_harness.h"
+#include "core/sw_time.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+extern const sw_plugin sw_greeter_plugin;
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+    long calls = argc > 1 ? atol(argv[1]) : 1000000;
+    const int runs = 5;
+    setenv("SW_PASSWORD_FAST", "1", 1);
+    sw_harness *h = sw_harness_new((const sw_plugin *[]){&sw_greeter_plugin, NULL});
+    if (!h || sw_harness_enable(h, "scaiwave.greeter", -1) != 0) return 1;
+    const char *args = "{\"language\":\"de\",\"name\":\"Alice\"}";
+    long per = calls / runs;
+    double direct[5], disp[5];
+    for (int r = 0; r < runs; r++) {
+        /* direct: a fresh context per call, as the dispatcher also builds one */
+        int64_t t0 = sw_time_mono_ns();
+        for (long i = 0; i < per; i++) {
+            sw_result out;
+            sw_harness_execute(h, &sw_greeter_plugin, "greet", args, &out);
+        }
+        direct[r] = (double)(sw_time_mono_ns() - t0) / (double)per / 1000.0;
+        t0 = sw_time_mono_ns();
+        for (long i = 0; i < per; i++) {
+            sw_dispatch_result out;
+            sw_harness_call(h, "greet", args, &out);
+            sw_dispatch_result_fini(&out);
+        }
+        disp[r] = (double)(sw_time_mono_ns() - t0) / (double)per / 1000.0;
+        sw_audit_flush(h->audit); /* let the writer catch up between runs */
+    }
+    qsort(direct, runs, sizeof(double), cmp);
+    qsort(disp, runs, sizeof(double), cmp);
+    printf("dispatch: %ld greeter calls in %d runs, single caller thread\n", per * runs, runs);
+    printf("dispatch: direct execute_tool (with context)  median %.3f us/call (min %.3f, max %.3f)\n",
+           direct[runs / 2], direct[0], direct[runs - 1]);
+    printf("dispatch: through sw_dispatch (+audit enqueue) median %.3f us/call (min %.3f, max %.3f)\n",
+           disp[runs / 2], disp[0], disp[runs - 1]);
+    printf("dispatch: ratio dispatcher/direct = %.2f\n", disp[runs / 2] / direct[runs / 2]);
+    sw_harness_free(h);
+    return 0;
+}

@@ -1,0 +1,278 @@
+/* sw_rooms: ordered append+publish, membership events, slash commands. */
+#include "rooms/sw_rooms.h"
+#include "core/sw_log.h"
+#include "plugins/sw_slash.h"
+#include "store/sw_room_repo.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int sw_rooms_init(sw_rooms *r, sw_db *db, sw_bus *bus, sw_dispatcher *disp, sw_pool *pool)
+{
+    memset(r, 0, sizeof *r);
+    r->db = db;
+    r->bus = bus;
+    r->disp = disp;
+    r->pool = pool;
+    pthread_mutex_init(&r->write_mu, NULL);
+    pthread_mutex_init(&r->pending_mu, NULL);
+    pthread_cond_init(&r->pending_cv, NULL);
+    return 0;
+}
+
+void sw_rooms_drain(sw_rooms *r)
+{
+    pthread_mutex_lock(&r->pending_mu);
+    while (r->pending > 0) pthread_cond_wait(&r->pending_cv, &r->pending_mu);
+    pthread_mutex_unlock(&r->pending_mu);
+}
+
+void sw_rooms_fini(sw_rooms *r)
+{
+    sw_rooms_drain(r);
+    pthread_mutex_destroy(&r->write_mu);
+    pthread_mutex_destroy(&r->pending_mu);
+    pthread_cond_destroy(&r->pending_cv);
+}
+
+int sw_rooms_append(sw_rooms *r, const char *tenant_id, const char *room_id, const char *sender_id,
+                    const char *event_type, const json_t *content, const char *event_uuid,
+                    json_t **wire_out, int *existed)
+{
+    json_t *ev = NULL;
+    int ex = 0;
+    pthread_mutex_lock(&r->write_mu);
+    int rc = sw_event_append(r->db, tenant_id, room_id, sender_id, event_type, content, event_uuid, &ev, &ex);
+    if (rc == 0 && !ex && r->bus) {
+        json_t *wire = json_pack("{s:s, s:O, s:O, s:s, s:O, s:O, s:O, s:O}", "type", event_type, "id",
+                                 json_object_get(ev, "id"), "room_id", json_object_get(ev, "room_id"),
+                                 "tenant_id", tenant_id, "ts", json_object_get(ev, "origin_ts"),
+                                 "stream_position", json_object_get(ev, "stream_position"), "sender_id",
+                                 json_object_get(ev, "sender_id"), "content", json_object_get(ev, "content"));
+        sw_event *bev = wire ? sw_event_new(tenant_id, room_id, event_type,
+                                            json_integer_value(json_object_get(ev, "stream_position")), wire)
+                             : NULL;
+        json_decref(wire);
+        if (bev) {
+            sw_bus_publish(r->bus, bev);
+            sw_event_unref(bev);
+        }
+    }
+    pthread_mutex_unlock(&r->write_mu);
+    if (existed) *existed = ex;
+    if (wire_out) *wire_out = ev;
+    else json_decref(ev);
+    return rc == 0 ? 0 : -1;
+}
+
+int sw_rooms_set_member(sw_rooms *r, const char *tenant_id, const char *room_id, const char *actor_id,
+                        const char *participant_id, const char *membership, int power)
+{
+    if (sw_room_set_member(r->db, tenant_id, room_id, participant_id, membership, power) != 0) return -1;
+    json_t *content = json_pack("{s:s, s:s, s:i}", "participant_id", participant_id, "membership",
+                                membership, "power_level", power);
+    int rc = sw_rooms_append(r, tenant_id, room_id, actor_id, "swp.room.member", content, NULL, NULL, NULL);
+    json_decref(content);
+    return rc;
+}
+
+static void system_message(sw_rooms *r, const char *tenant_id, const char *room_id, const char *text)
+{
+    json_t *c = json_pack("{s:s, s:s}", "msgtype", "swp.system", "body", text);
+    if (c) sw_rooms_append(r, tenant_id, room_id, "system", "swp.room.message", c, NULL, NULL, NULL);
+    json_decref(c);
+}
+
+/* Is the plugin usable in this room? 1 yes; 0 disabled in the tenant; -1 toggled off here. */
+static int usable(sw_rooms *r, const sw_plugin_tenant_state *st, const char *tenant_id, const char *room_id)
+{
+    if (!st->enabled) return 0;
+    if (room_id && sw_room_plugin_toggle_get(r->db, tenant_id, room_id, st->rp->p->id) == 0) return -1;
+    return 1;
+}
+
+json_t *sw_rooms_commands(sw_rooms *r, const char *tenant_id, const char *room_id)
+{
+    json_t *arr = json_array();
+    json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "name", "help", "usage", "[/help]",
+                                         "description", "List the commands you can use here.", "source",
+                                         "builtin"));
+    sw_tenant_plugins *tp = sw_plugin_states_get(r->disp->states, tenant_id);
+    if (!tp) return arr;
+    for (int i = 0; i < tp->n; i++) {
+        const sw_plugin_tenant_state *st = &tp->items[i];
+        if (usable(r, st, tenant_id, room_id) != 1) continue;
+        for (int k = 0; k < st->rp->ntools; k++) {
+            const sw_tool *t = st->rp->tools[k].def;
+            if (!t->usage) continue;
+            json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "name", t->name, "usage",
+                                                 t->usage, "description", t->description, "source", "plugin",
+                                                 "plugin_id", st->rp->p->id, "side_effects", t->side_effects));
+        }
+    }
+    sw_tenant_plugins_release(tp);
+    return arr;
+}
+
+typedef struct {
+    sw_rooms *r;
+    char tenant_id[40], tenant_slug[72], room_id[40], sender_id[40];
+    char *token;
+    char *body;
+} slash_job;
+
+static size_t distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64) return 99;
+    size_t d[65][65];
+    for (size_t i = 0; i <= la; i++) d[i][0] = i;
+    for (size_t j = 0; j <= lb; j++) d[0][j] = j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            size_t c = d[i - 1][j - 1] + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
+            if (d[i - 1][j] + 1 < c) c = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < c) c = d[i][j - 1] + 1;
+            d[i][j] = c;
+        }
+    return d[la][lb];
+}
+
+static void run_slash(slash_job *j)
+{
+    sw_rooms *r = j->r;
+    char name[72], msg[1024];
+    const char *rest = "";
+    if (!sw_slash_split(j->body, name, sizeof name, &rest)) return;
+    json_t *cmds = sw_rooms_commands(r, j->tenant_id, j->room_id);
+    if (!strcmp(name, "help")) {
+        size_t used = (size_t)snprintf(msg, sizeof msg, "Commands here:");
+        size_t i;
+        json_t *c;
+        json_array_foreach(cmds, i, c) {
+            int n = snprintf(msg + used, sizeof msg - used, "\n%s — %s",
+                             json_string_value(json_object_get(c, "usage")),
+                             json_string_value(json_object_get(c, "description")));
+            if (n < 0 || (size_t)n >= sizeof msg - used) break;
+            used += (size_t)n;
+        }
+        system_message(r, j->tenant_id, j->room_id, msg);
+        json_decref(cmds);
+        return;
+    }
+    sw_tenant_plugins *tp = sw_plugin_states_get(r->disp->states, j->tenant_id);
+    const sw_plugin_tenant_state *hit = NULL, *off = NULL;
+    const sw_reg_tool *rt = NULL;
+    int off_reason = 0;
+    for (int i = 0; tp && i < tp->n; i++) {
+        const sw_reg_tool *t = sw_registry_tool(tp->items[i].rp, name);
+        if (!t) continue;
+        int u = usable(r, &tp->items[i], j->tenant_id, j->room_id);
+        if (u == 1) {
+            hit = &tp->items[i];
+            rt = t;
+            break;
+        }
+        if (!off) {
+            off = &tp->items[i];
+            off_reason = u;
+        }
+    }
+    if (!hit) {
+        if (off) {
+            snprintf(msg, sizeof msg, "/%s is not available in this room: the plugin %s is %s. Nothing was run.",
+                     name, off->rp->p->id, off_reason < 0 ? "turned off in this room" : "disabled in this tenant");
+        } else {
+            const char *best = NULL;
+            size_t bd = 3;
+            size_t i;
+            json_t *c;
+            json_array_foreach(cmds, i, c) {
+                const char *cn = json_string_value(json_object_get(c, "name"));
+                size_t d = distance(name, cn);
+                if (d < bd) {
+                    bd = d;
+                    best = cn;
+                }
+            }
+            snprintf(msg, sizeof msg, "Unknown command /%.64s.%s%s%s Type /help for the list. Nothing was run.",
+                     name, best ? " Did you mean /" : "", best ? best : "", best ? "?" : "");
+        }
+        system_message(r, j->tenant_id, j->room_id, msg);
+        goto out;
+    }
+    char err[200];
+    json_t *args = sw_slash_args(rt, rest, err, sizeof err);
+    if (!args) {
+        snprintf(msg, sizeof msg, "/%s: %s. Usage: %s", name, err, rt->def->usage ? rt->def->usage : name);
+        system_message(r, j->tenant_id, j->room_id, msg);
+        goto out;
+    }
+    char *atext = json_dumps(args, JSON_COMPACT);
+    json_decref(args);
+    sw_call call = {.tenant_id = j->tenant_id, .tenant_slug = j->tenant_slug, .room_id = j->room_id,
+                    .caller_id = j->sender_id, .initiator_id = j->sender_id, .user_token = j->token,
+                    .tool = name, .args = atext ? atext : "{}", .args_len = atext ? strlen(atext) : 2,
+                    .only_plugin = hit->rp->p->id};
+    sw_dispatch_result res;
+    sw_dispatch(r->disp, &call, &res);
+    free(atext);
+    json_t *body = json_string(res.text ? res.text : "");
+    if (!body) body = json_string("(the tool returned text that is not valid UTF-8)");
+    json_t *content = json_pack("{s:s, s:s, s:s, s:o, s:b, s:s}", "msgtype", "swp.tool_result", "plugin_id",
+                                res.plugin_id, "tool", name, "body", body, "is_error", res.is_error, "status",
+                                res.status);
+    char sender[96];
+    snprintf(sender, sizeof sender, "plugin:%s", res.plugin_id);
+    if (content) sw_rooms_append(r, j->tenant_id, j->room_id, sender, "swp.room.message", content, NULL, NULL, NULL);
+    json_decref(content);
+    sw_dispatch_result_fini(&res);
+out:
+    json_decref(cmds);
+    sw_tenant_plugins_release(tp);
+}
+
+static void slash_job_run(void *arg)
+{
+    slash_job *j = arg;
+    run_slash(j);
+    sw_rooms *r = j->r;
+    free(j->token);
+    free(j->body);
+    free(j);
+    pthread_mutex_lock(&r->pending_mu);
+    if (--r->pending == 0) pthread_cond_broadcast(&r->pending_cv);
+    pthread_mutex_unlock(&r->pending_mu);
+}
+
+int sw_rooms_send_message(sw_rooms *r, const char *tenant_id, const char *tenant_slug,
+                          const char *room_id, const char *sender_id, const char *user_token,
+                          const json_t *content, const char *event_uuid, json_t **wire_out)
+{
+    int existed = 0;
+    if (sw_rooms_append(r, tenant_id, room_id, sender_id, "swp.room.message", content, event_uuid,
+                        wire_out, &existed) != 0)
+        return -1;
+    const char *msgtype = json_string_value(json_object_get(content, "msgtype"));
+    const char *body = json_string_value(json_object_get(content, "body"));
+    char name[72];
+    const char *rest;
+    if (existed || !msgtype || strcmp(msgtype, "swp.text") != 0 || !sw_slash_split(body, name, sizeof name, &rest))
+        return 0;
+    slash_job *j = calloc(1, sizeof *j);
+    if (!j) return 0;
+    j->r = r;
+    snprintf(j->tenant_id, sizeof j->tenant_id, "%s", tenant_id);
+    snprintf(j->tenant_slug, sizeof j->tenant_slug, "%s", tenant_slug ? tenant_slug : "");
+    snprintf(j->room_id, sizeof j->room_id, "%s", room_id);
+    snprintf(j->sender_id, sizeof j->sender_id, "%s", sender_id);
+    j->token = user_token ? strdup(user_token) : NULL;
+    j->body = strdup(body);
+    pthread_mutex_lock(&r->pending_mu);
+    r->pending++;
+    pthread_mutex_unlock(&r->pending_mu);
+    if (!j->body || sw_pool_submit(r->pool, slash_job_run, j) != 0) slash_job_run(j);
+    return 0;
+}

@@ -1,0 +1,52 @@
+/* sw_rooms: the room service — the one write path for room events (store the event, then
+ * publish it to the bus, under one lock so stored events are published in stream_position
+ * order), membership changes, and slash commands typed in a room (run through the dispatcher
+ * on the worker pool; the result is stored as a swp.tool_result message). */
+#ifndef SW_ROOMS_H
+#define SW_ROOMS_H
+
+#include "core/sw_pool.h"
+#include "events/sw_bus.h"
+#include "plugins/sw_dispatch.h"
+#include "store/sw_db.h"
+
+#include <jansson.h>
+#include <pthread.h>
+
+typedef struct sw_rooms {
+    sw_db *db;
+    sw_bus *bus;
+    sw_dispatcher *disp;
+    sw_pool *pool;           /* where slash commands run */
+    pthread_mutex_t write_mu; /* append + publish, in order */
+    int pending;             /* slash commands queued or running */
+    pthread_mutex_t pending_mu;
+    pthread_cond_t pending_cv;
+} sw_rooms;
+
+int sw_rooms_init(sw_rooms *r, sw_db *db, sw_bus *bus, sw_dispatcher *disp, sw_pool *pool);
+/* Waits for queued slash commands to finish. */
+void sw_rooms_drain(sw_rooms *r);
+void sw_rooms_fini(sw_rooms *r);
+
+/* Stores and publishes an event. *wire_out (optional) receives the stored event (API form).
+ * Returns 0, or -1 on a store error. *existed is set when event_uuid repeated. */
+int sw_rooms_append(sw_rooms *r, const char *tenant_id, const char *room_id, const char *sender_id,
+                    const char *event_type, const json_t *content, const char *event_uuid,
+                    json_t **wire_out, int *existed);
+
+/* A human's message: stores it; when it is a slash command, queues the command (the result
+ * arrives as another event). */
+int sw_rooms_send_message(sw_rooms *r, const char *tenant_id, const char *tenant_slug,
+                          const char *room_id, const char *sender_id, const char *user_token,
+                          const json_t *content, const char *event_uuid, json_t **wire_out);
+
+/* Membership change + its swp.room.member event. */
+int sw_rooms_set_member(sw_rooms *r, const char *tenant_id, const char *room_id, const char *actor_id,
+                        const char *participant_id, const char *membership, int power);
+
+/* The commands available in a tenant (and room, when room_id is given): built-ins and every
+ * tool of an enabled (and not toggled-off) plugin that has a usage. */
+json_t *sw_rooms_commands(sw_rooms *r, const char *tenant_id, const char *room_id);
+
+#endif
