@@ -103,13 +103,17 @@ int sw_app_open(sw_app *app, const sw_config *cfg, char *err, size_t errlen)
     app->states = sw_plugin_states_new(app->db, app->reg);
     app->audit = sw_audit_new(app->db);
     app->tool_pool = sw_pool_new(app->cfg.workers);
-    if (!app->metrics || !app->reg || !app->states || !app->audit || !app->tool_pool) {
+    app->turn_pool = sw_pool_new(app->cfg.workers);
+    app->bus = sw_bus_new();
+    if (!app->metrics || !app->reg || !app->states || !app->audit || !app->tool_pool ||
+        !app->turn_pool || !app->bus) {
         snprintf(err, errlen, "out of memory at start-up");
         sw_app_close(app);
         return -1;
     }
     sw_dispatcher_init(&app->disp, app->db, app->reg, app->states, app->audit, app->tool_pool,
                        app->metrics, app->cfg.tool_timeout_ms);
+    sw_rooms_init(&app->rooms, app->db, app->bus, &app->disp, app->turn_pool);
     sw_registry_add_builtins(app->reg, &app->disp.host);
     if (app->cfg.plugin_dir[0]) sw_registry_load_dir(app->reg, app->cfg.plugin_dir, &app->disp.host);
     return 0;
@@ -117,6 +121,9 @@ int sw_app_open(sw_app *app, const sw_config *cfg, char *err, size_t errlen)
 
 void sw_app_close(sw_app *app)
 {
+    if (app->bus) sw_rooms_fini(&app->rooms); /* waits for queued slash commands */
+    sw_pool_free(app->turn_pool);
+    app->turn_pool = NULL;
     sw_pool_free(app->tool_pool); /* finishes running tool calls */
     app->tool_pool = NULL;
     sw_audit_free(app->audit);    /* flushes the audit queue */
@@ -129,6 +136,8 @@ void sw_app_close(sw_app *app)
     app->db = NULL;
     sw_metrics_free(app->metrics);
     app->metrics = NULL;
+    sw_bus_free(app->bus);
+    app->bus = NULL;
     sodium_memzero(app->jwt_key, sizeof app->jwt_key);
     curl_global_cleanup();
 }

@@ -7,10 +7,12 @@
 #include "core/sw_config.h"
 #include "core/sw_metrics.h"
 #include "core/sw_pool.h"
+#include "events/sw_bus.h"
 #include "plugins/sw_audit.h"
 #include "plugins/sw_dispatch.h"
 #include "plugins/sw_plugin_state.h"
 #include "plugins/sw_registry.h"
+#include "rooms/sw_rooms.h"
 #include "store/sw_db.h"
 
 #include <stdint.h>
@@ -24,6 +26,9 @@ typedef struct sw_app {
     sw_pool *tool_pool;
     sw_metrics *metrics;
     sw_dispatcher disp;
+    sw_bus *bus;
+    sw_pool *turn_pool; /* slash commands (and later AI turns): they wait on tool calls */
+    sw_rooms rooms;
     uint8_t jwt_key[32];
     int draining; /* set when shutdown begins */
 } sw_app;

@@ -22,4 +22,19 @@ void sw_h_tool_call(sw_req *req, sw_resp *resp);
 /* h_audit.c */
 void sw_h_admin_audit(sw_req *req, sw_resp *resp);
 
+/* h_rooms.c */
+void sw_h_rooms_create(sw_req *req, sw_resp *resp);
+void sw_h_room_get(sw_req *req, sw_resp *resp);
+void sw_h_directory_rooms(sw_req *req, sw_resp *resp);
+void sw_h_room_members(sw_req *req, sw_resp *resp);
+void sw_h_room_invite(sw_req *req, sw_resp *resp);
+void sw_h_room_join(sw_req *req, sw_resp *resp);
+void sw_h_room_leave(sw_req *req, sw_resp *resp);
+void sw_h_room_send(sw_req *req, sw_resp *resp);
+void sw_h_room_messages(sw_req *req, sw_resp *resp);
+void sw_h_room_plugin_toggle(sw_req *req, sw_resp *resp);
+void sw_h_commands(sw_req *req, sw_resp *resp);
+/* h_sync.c */
+void sw_h_sync(sw_req *req, sw_resp *resp);
+
 #endif

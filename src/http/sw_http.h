@@ -36,6 +36,7 @@ typedef struct sw_req {
     const char *param_names[SW_MAX_PARAMS];
     char *param_values[SW_MAX_PARAMS];
     sw_auth auth;
+    int64_t *poll_deadline_us; /* long-poll deadline kept across a suspended request's calls */
 } sw_req;
 
 typedef struct sw_resp {
@@ -45,6 +46,8 @@ typedef struct sw_resp {
     const char *content_type;
     const char *allow; /* for 405 */
     int close;         /* ask the client to close the connection */
+    int suspend;       /* no answer yet: park the request until an event of the caller's tenant
+                          arrives or *poll_deadline_us passes, then call the handler again */
 } sw_resp;
 
 typedef void (*sw_handler)(sw_req *req, sw_resp *resp);

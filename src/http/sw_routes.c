@@ -15,6 +15,18 @@ sw_route sw_routes[] = {
     {"GET", "/v1/admin/audit", sw_h_admin_audit, SW_ROUTE_ADMIN, 0},
     {"GET", "/v1/plugins", sw_h_plugins_list, 0, 0},
     {"POST", "/v1/tools/{tool}/call", sw_h_tool_call, 0, 0},
+    {"POST", "/v1/rooms", sw_h_rooms_create, 0, 0},
+    {"GET", "/v1/rooms/{room_id}", sw_h_room_get, 0, 0},
+    {"GET", "/v1/directory/rooms", sw_h_directory_rooms, 0, 0},
+    {"GET", "/v1/rooms/{room_id}/members", sw_h_room_members, 0, 0},
+    {"POST", "/v1/rooms/{room_id}/invite", sw_h_room_invite, 0, 0},
+    {"POST", "/v1/rooms/{room_id}/join", sw_h_room_join, 0, 0},
+    {"POST", "/v1/rooms/{room_id}/leave", sw_h_room_leave, 0, 0},
+    {"POST", "/v1/rooms/{room_id}/send", sw_h_room_send, 0, 0},
+    {"GET", "/v1/rooms/{room_id}/messages", sw_h_room_messages, 0, 0},
+    {"POST", "/v1/rooms/{room_id}/plugins/{plugin_id}/toggle", sw_h_room_plugin_toggle, 0, 0},
+    {"GET", "/v1/commands", sw_h_commands, 0, 0},
+    {"GET", "/v1/sync", sw_h_sync, 0, 0},
 };
 
 const int sw_routes_count = (int)(sizeof sw_routes / sizeof sw_routes[0]);

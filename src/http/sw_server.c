@@ -17,12 +17,27 @@
 #include <string.h>
 #include <time.h>
 
+typedef struct waiter {
+    struct waiter *next;
+    struct MHD_Connection *conn;
+    char tenant_id[40];
+    int64_t deadline_us;
+} waiter;
+
 struct sw_server {
     sw_app *app;
     struct MHD_Daemon *d;
     int port;
     int active; /* requests in flight */
     int quiesced;
+    /* long-poll: parked requests, resumed by a bus event of their tenant or their deadline */
+    pthread_mutex_t wmu;
+    pthread_cond_t wcv;
+    waiter *waiters;
+    uint64_t publish_seq; /* bumped (under wmu) on every bus event */
+    int bus_sub;
+    int stop_timer;
+    pthread_t timer;
 };
 
 typedef struct conn_req {
@@ -32,6 +47,8 @@ typedef struct conn_req {
     int too_large;
     int status;
     int metric;
+    int64_t poll_deadline_us;
+    char poll_tenant[40];
     char method[12];
     char path[200]; /* for the access log; MHD gives the path without the query string */
 } conn_req;
@@ -80,7 +97,8 @@ static void handle(sw_server *s, struct MHD_Connection *c, const char *method, c
     }
     char scratch[2050];
     char allow[128];
-    sw_req req = {.app = app, .conn = c, .method = method, .path = url, .body = cr->body, .body_len = cr->len};
+    sw_req req = {.app = app, .conn = c, .method = method, .path = url, .body = cr->body, .body_len = cr->len,
+                  .poll_deadline_us = &cr->poll_deadline_us};
     const sw_route *route = NULL;
     sw_route_status st = sw_router_match(sw_routes, sw_routes_count, method, url, &req, scratch,
                                          &route, allow, sizeof allow);
@@ -117,6 +135,7 @@ static void handle(sw_server *s, struct MHD_Connection *c, const char *method, c
         }
     }
     route->fn(&req, resp);
+    if (resp->suspend) snprintf(cr->poll_tenant, sizeof cr->poll_tenant, "%s", req.auth.tenant_id);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -161,7 +180,33 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     sw_resp resp = {0};
-    handle(s, c, method, url, cr, &resp);
+    for (int tries = 0;; tries++) {
+        pthread_mutex_lock(&s->wmu);
+        uint64_t seq0 = s->publish_seq;
+        pthread_mutex_unlock(&s->wmu);
+        handle(s, c, method, url, cr, &resp);
+        if (!resp.suspend) break;
+        /* Park it, unless an event arrived while the handler looked (then look again). */
+        pthread_mutex_lock(&s->wmu);
+        waiter *w = (s->publish_seq == seq0 || tries >= 3) && !s->quiesced ? calloc(1, sizeof *w) : NULL;
+        if (w) {
+            w->conn = c;
+            snprintf(w->tenant_id, sizeof w->tenant_id, "%s", cr->poll_tenant);
+            w->deadline_us = cr->poll_deadline_us;
+            w->next = s->waiters;
+            s->waiters = w;
+            MHD_suspend_connection(c);
+            pthread_cond_signal(&s->wcv);
+        }
+        pthread_mutex_unlock(&s->wmu);
+        if (w) {
+            free(resp.body);
+            return MHD_YES;
+        }
+        free(resp.body);
+        memset(&resp, 0, sizeof resp);
+        if (s->quiesced) cr->poll_deadline_us = 1; /* answer now */
+    }
     enum MHD_Result ret = send_resp(s, c, cr, &resp);
     free((char *)resp.allow);
     return ret;
@@ -186,6 +231,58 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     __atomic_sub_fetch(&s->active, 1, __ATOMIC_ACQ_REL);
 }
 
+/* A bus event: resume the parked requests of its tenant (they look again). */
+static void on_event(void *arg, sw_event *ev)
+{
+    sw_server *s = arg;
+    pthread_mutex_lock(&s->wmu);
+    s->publish_seq++;
+    for (waiter **pw = &s->waiters; *pw;) {
+        waiter *w = *pw;
+        if (strcmp(w->tenant_id, ev->tenant_id) == 0) {
+            *pw = w->next;
+            MHD_resume_connection(w->conn);
+            free(w);
+        } else {
+            pw = &w->next;
+        }
+    }
+    pthread_mutex_unlock(&s->wmu);
+}
+
+/* Resumes parked requests whose deadline passed (they answer with what they have). */
+static void *timer_main(void *arg)
+{
+    sw_server *s = arg;
+    pthread_mutex_lock(&s->wmu);
+    while (!s->stop_timer) {
+        int64_t now = sw_time_mono_us(), next = now + 1000000;
+        for (waiter **pw = &s->waiters; *pw;) {
+            waiter *w = *pw;
+            if (w->deadline_us <= now || s->quiesced) {
+                *pw = w->next;
+                MHD_resume_connection(w->conn);
+                free(w);
+            } else {
+                if (w->deadline_us < next) next = w->deadline_us;
+                pw = &w->next;
+            }
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        int64_t wait_ns = (next - now) * 1000;
+        ts.tv_sec += wait_ns / 1000000000;
+        ts.tv_nsec += wait_ns % 1000000000;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->wcv, &s->wmu, &ts);
+    }
+    pthread_mutex_unlock(&s->wmu);
+    return NULL;
+}
+
 /* URL unescaping as MHD does it, except that a path or argument containing %00 is left
  * escaped: a NUL would silently cut the string short ("/v1/me%00x" must not become "/v1/me"). */
 static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
@@ -202,6 +299,8 @@ sw_server *sw_server_start(sw_app *app, char *err, size_t errlen)
     sw_server *s = calloc(1, sizeof *s);
     if (!s) return NULL;
     s->app = app;
+    pthread_mutex_init(&s->wmu, NULL);
+    pthread_cond_init(&s->wcv, NULL);
     sw_router_init(sw_routes, sw_routes_count, app->metrics);
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)app->cfg.port)};
     if (inet_pton(AF_INET, app->cfg.bind, &addr.sin_addr) != 1) {
@@ -231,6 +330,8 @@ sw_server *sw_server_start(sw_app *app, char *err, size_t errlen)
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : app->cfg.port;
+    s->bus_sub = app->bus ? sw_bus_subscribe(app->bus, on_event, s) : -1;
+    pthread_create(&s->timer, NULL, timer_main, s);
     return s;
 }
 
@@ -242,7 +343,10 @@ int sw_server_port(const sw_server *s)
 void sw_server_quiesce(sw_server *s)
 {
     if (s->quiesced) return;
-    s->quiesced = 1;
+    pthread_mutex_lock(&s->wmu);
+    s->quiesced = 1; /* parked long-polls are resumed by the timer and answer at once */
+    pthread_cond_signal(&s->wcv);
+    pthread_mutex_unlock(&s->wmu);
     __atomic_store_n(&s->app->draining, 1, __ATOMIC_RELAXED);
     MHD_socket fd = MHD_quiesce_daemon(s->d);
     (void)fd; /* the listening socket stays open until stop; nobody accepts on it */
@@ -262,6 +366,21 @@ int sw_server_wait_idle(sw_server *s, int timeout_ms)
 void sw_server_stop(sw_server *s)
 {
     if (!s) return;
+    if (s->bus_sub > 0) sw_bus_unsubscribe(s->app->bus, s->bus_sub);
+    pthread_mutex_lock(&s->wmu);
+    s->stop_timer = 1;
+    s->quiesced = 1;
+    for (waiter *w = s->waiters, *n; w; w = n) { /* MHD must not stop with parked requests */
+        n = w->next;
+        MHD_resume_connection(w->conn);
+        free(w);
+    }
+    s->waiters = NULL;
+    pthread_cond_signal(&s->wcv);
+    pthread_mutex_unlock(&s->wmu);
+    pthread_join(s->timer, NULL);
     MHD_stop_daemon(s->d);
+    pthread_mutex_destroy(&s->wmu);
+    pthread_cond_destroy(&s->wcv);
     free(s);
 }
