@@ -136,6 +136,19 @@ static void test_properties_required_additional(void **state)
         "[\"a.b\"]: expected string, got integer");
     BAD("{\"additionalProperties\":false}", "{\"x\\ny\":1}",
         "(root): unexpected property \"x\\x0ay\"");
+    BAD("{\"additionalProperties\":false}", "{\"say \\\"hi\\\"\":1}",
+        "(root): unexpected property \"say \\\"hi\\\"\"");
+    {
+        /* long names are cut, and the message always fits the buffer */
+        char big[600], msg[256];
+        snprintf(big, sizeof big, "{\"%0500d\":1}", 7);
+        json_t *s = J("{\"additionalProperties\":false}"), *v = J(big);
+        assert_int_equal(sw_schema_validate(s, v, msg, sizeof msg), -1);
+        assert_non_null(strstr(msg, "...\""));
+        assert_true(strlen(msg) < sizeof msg);
+        json_decref(s);
+        json_decref(v);
+    }
 
     OK("{\"minProperties\":1,\"maxProperties\":2}", "{\"a\":1}");
     BAD("{\"minProperties\":1}", "{}", "(root): object size 0 is less than minProperties 1");
@@ -185,6 +198,8 @@ static void test_unique_items(void **state)
                               i);
     snprintf(buf + n, sizeof buf - n, "]");
     OK(u, buf);
+    OK(u, "[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,true,false,null,\"a\",[],{},0.5]");
+    BAD(u, "[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,true,false,null,[],{},null]", NULL);
     n = 0;
     n += (size_t)snprintf(buf + n, sizeof buf - n, "[");
     for (int i = 0; i < 40; i++)
@@ -375,7 +390,14 @@ static void test_check_accepts(void **state)
     accepted("{\"properties\":{\"next\":{\"$ref\":\"#\"}}}");
     accepted("{\"definitions\":{\"a\":{\"items\":{\"$ref\":\"#/definitions/a\"}}},"
              "\"$ref\":\"#/definitions/a\"}");
-    /* a $ref target reached only through the pointer is checked as a schema too */
+    /* a $ref target reached only through the pointer is checked as a schema, and named by it */
+    refused("{\"default\":{\"type\":\"strin\"},\"not\":{\"$ref\":\"#/default\"}}",
+            "#/default.type: unknown type \"strin\"");
+    char longref[1200] = "{\"$ref\":\"#/";
+    size_t lr = strlen(longref);
+    memset(longref + lr, 'a', 1100);
+    strcpy(longref + lr + 1100, "\"}");
+    refused(longref, "unsupported $ref");
     refused("{\"definitions\":{\"a\":{\"properties\":{\"x\":{\"type\":\"strin\"}}}},"
             "\"not\":{\"$ref\":\"#/definitions/a/properties/x\"}}",
             "unknown type \"strin\"");
