@@ -5,7 +5,7 @@ Starts `scaiwave serve` on a free port with a temporary data dir (access log off
 the time from exec to the first 200 on /healthz, the idle RSS, then runs
 `wrk -t2 -c64 -d<secs>s` on /healthz and /v1/me (token verify + one indexed SELECT + JSON)
 RUNS times each and prints the medians. wrk runs on the same 2 cores as the server."""
-import os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, time, http.client
+import json, os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, time, http.client
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else "build/scaiwave"
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
@@ -28,10 +28,12 @@ def rss_kib(pid):
     return 0
 
 
-def wrk(url, token=None):
+def wrk(url, token=None, script=None):
     cmd = ["wrk", "-t2", "-c64", f"-d{SECS}s", "--latency"]
     if token:
         cmd += ["-H", f"Authorization: Bearer {token}"]
+    if script:
+        cmd += ["-s", script]
     out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p99 = re.search(r"99%\s+([\d.]+)(\w+)", out)
@@ -72,6 +74,26 @@ def main():
             res = [wrk(f"http://127.0.0.1:{port}{path}", tok) for _ in range(RUNS)]
             rates = sorted(r for r, _ in res)
             print(f"http: {name}: median {statistics.median(rates):,.0f} req/s over {RUNS} runs "
+                  f"(runs: {', '.join(f'{r:,.0f}' for r in rates)}; p99 of each: {', '.join(p for _, p in res)})")
+        # POST /v1/rooms/{id}/send: plain text, and the /greet slash command (stored, then run
+        # through the dispatcher on the worker pool and stored again as a tool result)
+        def api(method, path, body=None):
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            c.request(method, path, body=json.dumps(body) if body is not None else None,
+                      headers={"Authorization": f"Bearer {token}"})
+            r = c.getresponse()
+            return json.loads(r.read())["data"]
+        api("POST", "/v1/admin/plugins/scaiwave.greeter/enable", {})
+        room = api("POST", "/v1/rooms", {"room_type": "group", "name": "bench"})["id"]
+        for name, text in (("send text", "hello from wrk"), ("send /greet de Alice", "/greet de Alice")):
+            script = os.path.join(d, "post.lua")
+            with open(script, "w") as f:
+                f.write('wrk.method = "POST"\n'
+                        f'wrk.body = {json.dumps(json.dumps({"content": {"msgtype": "swp.text", "body": text}}))}\n'
+                        'wrk.headers["Content-Type"] = "application/json"\n')
+            res = [wrk(f"http://127.0.0.1:{port}/v1/rooms/{room}/send", token, script) for _ in range(RUNS)]
+            rates = sorted(r for r, _ in res)
+            print(f"http: POST /v1/rooms/{{id}}/{name}: median {statistics.median(rates):,.0f} req/s over {RUNS} runs "
                   f"(runs: {', '.join(f'{r:,.0f}' for r in rates)}; p99 of each: {', '.join(p for _, p in res)})")
         print(f"http: RSS after load: {rss_kib(proc.pid) / 1024:.1f} MiB")
     finally:

@@ -17,6 +17,7 @@ int sw_rooms_init(sw_rooms *r, sw_db *db, sw_bus *bus, sw_dispatcher *disp, sw_p
     r->disp = disp;
     r->pool = pool;
     pthread_mutex_init(&r->write_mu, NULL);
+    pthread_cond_init(&r->write_cv, NULL);
     pthread_mutex_init(&r->pending_mu, NULL);
     pthread_cond_init(&r->pending_cv, NULL);
     return 0;
@@ -33,38 +34,99 @@ void sw_rooms_fini(sw_rooms *r)
 {
     sw_rooms_drain(r);
     pthread_mutex_destroy(&r->write_mu);
+    pthread_cond_destroy(&r->write_cv);
     pthread_mutex_destroy(&r->pending_mu);
     pthread_cond_destroy(&r->pending_cv);
+}
+
+typedef struct append_req {
+    struct append_req *next;
+    const char *tenant_id, *room_id, *sender_id, *event_type, *event_uuid;
+    const json_t *content;
+    json_t *wire;
+    int existed, rc, done;
+} append_req;
+
+static void publish(sw_rooms *r, const append_req *a)
+{
+    json_t *ev = a->wire;
+    json_t *wire = json_pack("{s:s, s:O, s:O, s:s, s:O, s:O, s:O, s:O}", "type", a->event_type, "id",
+                             json_object_get(ev, "id"), "room_id", json_object_get(ev, "room_id"),
+                             "tenant_id", a->tenant_id, "ts", json_object_get(ev, "origin_ts"),
+                             "stream_position", json_object_get(ev, "stream_position"), "sender_id",
+                             json_object_get(ev, "sender_id"), "content", json_object_get(ev, "content"));
+    sw_event *bev = wire ? sw_event_new(a->tenant_id, a->room_id, a->event_type,
+                                        json_integer_value(json_object_get(ev, "stream_position")), wire)
+                         : NULL;
+    json_decref(wire);
+    if (bev) {
+        sw_bus_publish(r->bus, bev);
+        sw_event_unref(bev);
+    }
+}
+
+/* Stores a batch in one transaction (a savepoint per event, so one failure spares the rest),
+ * then publishes what was stored, in order. */
+static void commit_batch(sw_rooms *r, append_req *batch)
+{
+    int tx = sw_db_begin(r->db) == 0;
+    for (append_req *a = batch; a; a = a->next) {
+        if (!tx) {
+            a->rc = -1;
+            continue;
+        }
+        sw_db_exec(r->db, "SAVEPOINT ev");
+        a->rc = sw_event_append_in_tx(r->db, a->tenant_id, a->room_id, a->sender_id, a->event_type, a->content,
+                                      a->event_uuid, &a->wire, &a->existed) == SW_REPO_OK ? 0 : -1;
+        sw_db_exec(r->db, a->rc == 0 ? "RELEASE ev" : "ROLLBACK TO ev; RELEASE ev");
+    }
+    if (tx && sw_db_commit(r->db) != 0) {
+        SW_ERROR("rooms: commit of %s failed: %s", "a batch of events", sw_db_errmsg(r->db));
+        for (append_req *a = batch; a; a = a->next) {
+            a->rc = -1;
+            json_decref(a->wire);
+            a->wire = NULL;
+        }
+        return;
+    }
+    for (append_req *a = batch; a; a = a->next)
+        if (a->rc == 0 && !a->existed && r->bus) publish(r, a);
 }
 
 int sw_rooms_append(sw_rooms *r, const char *tenant_id, const char *room_id, const char *sender_id,
                     const char *event_type, const json_t *content, const char *event_uuid,
                     json_t **wire_out, int *existed)
 {
-    json_t *ev = NULL;
-    int ex = 0;
+    append_req me = {.tenant_id = tenant_id, .room_id = room_id, .sender_id = sender_id,
+                     .event_type = event_type, .event_uuid = event_uuid, .content = content};
     pthread_mutex_lock(&r->write_mu);
-    int rc = sw_event_append(r->db, tenant_id, room_id, sender_id, event_type, content, event_uuid, &ev, &ex);
-    if (rc == 0 && !ex && r->bus) {
-        json_t *wire = json_pack("{s:s, s:O, s:O, s:s, s:O, s:O, s:O, s:O}", "type", event_type, "id",
-                                 json_object_get(ev, "id"), "room_id", json_object_get(ev, "room_id"),
-                                 "tenant_id", tenant_id, "ts", json_object_get(ev, "origin_ts"),
-                                 "stream_position", json_object_get(ev, "stream_position"), "sender_id",
-                                 json_object_get(ev, "sender_id"), "content", json_object_get(ev, "content"));
-        sw_event *bev = wire ? sw_event_new(tenant_id, room_id, event_type,
-                                            json_integer_value(json_object_get(ev, "stream_position")), wire)
-                             : NULL;
-        json_decref(wire);
-        if (bev) {
-            sw_bus_publish(r->bus, bev);
-            sw_event_unref(bev);
+    if (r->queue_tail) r->queue_tail->next = &me;
+    else r->queue = &me;
+    r->queue_tail = &me;
+    while (!me.done && r->leader) pthread_cond_wait(&r->write_cv, &r->write_mu);
+    if (!me.done) {
+        /* lead: commit everything queued (ours included), until the queue is empty */
+        r->leader = 1;
+        while (r->queue) {
+            append_req *batch = r->queue;
+            r->queue = r->queue_tail = NULL;
+            pthread_mutex_unlock(&r->write_mu);
+            commit_batch(r, batch);
+            pthread_mutex_lock(&r->write_mu);
+            for (append_req *a = batch, *n; a; a = n) {
+                n = a->next;
+                a->done = 1;
+            }
+            pthread_cond_broadcast(&r->write_cv);
         }
+        r->leader = 0;
+        pthread_cond_broadcast(&r->write_cv);
     }
     pthread_mutex_unlock(&r->write_mu);
-    if (existed) *existed = ex;
-    if (wire_out) *wire_out = ev;
-    else json_decref(ev);
-    return rc == 0 ? 0 : -1;
+    if (existed) *existed = me.existed;
+    if (wire_out) *wire_out = me.wire;
+    else json_decref(me.wire);
+    return me.rc;
 }
 
 int sw_rooms_set_member(sw_rooms *r, const char *tenant_id, const char *room_id, const char *actor_id,

@@ -1,6 +1,7 @@
-/* sw_rooms: the room service — the one write path for room events (store the event, then
- * publish it to the bus, under one lock so stored events are published in stream_position
- * order), membership changes, and slash commands typed in a room (run through the dispatcher
+/* sw_rooms: the room service — the one write path for room events. Appends are group-committed:
+ * concurrent writers queue their event, one of them (the leader) stores the whole queue in one
+ * transaction and publishes the events to the bus in stream_position order, the others wait for
+ * their result. Also membership changes, and slash commands typed in a room (run through the dispatcher
  * on the worker pool; the result is stored as a swp.tool_result message). */
 #ifndef SW_ROOMS_H
 #define SW_ROOMS_H
@@ -18,7 +19,10 @@ typedef struct sw_rooms {
     sw_bus *bus;
     sw_dispatcher *disp;
     sw_pool *pool;           /* where slash commands run */
-    pthread_mutex_t write_mu; /* append + publish, in order */
+    pthread_mutex_t write_mu; /* guards the append queue and the leader flag */
+    pthread_cond_t write_cv;  /* followers wait here for their append to be done */
+    struct append_req *queue, *queue_tail;
+    int leader;               /* a thread is committing a batch */
     int pending;             /* slash commands queued or running */
     pthread_mutex_t pending_mu;
     pthread_cond_t pending_cv;

@@ -198,20 +198,16 @@ static json_t *event_row(sw_stmt *st)
                      "stream_position", (json_int_t)sw_stmt_int64(st, 6), "origin_ts", sw_stmt_text(st, 7));
 }
 
-int sw_event_append(sw_db *db, const char *tenant_id, const char *room_id, const char *sender_id,
-                    const char *event_type, const json_t *content, const char *event_uuid,
-                    json_t **wire, int *existed)
+int sw_event_append_in_tx(sw_db *db, const char *tenant_id, const char *room_id, const char *sender_id,
+                          const char *event_type, const json_t *content, const char *event_uuid,
+                          json_t **wire, int *existed)
 {
     *wire = NULL;
     *existed = 0;
-    char *ctext = json_dumps(content, JSON_COMPACT);
-    if (!ctext) return SW_REPO_ERROR;
-    int out = SW_REPO_ERROR;
-    if (sw_db_begin(db) != 0) goto done;
     if (event_uuid) {
         sw_stmt *st = sw_db_prepare(db, "SELECT " EV_COLS " FROM events WHERE room_id = ? AND sender_id = ?"
                                         " AND event_uuid = ? AND tenant_id = ?");
-        if (!st) goto rollback;
+        if (!st) return SW_REPO_ERROR;
         sw_stmt_bind_text(st, 1, room_id);
         sw_stmt_bind_text(st, 2, sender_id);
         sw_stmt_bind_text(st, 3, event_uuid);
@@ -219,45 +215,58 @@ int sw_event_append(sw_db *db, const char *tenant_id, const char *room_id, const
         int rc = sw_stmt_step(st);
         if (rc == SW_DB_ROW) *wire = event_row(st);
         sw_stmt_finish(st);
-        if (rc < 0) goto rollback;
+        if (rc < 0) return SW_REPO_ERROR;
         if (*wire) {
             *existed = 1;
-            sw_db_rollback(db);
-            out = SW_REPO_OK;
-            goto done;
+            return SW_REPO_OK;
         }
     }
+    char *ctext = json_dumps(content, JSON_COMPACT);
+    if (!ctext) return SW_REPO_ERROR;
+    int out = SW_REPO_ERROR;
     int64_t pos = 0;
     sw_stmt *st = sw_db_prepare(db, "UPDATE tenant_streams SET position = position + 1 WHERE tenant_id = ?"
                                     " RETURNING position");
-    if (!st) goto rollback;
+    if (!st) goto done;
     sw_stmt_bind_text(st, 1, tenant_id);
     int rc = sw_stmt_step(st);
     if (rc == SW_DB_ROW) pos = sw_stmt_int64(st, 0);
     sw_stmt_finish(st);
-    if (rc < 0) goto rollback;
+    if (rc < 0) goto done;
     if (!pos) {
         pos = 1;
         if (sw_db_run(db, "INSERT INTO tenant_streams (tenant_id, position) VALUES (?, 1)", "t", tenant_id) < 0)
-            goto rollback;
+            goto done;
     }
     char id[40], ts[40];
     sw_id_new(id);
     now(ts);
     if (sw_db_run(db, "INSERT INTO events (" EV_COLS ", event_uuid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                   "tttttt" "itt", id, room_id, tenant_id, sender_id, event_type, ctext, pos, ts, event_uuid) < 0)
-        goto rollback;
-    if (sw_db_commit(db) != 0) goto done;
+        goto done;
     *wire = json_pack("{s:s, s:s, s:s, s:s, s:s, s:O, s:I, s:s}", "id", id, "room_id", room_id, "tenant_id",
                       tenant_id, "sender_id", sender_id, "event_type", event_type, "content", content,
                       "stream_position", (json_int_t)pos, "origin_ts", ts);
     out = *wire ? SW_REPO_OK : SW_REPO_ERROR;
-    goto done;
-rollback:
-    sw_db_rollback(db);
 done:
     free(ctext);
     return out;
+}
+
+int sw_event_append(sw_db *db, const char *tenant_id, const char *room_id, const char *sender_id,
+                    const char *event_type, const json_t *content, const char *event_uuid,
+                    json_t **wire, int *existed)
+{
+    *wire = NULL;
+    *existed = 0;
+    if (sw_db_begin(db) != 0) return SW_REPO_ERROR;
+    int rc = sw_event_append_in_tx(db, tenant_id, room_id, sender_id, event_type, content, event_uuid, wire, existed);
+    if (rc == SW_REPO_OK && sw_db_commit(db) == 0) return SW_REPO_OK;
+    if (rc != SW_REPO_OK) sw_db_rollback(db);
+    json_decref(*wire);
+    *wire = NULL;
+    *existed = 0;
+    return SW_REPO_ERROR;
 }
 
 static json_t *collect(sw_stmt *st, int limit, int *has_more)

@@ -44,6 +44,10 @@ json_t *sw_room_json(const sw_room *r, int member_count);
 int sw_event_append(sw_db *db, const char *tenant_id, const char *room_id, const char *sender_id,
                     const char *event_type, const json_t *content, const char *event_uuid,
                     json_t **wire, int *existed);
+/* The same inside the caller's open transaction (group commit); nothing is committed. */
+int sw_event_append_in_tx(sw_db *db, const char *tenant_id, const char *room_id, const char *sender_id,
+                          const char *event_type, const json_t *content, const char *event_uuid,
+                          json_t **wire, int *existed);
 /* A page of a room's events. direction "back": positions < from (newest first), "forward":
  * positions > from (oldest first). from 0 = the end (back) or the start (forward). */
 json_t *sw_events_page(sw_db *db, const char *tenant_id, const char *room_id, int64_t from,
