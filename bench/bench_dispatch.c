@@ -24,7 +24,7 @@ int main(int argc, char **argv)
     if (!h || sw_harness_enable(h, "scaiwave.greeter", -1) != 0) return 1;
     const char *args = "{\"language\":\"de\",\"name\":\"Alice\"}";
     long per = calls / runs;
-    double direct[5], disp[5];
+    double direct[5], disp[5], inl[5];
     for (int r = 0; r < runs; r++) {
         /* direct: a fresh context per call, as the dispatcher also builds one */
         int64_t t0 = sw_time_mono_ns();
@@ -40,15 +40,30 @@ int main(int argc, char **argv)
             sw_dispatch_result_fini(&out);
         }
         disp[r] = (double)(sw_time_mono_ns() - t0) / (double)per / 1000.0;
+        /* the same without the hand-off to a worker thread (no timeout protection): shows how
+         * much of the overhead is the hand-off itself */
+        sw_pool *pool = h->d.pool;
+        h->d.pool = NULL;
+        t0 = sw_time_mono_ns();
+        for (long i = 0; i < per; i++) {
+            sw_dispatch_result out;
+            sw_harness_call(h, "greet", args, &out);
+            sw_dispatch_result_fini(&out);
+        }
+        inl[r] = (double)(sw_time_mono_ns() - t0) / (double)per / 1000.0;
+        h->d.pool = pool;
         sw_audit_flush(h->audit); /* let the writer catch up between runs */
     }
     qsort(direct, runs, sizeof(double), cmp);
     qsort(disp, runs, sizeof(double), cmp);
+    qsort(inl, runs, sizeof(double), cmp);
     printf("dispatch: %ld greeter calls in %d runs, single caller thread\n", per * runs, runs);
     printf("dispatch: direct execute_tool (with context)  median %.3f us/call (min %.3f, max %.3f)\n",
            direct[runs / 2], direct[0], direct[runs - 1]);
     printf("dispatch: through sw_dispatch (+audit enqueue) median %.3f us/call (min %.3f, max %.3f)\n",
            disp[runs / 2], disp[0], disp[runs - 1]);
+    printf("dispatch: same, run inline (no worker hand-off)  median %.3f us/call (min %.3f, max %.3f)\n",
+           inl[runs / 2], inl[0], inl[runs - 1]);
     printf("dispatch: ratio dispatcher/direct = %.2f\n", disp[runs / 2] / direct[runs / 2]);
     sw_harness_free(h);
     return 0;

@@ -6,6 +6,24 @@
 #include <stdint.h>
 #include <string.h>
 
+/* 8 unpredictable bytes without a system call per id: ChaCha20 keyed once per thread from the
+ * OS generator, with a per-thread counter as the nonce. */
+static _Thread_local uint8_t rng_key[crypto_stream_chacha20_KEYBYTES];
+static _Thread_local uint64_t rng_counter;
+static _Thread_local int rng_ready;
+
+static void random_tail(uint8_t out[8])
+{
+    if (!rng_ready) {
+        randombytes_buf(rng_key, sizeof rng_key);
+        rng_ready = 1;
+    }
+    uint8_t nonce[crypto_stream_chacha20_NONCEBYTES] = {0};
+    uint64_t c = rng_counter++;
+    memcpy(nonce, &c, sizeof c < sizeof nonce ? sizeof c : sizeof nonce);
+    crypto_stream_chacha20(out, 8, nonce, rng_key);
+}
+
 /* Process-wide (ms << 12 | seq): ids from every thread are strictly increasing, so sorting by
  * id is sorting by creation. */
 static int64_t last_stamp;
@@ -20,7 +38,7 @@ char *sw_id_new(char *buf)
     int64_t ms = next >> 12;
     unsigned seq = (unsigned)(next & 0x0fff);
     uint8_t b[16];
-    randombytes_buf(b + 8, 8);
+    random_tail(b + 8);
     b[0] = (uint8_t)(ms >> 40); b[1] = (uint8_t)(ms >> 32); b[2] = (uint8_t)(ms >> 24);
     b[3] = (uint8_t)(ms >> 16); b[4] = (uint8_t)(ms >> 8);  b[5] = (uint8_t)ms;
     b[6] = (uint8_t)(0x70 | ((seq >> 8) & 0x0f));

@@ -24,6 +24,8 @@ struct sw_pool {
     int queued;   /* jobs in the queue, readable without the lock */
     int sleeping; /* workers blocked on cv */
     int spinning; /* workers polling for a job (at most one actually spins) */
+    int spinner_ready; /* the spinning worker watches `handoff` */
+    job *handoff;      /* a job passed straight to the spinning worker, no lock, no queue */
     int n;
     pthread_t *threads;
 };
@@ -35,16 +37,30 @@ static void *worker(void *arg)
     sw_pool *p = arg;
     current_pool = p;
     for (;;) {
-        /* One worker at a time spins; the others sleep, leaving the cores to the callers. */
+        /* One worker at a time spins; the others sleep, leaving the cores to the callers. The
+         * spinner also watches `handoff`, where sw_pool_submit puts a job directly. */
+        job *direct = NULL;
         if (__atomic_fetch_add(&p->spinning, 1, __ATOMIC_ACQ_REL) == 0) {
+            __atomic_store_n(&p->spinner_ready, 1, __ATOMIC_SEQ_CST);
             int64_t until = sw_time_mono_ns() + SPIN_NS;
             while (!__atomic_load_n(&p->queued, __ATOMIC_ACQUIRE) &&
                    !__atomic_load_n(&p->stopping, __ATOMIC_RELAXED)) {
-                for (int i = 0; i < 64; i++) __builtin_ia32_pause();
+                if (__atomic_load_n(&p->handoff, __ATOMIC_ACQUIRE) &&
+                    (direct = __atomic_exchange_n(&p->handoff, NULL, __ATOMIC_SEQ_CST)))
+                    break;
+                for (int i = 0; i < 16; i++) __builtin_ia32_pause();
                 if (sw_time_mono_ns() > until) break;
             }
+            __atomic_store_n(&p->spinner_ready, 0, __ATOMIC_SEQ_CST);
+            /* a submitter may have handed a job over just as we stopped watching */
+            if (!direct) direct = __atomic_exchange_n(&p->handoff, NULL, __ATOMIC_SEQ_CST);
         }
         __atomic_sub_fetch(&p->spinning, 1, __ATOMIC_ACQ_REL);
+        if (direct) {
+            direct->fn(direct->arg);
+            free(direct);
+            continue;
+        }
         pthread_mutex_lock(&p->mu);
         while (!p->head && !p->stopping) {
             p->sleeping++;
@@ -96,6 +112,18 @@ int sw_pool_submit(sw_pool *p, sw_pool_fn fn, void *arg)
     j->fn = fn;
     j->arg = arg;
     j->next = NULL;
+    /* Fast path: hand the job straight to the spinning worker. If it stopped watching right
+     * after we placed the job, take the job back (unless it already took it) and queue it. */
+    if (__atomic_load_n(&p->spinner_ready, __ATOMIC_SEQ_CST)) {
+        job *expected = NULL;
+        if (__atomic_compare_exchange_n(&p->handoff, &expected, j, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+            if (__atomic_load_n(&p->spinner_ready, __ATOMIC_SEQ_CST)) return 0;
+            expected = j;
+            if (!__atomic_compare_exchange_n(&p->handoff, &expected, NULL, 0, __ATOMIC_SEQ_CST,
+                                             __ATOMIC_SEQ_CST))
+                return 0; /* the worker took it */
+        }
+    }
     pthread_mutex_lock(&p->mu);
     if (p->stopping) {
         pthread_mutex_unlock(&p->mu);
