@@ -283,5 +283,11 @@ void sw_h_commands(sw_req *req, sw_resp *resp)
         sw_resp_error(resp, SW_ERR_ROOM_NOT_FOUND, NULL, "no room with id \"%.64s\"", room_id);
         return;
     }
+    char m[8] = "";
+    if (room_id && (sw_room_membership(req->app->db, req->auth.tenant_id, room.id, req->auth.participant_id, m, NULL) !=
+                        SW_REPO_OK || strcmp(m, "join") != 0)) {
+        sw_resp_error(resp, SW_ERR_NOT_MEMBER, NULL, "you are not a member of this room");
+        return;
+    }
     sw_resp_data(resp, 200, sw_rooms_commands(&req->app->rooms, req->auth.tenant_id, room_id), NULL);
 }

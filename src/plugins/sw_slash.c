@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,7 +85,7 @@ static json_t *typed(const sw_reg_tool *rt, const char *key, const char *w)
     } else if (t && !strcmp(t, "number")) {
         char *end;
         double v = strtod(w, &end);
-        if (*w && !*end) return json_real(v);
+        if (*w && !*end && isfinite(v)) return json_real(v); /* nan/inf stay strings for the validator */
     } else if (t && !strcmp(t, "boolean")) {
         if (!strcasecmp(w, "true") || !strcmp(w, "yes") || !strcmp(w, "1")) return json_true();
         if (!strcasecmp(w, "false") || !strcmp(w, "no") || !strcmp(w, "0")) return json_false();
@@ -122,6 +123,8 @@ json_t *sw_slash_args(const sw_reg_tool *rt, const char *rest, char *err, size_t
             }
             *eq = '=';
         }
+        /* the next usage parameter not already set by a key=value word */
+        while (rt->usage_params && rt->usage_params[pos] && json_object_get(args, rt->usage_params[pos])) pos++;
         const char *key = rt->usage_params ? rt->usage_params[pos] : NULL;
         if (key) {
             pos++;
