@@ -114,6 +114,18 @@ int sw_app_open(sw_app *app, const sw_config *cfg, char *err, size_t errlen)
     sw_dispatcher_init(&app->disp, app->db, app->reg, app->states, app->audit, app->tool_pool,
                        app->metrics, app->cfg.tool_timeout_ms);
     sw_rooms_init(&app->rooms, app->db, app->bus, &app->disp, app->turn_pool);
+    sw_ai_config aic = {.default_base_url = getenv("SCAIWAVE_SCAIGRID_URL"),
+                        .default_api_key = getenv("SCAIWAVE_SCAIGRID_API_KEY"),
+                        .max_rounds = app->cfg.ai_max_rounds,
+                        .etiquette = getenv("SCAIWAVE_TOOL_ETIQUETTE")};
+    app->ai = sw_ai_new(app->db, app->bus, &app->rooms, &app->disp, app->turn_pool, &aic);
+    if (!app->ai) {
+        snprintf(err, errlen, "out of memory at start-up");
+        sw_app_close(app);
+        return -1;
+    }
+    app->rooms.on_message = sw_ai_on_message;
+    app->rooms.on_message_arg = app->ai;
     sw_registry_add_builtins(app->reg, &app->disp.host);
     if (app->cfg.plugin_dir[0]) sw_registry_load_dir(app->reg, app->cfg.plugin_dir, &app->disp.host);
     return 0;
@@ -121,6 +133,8 @@ int sw_app_open(sw_app *app, const sw_config *cfg, char *err, size_t errlen)
 
 void sw_app_close(sw_app *app)
 {
+    sw_ai_free(app->ai); /* cancels and waits for the AI turns in flight */
+    app->ai = NULL;
     if (app->bus) sw_rooms_fini(&app->rooms); /* waits for queued slash commands */
     sw_pool_free(app->turn_pool);
     app->turn_pool = NULL;

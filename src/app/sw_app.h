@@ -4,6 +4,7 @@
 #ifndef SW_APP_H
 #define SW_APP_H
 
+#include "ai/sw_turn.h"
 #include "core/sw_config.h"
 #include "core/sw_metrics.h"
 #include "core/sw_pool.h"
@@ -29,6 +30,7 @@ typedef struct sw_app {
     sw_bus *bus;
     sw_pool *turn_pool; /* slash commands (and later AI turns): they wait on tool calls */
     sw_rooms rooms;
+    sw_ai *ai;
     uint8_t jwt_key[32];
     int draining; /* set when shutdown begins */
 } sw_app;

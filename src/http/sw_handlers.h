@@ -34,6 +34,14 @@ void sw_h_room_send(sw_req *req, sw_resp *resp);
 void sw_h_room_messages(sw_req *req, sw_resp *resp);
 void sw_h_room_plugin_toggle(sw_req *req, sw_resp *resp);
 void sw_h_commands(sw_req *req, sw_resp *resp);
+/* h_ai.c */
+void sw_h_ai_create(sw_req *req, sw_resp *resp);
+void sw_h_ai_list(sw_req *req, sw_resp *resp);
+void sw_h_ai_update(sw_req *req, sw_resp *resp);
+void sw_h_ai_engage(sw_req *req, sw_resp *resp);
+void sw_h_ai_engagement(sw_req *req, sw_resp *resp);
+void sw_h_ai_room_prompt(sw_req *req, sw_resp *resp);
+void sw_h_ai_stop(sw_req *req, sw_resp *resp);
 /* h_sync.c */
 void sw_h_sync(sw_req *req, sw_resp *resp);
 

@@ -46,6 +46,8 @@ typedef struct sw_resp {
     const char *content_type;
     const char *allow; /* for 405 */
     int close;         /* ask the client to close the connection */
+    int queued;        /* the answer was queued on the connection already (WebSocket upgrade) */
+    int queue_result;  /* MHD's result for it */
     int suspend;       /* no answer yet: park the request until an event of the caller's tenant
                           arrives or *poll_deadline_us passes, then call the handler again */
 } sw_resp;

@@ -8,6 +8,7 @@
 
 #define SW_ROUTE_PUBLIC 1 /* no token needed */
 #define SW_ROUTE_ADMIN 2  /* tenant admin only */
+#define SW_ROUTE_STREAM 4 /* the WebSocket upgrade: the server hands the connection to sw_ws */
 
 typedef struct sw_route {
     const char *method;

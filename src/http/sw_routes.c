@@ -27,6 +27,14 @@ sw_route sw_routes[] = {
     {"POST", "/v1/rooms/{room_id}/plugins/{plugin_id}/toggle", sw_h_room_plugin_toggle, 0, 0},
     {"GET", "/v1/commands", sw_h_commands, 0, 0},
     {"GET", "/v1/sync", sw_h_sync, 0, 0},
+    {"GET", "/v1/stream", NULL, SW_ROUTE_PUBLIC | SW_ROUTE_STREAM, 0},
+    {"POST", "/v1/admin/participants/model", sw_h_ai_create, SW_ROUTE_ADMIN, 0},
+    {"GET", "/v1/admin/participants", sw_h_ai_list, SW_ROUTE_ADMIN, 0},
+    {"PUT", "/v1/admin/participants/{participant_id}", sw_h_ai_update, SW_ROUTE_ADMIN, 0},
+    {"POST", "/v1/rooms/{room_id}/ai/engage", sw_h_ai_engage, 0, 0},
+    {"PUT", "/v1/rooms/{room_id}/ai/engagement", sw_h_ai_engagement, 0, 0},
+    {"PUT", "/v1/rooms/{room_id}/ai/system-prompt", sw_h_ai_room_prompt, 0, 0},
+    {"POST", "/v1/rooms/{room_id}/ai/stop", sw_h_ai_stop, 0, 0},
 };
 
 const int sw_routes_count = (int)(sizeof sw_routes / sizeof sw_routes[0]);

@@ -6,6 +6,8 @@
 #include "core/sw_log.h"
 #include "core/sw_time.h"
 #include "http/sw_authn.h"
+#include "store/sw_room_repo.h"
+#include "events/sw_ws.h"
 #include "http/sw_router.h"
 
 #include <arpa/inet.h>
@@ -27,6 +29,7 @@ typedef struct waiter {
 struct sw_server {
     sw_app *app;
     struct MHD_Daemon *d;
+    sw_ws *ws;
     int port;
     int active; /* requests in flight */
     int quiesced;
@@ -48,6 +51,7 @@ typedef struct conn_req {
     int status;
     int metric;
     int64_t poll_deadline_us;
+    int upgraded; /* a WebSocket: no longer an in-flight request for the drain */
     char poll_tenant[40];
     char method[12];
     char path[200]; /* for the access log; MHD gives the path without the query string */
@@ -112,6 +116,19 @@ static void handle(sw_server *s, struct MHD_Connection *c, const char *method, c
         return;
     }
     cr->metric = route->metric;
+    if (route->flags & SW_ROUTE_STREAM) {
+        /* WebSocket: the token comes as ?token= (browsers cannot set headers) or a bearer; a bad
+         * one is answered by sw_ws with close code 4401 after the upgrade */
+        size_t tlen = 0;
+        const char *tok = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
+        if (tok) tlen = strlen(tok);
+        else tok = sw_authn_bearer(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION), &tlen);
+        const char *why = NULL;
+        if (tok && sw_authn_token(app, tok, tlen, &req.auth, &why) >= 0) req.auth.ok = 0;
+        resp->queued = 1;
+        resp->queue_result = s->ws ? sw_ws_handle(s->ws, c, &req.auth) : MHD_NO;
+        return;
+    }
     if (!(route->flags & SW_ROUTE_PUBLIC)) {
         size_t tlen = 0;
         const char *tok = sw_authn_bearer(
@@ -185,6 +202,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         uint64_t seq0 = s->publish_seq;
         pthread_mutex_unlock(&s->wmu);
         handle(s, c, method, url, cr, &resp);
+        if (resp.queued) {
+            cr->status = 101;
+            cr->upgraded = 1; /* it lives on in sw_ws; shutdown must not wait for it as a request */
+            __atomic_sub_fetch(&s->active, 1, __ATOMIC_ACQ_REL);
+            return (enum MHD_Result)resp.queue_result;
+        }
         if (!resp.suspend) break;
         /* Park it, unless an event arrived while the handler looked (then look again). */
         pthread_mutex_lock(&s->wmu);
@@ -225,10 +248,18 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     sw_metrics_observe(s->app->metrics, cr->metric, status, us);
     /* The path has no query string, so a ?token= never reaches the log. */
     if (s->app->cfg.access_log) sw_log_access(cr->method, cr->path, status, us);
+    int counted = !cr->upgraded;
     free(cr->body);
     free(cr);
     *con_cls = NULL;
-    __atomic_sub_fetch(&s->active, 1, __ATOMIC_ACQ_REL);
+    if (counted) __atomic_sub_fetch(&s->active, 1, __ATOMIC_ACQ_REL);
+}
+
+/* The rooms a WebSocket client may see events of. */
+static int ws_rooms_of(void *arg, const char *tenant_id, const char *participant_id, char (*out)[40], int max)
+{
+    sw_app *app = arg;
+    return sw_rooms_of_member(app->db, tenant_id, participant_id, out, max);
 }
 
 /* A bus event: resume the parked requests of its tenant (they look again). */
@@ -331,6 +362,8 @@ sw_server *sw_server_start(sw_app *app, char *err, size_t errlen)
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : app->cfg.port;
     s->bus_sub = app->bus ? sw_bus_subscribe(app->bus, on_event, s) : -1;
+    s->ws = sw_ws_new(app->bus, ws_rooms_of, app, app->cfg.max_connections);
+    if (!s->ws) SW_WARN("the WebSocket endpoint could not start; /v1/stream is unavailable");
     pthread_create(&s->timer, NULL, timer_main, s);
     return s;
 }
@@ -379,6 +412,7 @@ void sw_server_stop(sw_server *s)
     pthread_cond_signal(&s->wcv);
     pthread_mutex_unlock(&s->wmu);
     pthread_join(s->timer, NULL);
+    sw_ws_free(s->ws); /* closes the sockets (1001) before MHD stops, as MHD requires */
     MHD_stop_daemon(s->d);
     pthread_mutex_destroy(&s->wmu);
     pthread_cond_destroy(&s->wcv);

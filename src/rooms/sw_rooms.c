@@ -321,8 +321,11 @@ int sw_rooms_send_message(sw_rooms *r, const char *tenant_id, const char *tenant
     const char *body = json_string_value(json_object_get(content, "body"));
     char name[72];
     const char *rest;
-    if (existed || !msgtype || strcmp(msgtype, "swp.text") != 0 || !sw_slash_split(body, name, sizeof name, &rest))
+    if (existed || !msgtype || strcmp(msgtype, "swp.text") != 0) return 0;
+    if (!sw_slash_split(body, name, sizeof name, &rest)) {
+        if (r->on_message && wire_out && *wire_out) r->on_message(r->on_message_arg, *wire_out);
         return 0;
+    }
     slash_job *j = calloc(1, sizeof *j);
     if (!j) return 0;
     j->r = r;

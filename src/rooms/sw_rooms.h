@@ -24,6 +24,9 @@ typedef struct sw_rooms {
     struct append_req *queue, *queue_tail;
     int leader;               /* a thread is committing a batch */
     int pending;             /* slash commands queued or running */
+    /* called with the stored event after a person's (non-command) message: AI engagement */
+    void (*on_message)(void *arg, const json_t *event);
+    void *on_message_arg;
     pthread_mutex_t pending_mu;
     pthread_cond_t pending_cv;
 } sw_rooms;

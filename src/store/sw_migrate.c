@@ -104,6 +104,25 @@ static const migration migrations[] = {
      "  enabled INTEGER NOT NULL,"
      "  updated_at TEXT NOT NULL,"
      "  PRIMARY KEY (room_id, plugin_id));"},
+    {4, "ai_participants",
+     "CREATE TABLE model_configs ("
+     "  participant_id TEXT PRIMARY KEY REFERENCES participants(id),"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id),"
+     "  model TEXT NOT NULL,"
+     "  base_url TEXT,"
+     "  api_key TEXT,"
+     "  system_prompt TEXT,"
+     "  temperature_milli INTEGER,"
+     "  stream INTEGER NOT NULL DEFAULT 1,"
+     "  plugins TEXT,"
+     "  updated_at TEXT NOT NULL);"
+     "CREATE INDEX model_configs_tenant ON model_configs (tenant_id);"
+     "CREATE TABLE room_ai_settings ("
+     "  room_id TEXT PRIMARY KEY REFERENCES rooms(id),"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id),"
+     "  mode TEXT NOT NULL CHECK (mode IN ('always','mention')),"
+     "  system_prompt TEXT,"
+     "  updated_at TEXT NOT NULL);"},
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -1,0 +1,553 @@
+/* sw_turn: engagement, the turn registry and the tool-calling turn loop (see sw_turn.h). */
+#include "ai/sw_turn.h"
+#include "ai/sw_llm.h"
+#include "core/sw_error.h"
+#include "core/sw_id.h"
+#include "core/sw_log.h"
+#include "core/sw_time.h"
+#include "store/sw_ai_repo.h"
+#include "store/sw_room_repo.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_TOOLS 128
+#define MAX_CALLS_PER_ROUND 16
+#define MAX_AIS_PER_ROOM 16
+
+static const char *default_etiquette =
+    "Tool etiquette: call a tool only when it helps answer the person; pass arguments that match "
+    "its schema exactly. After a tool returns, summarise its result in plain words instead of "
+    "pasting it. When a result ends with a \"Fallback suggestions:\" line, follow it — try the "
+    "different angle it suggests — rather than giving up or repeating the same call.";
+
+typedef struct turn {
+    struct turn *next;
+    sw_ai *ai;
+    char tenant_id[40], room_id[40], ai_id[40], initiator_id[40], turn_id[40];
+    int cancel; /* set by stop / a newer message */
+    int done;
+} turn;
+
+struct sw_ai {
+    sw_db *db;
+    sw_bus *bus;
+    sw_rooms *rooms;
+    sw_dispatcher *disp;
+    sw_pool *pool;
+    sw_ai_config cfg;
+    char *default_base_url, *default_api_key, *etiquette;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    turn *active; /* running turns */
+    int stopping;
+};
+
+sw_ai *sw_ai_new(sw_db *db, sw_bus *bus, sw_rooms *rooms, sw_dispatcher *disp, sw_pool *pool,
+                 const sw_ai_config *cfg)
+{
+    sw_ai *ai = calloc(1, sizeof *ai);
+    if (!ai) return NULL;
+    ai->db = db;
+    ai->bus = bus;
+    ai->rooms = rooms;
+    ai->disp = disp;
+    ai->pool = pool;
+    ai->cfg = *cfg;
+    if (ai->cfg.max_rounds <= 0) ai->cfg.max_rounds = 8;
+    if (ai->cfg.history_chars <= 0) ai->cfg.history_chars = 24000;
+    ai->default_base_url = cfg->default_base_url && *cfg->default_base_url ? strdup(cfg->default_base_url) : NULL;
+    ai->default_api_key = cfg->default_api_key && *cfg->default_api_key ? strdup(cfg->default_api_key) : NULL;
+    ai->etiquette = strdup(cfg->etiquette && *cfg->etiquette ? cfg->etiquette : default_etiquette);
+    pthread_mutex_init(&ai->mu, NULL);
+    pthread_cond_init(&ai->cv, NULL);
+    return ai;
+}
+
+void sw_ai_free(sw_ai *ai)
+{
+    if (!ai) return;
+    pthread_mutex_lock(&ai->mu);
+    ai->stopping = 1;
+    for (turn *t = ai->active; t; t = t->next) __atomic_store_n(&t->cancel, 1, __ATOMIC_RELEASE);
+    while (ai->active) pthread_cond_wait(&ai->cv, &ai->mu);
+    pthread_mutex_unlock(&ai->mu);
+    pthread_mutex_destroy(&ai->mu);
+    pthread_cond_destroy(&ai->cv);
+    free(ai->default_base_url);
+    free(ai->default_api_key);
+    free(ai->etiquette);
+    free(ai);
+}
+
+/* ---- events ---- */
+
+static void publish_ephemeral(sw_ai *ai, const char *tenant_id, const char *room_id, const char *type,
+                              json_t *content /* stolen */)
+{
+    char id[40], ts[40];
+    sw_id_new(id);
+    sw_time_rfc3339(sw_time_now_ms(), ts, sizeof ts);
+    json_t *wire = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:o}", "type", type, "id", id, "room_id", room_id,
+                             "tenant_id", tenant_id, "ts", ts, "stream_position", 0, "content", content);
+    if (!wire) return;
+    sw_event *ev = sw_event_new(tenant_id, room_id, type, 0, wire);
+    json_decref(wire);
+    if (ev) {
+        sw_bus_publish(ai->bus, ev);
+        sw_event_unref(ev);
+    }
+}
+
+static void status(turn *t, const char *s)
+{
+    publish_ephemeral(t->ai, t->tenant_id, t->room_id, "swp.ai.status",
+                      json_pack("{s:s, s:s?, s:s}", "participant_id", t->ai_id, "status", s, "turn_id", t->turn_id));
+}
+
+static void store_message(turn *t, const char *msgtype, const char *sender, const char *body)
+{
+    json_t *b = json_string(body);
+    if (!b) b = json_string("(the answer was not valid UTF-8)");
+    json_t *c = json_pack("{s:s, s:o, s:s}", "msgtype", msgtype, "body", b, "turn_id", t->turn_id);
+    if (c) sw_rooms_append(t->ai->rooms, t->tenant_id, t->room_id, sender, "swp.room.message", c, NULL, NULL, NULL);
+    json_decref(c);
+}
+
+/* ---- the tool set ---- */
+
+typedef struct {
+    sw_ai *ai;
+    const char *tenant_id, *room_id;
+    const json_t *loadout;
+} vis_arg;
+
+static int in_loadout(const json_t *loadout, const char *plugin_id)
+{
+    if (!loadout) return 1;
+    size_t i;
+    json_t *v;
+    json_array_foreach(loadout, i, v) if (json_is_string(v) && !strcmp(json_string_value(v), plugin_id)) return 1;
+    return 0;
+}
+
+static int plugin_visible(void *arg, const char *plugin_id)
+{
+    vis_arg *v = arg;
+    if (!in_loadout(v->loadout, plugin_id)) return 0;
+    return sw_room_plugin_toggle_get(v->ai->db, v->tenant_id, v->room_id, plugin_id) != 0;
+}
+
+json_t *sw_ai_tools(sw_ai *ai, const char *tenant_id, const char *room_id, const json_t *loadout)
+{
+    json_t *tools = json_array();
+    sw_tenant_plugins *tp = sw_plugin_states_get(ai->disp->states, tenant_id);
+    vis_arg va = {ai, tenant_id, room_id, loadout};
+    for (int i = 0; tp && i < tp->n; i++) {
+        const sw_plugin_tenant_state *st = &tp->items[i];
+        if (!st->enabled || !plugin_visible(&va, st->rp->p->id)) continue;
+        for (int k = 0; k < st->rp->ntools && json_array_size(tools) < MAX_TOOLS; k++) {
+            const sw_reg_tool *rt = &st->rp->tools[k];
+            json_array_append_new(tools, json_pack("{s:s, s:{s:s, s:s, s:O}}", "type", "function", "function",
+                                                   "name", rt->def->name, "description", rt->def->description,
+                                                   "parameters", rt->schema));
+        }
+    }
+    sw_tenant_plugins_release(tp);
+    return tools;
+}
+
+char *sw_ai_system_prompt(sw_ai *ai, const char *tenant_id, const char *room_id, const char *ai_id,
+                          const char *base_prompt, const json_t *loadout)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return NULL;
+    fputs(base_prompt && *base_prompt ? base_prompt : "You are a helpful assistant in a shared chat room.", f);
+    char mode[12];
+    char *room_prompt = NULL;
+    if (sw_room_ai_get(ai->db, tenant_id, room_id, mode, &room_prompt) == SW_REPO_OK && room_prompt && *room_prompt)
+        fprintf(f, "\n\n%s", room_prompt);
+    free(room_prompt);
+    fprintf(f, "\n\n%s", ai->etiquette);
+    /* each enabled, visible plugin that injects context */
+    sw_tenant_plugins *tp = sw_plugin_states_get(ai->disp->states, tenant_id);
+    vis_arg va = {ai, tenant_id, room_id, loadout};
+    for (int i = 0; tp && i < tp->n; i++) {
+        const sw_plugin_tenant_state *st = &tp->items[i];
+        const sw_plugin *p = st->rp->p;
+        if (!st->enabled || !p->injects_context || !p->get_system_context || !plugin_visible(&va, p->id)) continue;
+        sw_call call = {.tenant_id = tenant_id, .room_id = room_id, .caller_id = ai_id, .initiator_id = ai_id};
+        sw_call_ctx *cc = sw_call_ctx_new(ai->disp, st->rp, &call, -1);
+        if (!cc) continue;
+        sw_call_ctx_set_args(cc, "{}", 2, NULL);
+        const char *text = NULL;
+        if (p->get_system_context(&cc->pub, &text) == SW_OK && text && *text) fprintf(f, "\n\n%s", text);
+        sw_call_ctx_free(cc);
+    }
+    sw_tenant_plugins_release(tp);
+    fclose(f);
+    return buf;
+}
+
+/* ---- history ---- */
+
+/* The room's recent people and AI messages as chat messages, oldest first, within the budget. */
+static json_t *history(sw_ai *ai, turn *t)
+{
+    int more = 0;
+    json_t *evs = sw_events_page(ai->db, t->tenant_id, t->room_id, 0, 0, 60, &more); /* newest first */
+    json_t *out = json_array();
+    size_t used = 0;
+    json_t *picked[60];
+    int n = 0;
+    size_t i;
+    json_t *ev;
+    json_array_foreach(evs, i, ev) {
+        const json_t *c = json_object_get(ev, "content");
+        const char *mt = json_string_value(json_object_get(c, "msgtype"));
+        const char *body = json_string_value(json_object_get(c, "body"));
+        if (!mt || !body || strcmp(json_string_value(json_object_get(ev, "event_type")), "swp.room.message") != 0)
+            continue;
+        if (strcmp(mt, "swp.text") != 0 && strcmp(mt, "swp.tool_result") != 0) continue;
+        used += strlen(body);
+        if (used > (size_t)ai->cfg.history_chars && n > 0) break;
+        picked[n++] = ev;
+        if (n == 60) break;
+    }
+    for (int k = n - 1; k >= 0; k--) {
+        ev = picked[k];
+        const json_t *c = json_object_get(ev, "content");
+        const char *mt = json_string_value(json_object_get(c, "msgtype"));
+        const char *sender = json_string_value(json_object_get(ev, "sender_id"));
+        const char *body = json_string_value(json_object_get(c, "body"));
+        if (!strcmp(mt, "swp.text") && sender && !strcmp(sender, t->ai_id)) {
+            json_array_append_new(out, json_pack("{s:s, s:s}", "role", "assistant", "content", body));
+        } else {
+            char *txt = NULL;
+            if (!strcmp(mt, "swp.tool_result")) {
+                if (asprintf(&txt, "[result of /%s] %s", json_string_value(json_object_get(c, "tool")), body) < 0) txt = NULL;
+            } else {
+                sw_participant p;
+                const char *name = sender && sw_participant_by_id(ai->db, t->tenant_id, sender, &p) == SW_REPO_OK
+                                       ? p.display_name : "someone";
+                if (asprintf(&txt, "%s: %s", name, body) < 0) txt = NULL;
+            }
+            if (txt) json_array_append_new(out, json_pack("{s:s, s:s}", "role", "user", "content", txt));
+            free(txt);
+        }
+    }
+    json_decref(evs);
+    return out;
+}
+
+/* ---- tool calls in parallel ---- */
+
+typedef struct {
+    turn *t;
+    vis_arg *va;
+    const sw_llm_tool_call *call;
+    sw_dispatch_result res;
+    pthread_t th;
+} call_job;
+
+static void *run_call(void *arg)
+{
+    call_job *j = arg;
+    turn *t = j->t;
+    publish_ephemeral(t->ai, t->tenant_id, t->room_id, "swp.tool.call",
+                      json_pack("{s:s, s:s, s:s, s:s, s:s}", "participant_id", t->ai_id, "tool", j->call->name,
+                                "tool_call_id", j->call->id ? j->call->id : "", "status", "running", "turn_id",
+                                t->turn_id));
+    sw_call c = {.tenant_id = t->tenant_id, .room_id = t->room_id, .caller_id = t->ai_id,
+                 .initiator_id = t->initiator_id, .tool = j->call->name,
+                 .args = j->call->arguments ? j->call->arguments : "{}",
+                 .args_len = j->call->arguments ? strlen(j->call->arguments) : 2,
+                 .plugin_visible = plugin_visible, .plugin_visible_arg = j->va};
+    sw_dispatch(t->ai->disp, &c, &j->res);
+    json_t *args = json_loads(c.args, 0, NULL);
+    json_t *result = json_string(j->res.text ? j->res.text : "");
+    publish_ephemeral(t->ai, t->tenant_id, t->room_id, "swp.tool.call",
+                      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:b, s:s}", "participant_id", t->ai_id,
+                                "plugin_id", j->res.plugin_id, "tool", j->call->name, "tool_call_id",
+                                j->call->id ? j->call->id : "", "status", j->res.status, "turn_id", t->turn_id,
+                                "duration_ms", (json_int_t)(j->res.duration_us / 1000),
+                                "arguments", args ? args : json_string(c.args), "result",
+                                result ? result : json_string(""), "is_error", j->res.is_error, "initiator_id",
+                                t->initiator_id));
+    return NULL;
+}
+
+/* ---- the turn ---- */
+
+typedef struct {
+    turn *t;
+    size_t streamed;
+} stream_ctx;
+
+static void on_text(void *arg, const char *delta, size_t len)
+{
+    stream_ctx *s = arg;
+    json_t *txt = json_stringn(delta, len);
+    if (!txt) return;
+    if (s->streamed == 0) status(s->t, "generating");
+    s->streamed += len;
+    publish_ephemeral(s->t->ai, s->t->tenant_id, s->t->room_id, "swp.room.message.chunk",
+                      json_pack("{s:s, s:s, s:o, s:b}", "participant_id", s->t->ai_id, "turn_id", s->t->turn_id,
+                                "chunk_text", txt, "done", 0));
+}
+
+static int should_cancel(void *arg)
+{
+    stream_ctx *s = arg;
+    return __atomic_load_n(&s->t->cancel, __ATOMIC_ACQUIRE);
+}
+
+static void model_error(turn *t, const sw_llm_result *r, const char *base_url)
+{
+    char msg[700];
+    snprintf(msg, sizeof msg, "The AI could not answer: %s%s. An admin can fix the model settings under Admin → AI "
+                              "(model, endpoint, API key).",
+             r->error ? r->error : "the model endpoint failed", r->http_status ? "" : " (no response)");
+    publish_ephemeral(t->ai, t->tenant_id, t->room_id, "swp.model.error",
+                      json_pack("{s:s, s:s, s:I, s:s, s:s}", "participant_id", t->ai_id, "turn_id", t->turn_id,
+                                "http_status", (json_int_t)r->http_status, "error", r->error ? r->error : "failed",
+                                "endpoint", base_url));
+    store_message(t, "swp.system", "system", msg);
+}
+
+static void run_turn(turn *t)
+{
+    sw_ai *ai = t->ai;
+    status(t, "thinking");
+    sw_model_config mc;
+    if (sw_model_config_get(ai->db, t->tenant_id, t->ai_id, &mc) != SW_REPO_OK) {
+        store_message(t, "swp.system", "system", "This AI participant has no model settings; an admin can add them under Admin → AI.");
+        status(t, NULL);
+        return;
+    }
+    const char *base_url = mc.base_url[0] ? mc.base_url : ai->default_base_url;
+    const char *key = mc.api_key[0] ? mc.api_key : ai->default_api_key;
+    if (!base_url) {
+        store_message(t, "swp.system", "system",
+                      "This AI has no model endpoint: set its base_url under Admin → AI, or start the server "
+                      "with SCAIWAVE_SCAIGRID_URL.");
+        sw_model_config_fini(&mc);
+        status(t, NULL);
+        return;
+    }
+    vis_arg va = {ai, t->tenant_id, t->room_id, mc.plugins};
+    char *system = sw_ai_system_prompt(ai, t->tenant_id, t->room_id, t->ai_id, mc.system_prompt, mc.plugins);
+    json_t *messages = json_array();
+    json_array_append_new(messages, json_pack("{s:s, s:s}", "role", "system", "content", system ? system : ""));
+    free(system);
+    json_t *hist = history(ai, t);
+    json_array_extend(messages, hist);
+    json_decref(hist);
+    json_t *tools = sw_ai_tools(ai, t->tenant_id, t->room_id, mc.plugins);
+    sw_llm_config lc = {.base_url = base_url, .api_key = key, .model = mc.model,
+                        .temperature = mc.temperature_milli >= 0 ? mc.temperature_milli / 1000.0 : -1,
+                        .stream = mc.stream};
+    stream_ctx sc = {.t = t};
+    sw_llm_callbacks cb = {.on_text = on_text, .should_cancel = should_cancel, .arg = &sc};
+    for (int round = 0; round <= ai->cfg.max_rounds; round++) {
+        int last = round == ai->cfg.max_rounds; /* ask once more without tools */
+        sw_llm_result r;
+        sc.streamed = 0;
+        int rc = sw_llm_chat(&lc, messages, last || json_array_size(tools) == 0 ? NULL : tools, &cb, &r);
+        if (sc.streamed)
+            publish_ephemeral(ai, t->tenant_id, t->room_id, "swp.room.message.chunk",
+                              json_pack("{s:s, s:s, s:s, s:b}", "participant_id", t->ai_id, "turn_id", t->turn_id,
+                                        "chunk_text", "", "done", 1));
+        if (r.cancelled) {
+            /* keep what was said, marked; say so even when nothing was */
+            char *body = NULL;
+            if (asprintf(&body, "%s%s[stopped]", r.content ? r.content : "", r.content && *r.content ? "\n\n" : "") >= 0)
+                store_message(t, "swp.text", t->ai_id, body);
+            free(body);
+            sw_llm_result_fini(&r);
+            break;
+        }
+        if (rc != 0) {
+            model_error(t, &r, base_url);
+            sw_llm_result_fini(&r);
+            break;
+        }
+        if (r.ncalls == 0 || last) {
+            const char *content = r.content ? r.content : "";
+            char *body = NULL;
+            if (r.truncated) {
+                if (asprintf(&body, "%s\n\n[the answer was cut off: the model's stream ended early]", content) < 0) body = NULL;
+            }
+            store_message(t, "swp.text", t->ai_id, body ? body : (*content ? content : "(no answer)"));
+            free(body);
+            sw_llm_result_fini(&r);
+            break;
+        }
+        /* the assistant's tool calls, then each result as a tool message with its id */
+        json_t *calls = json_array();
+        int n = r.ncalls > MAX_CALLS_PER_ROUND ? MAX_CALLS_PER_ROUND : r.ncalls;
+        for (int i = 0; i < n; i++)
+            json_array_append_new(calls, json_pack("{s:s, s:s, s:{s:s, s:s}}", "id", r.calls[i].id ? r.calls[i].id : "",
+                                                   "type", "function", "function", "name", r.calls[i].name ? r.calls[i].name : "",
+                                                   "arguments", r.calls[i].arguments ? r.calls[i].arguments : ""));
+        json_t *am = json_pack("{s:s, s:o}", "role", "assistant", "tool_calls", calls);
+        json_object_set_new(am, "content", r.content && *r.content ? json_string(r.content) : json_null());
+        json_array_append_new(messages, am);
+        char st[96];
+        snprintf(st, sizeof st, "calling %.80s", r.calls[0].name ? r.calls[0].name : "a tool");
+        status(t, st);
+        call_job jobs[MAX_CALLS_PER_ROUND];
+        memset(jobs, 0, sizeof jobs);
+        for (int i = 0; i < n; i++) {
+            jobs[i] = (call_job){.t = t, .va = &va, .call = &r.calls[i]};
+            if (pthread_create(&jobs[i].th, NULL, run_call, &jobs[i]) != 0) {
+                run_call(&jobs[i]);
+                jobs[i].th = 0;
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            if (jobs[i].th) pthread_join(jobs[i].th, NULL);
+            json_t *txt = json_string(jobs[i].res.text ? jobs[i].res.text : "");
+            json_array_append_new(messages, json_pack("{s:s, s:s, s:o}", "role", "tool", "tool_call_id",
+                                                      r.calls[i].id ? r.calls[i].id : "", "content",
+                                                      txt ? txt : json_string("(invalid UTF-8)")));
+            sw_dispatch_result_fini(&jobs[i].res);
+        }
+        sw_llm_result_fini(&r);
+        if (__atomic_load_n(&t->cancel, __ATOMIC_ACQUIRE)) break;
+        status(t, "thinking");
+    }
+    json_decref(messages);
+    json_decref(tools);
+    sw_model_config_fini(&mc);
+    status(t, NULL);
+}
+
+static void turn_job(void *arg)
+{
+    turn *t = arg;
+    sw_ai *ai = t->ai;
+    run_turn(t);
+    pthread_mutex_lock(&ai->mu);
+    for (turn **pt = &ai->active; *pt; pt = &(*pt)->next)
+        if (*pt == t) {
+            *pt = t->next;
+            break;
+        }
+    pthread_cond_broadcast(&ai->cv);
+    pthread_mutex_unlock(&ai->mu);
+    free(t);
+}
+
+/* Registers and queues a turn. busy_ok: cancel the AI's reply in flight in this room first
+ * (a new human message) instead of refusing (engage). */
+static int start_turn(sw_ai *ai, const char *tenant_id, const char *room_id, const char *ai_id,
+                      const char *initiator_id, int replace)
+{
+    pthread_mutex_lock(&ai->mu);
+    if (ai->stopping) {
+        pthread_mutex_unlock(&ai->mu);
+        return SW_ERR_UNAVAILABLE;
+    }
+    for (turn *x = ai->active; x; x = x->next) {
+        if (strcmp(x->room_id, room_id) || strcmp(x->ai_id, ai_id)) continue;
+        if (!replace && !__atomic_load_n(&x->cancel, __ATOMIC_ACQUIRE)) {
+            pthread_mutex_unlock(&ai->mu);
+            return SW_ERR_AI_BUSY;
+        }
+        __atomic_store_n(&x->cancel, 1, __ATOMIC_RELEASE);
+    }
+    turn *t = calloc(1, sizeof *t);
+    if (!t) {
+        pthread_mutex_unlock(&ai->mu);
+        return SW_ERR_INTERNAL;
+    }
+    t->ai = ai;
+    snprintf(t->tenant_id, sizeof t->tenant_id, "%s", tenant_id);
+    snprintf(t->room_id, sizeof t->room_id, "%s", room_id);
+    snprintf(t->ai_id, sizeof t->ai_id, "%s", ai_id);
+    snprintf(t->initiator_id, sizeof t->initiator_id, "%s", initiator_id ? initiator_id : "");
+    sw_id_new(t->turn_id);
+    t->next = ai->active;
+    ai->active = t;
+    pthread_mutex_unlock(&ai->mu);
+    if (sw_pool_submit(ai->pool, turn_job, t) != 0) turn_job(t);
+    return 0;
+}
+
+int sw_ai_has_model(sw_ai *ai, const char *tenant_id, const char *ai_id)
+{
+    sw_model_config mc;
+    if (sw_model_config_get(ai->db, tenant_id, ai_id, &mc) != SW_REPO_OK) return 0;
+    int ok = (mc.base_url[0] || ai->default_base_url) && mc.model[0];
+    sw_model_config_fini(&mc);
+    return ok;
+}
+
+int sw_ai_engage(sw_ai *ai, const char *tenant_id, const char *room_id, const char *ai_id, const char *initiator_id)
+{
+    if (!sw_ai_has_model(ai, tenant_id, ai_id)) return SW_ERR_AI_NO_MODEL;
+    return start_turn(ai, tenant_id, room_id, ai_id, initiator_id, 0);
+}
+
+int sw_ai_stop(sw_ai *ai, const char *tenant_id, const char *room_id)
+{
+    int n = 0;
+    pthread_mutex_lock(&ai->mu);
+    for (turn *t = ai->active; t; t = t->next)
+        if (!strcmp(t->tenant_id, tenant_id) && !strcmp(t->room_id, room_id) && !t->cancel) {
+            __atomic_store_n(&t->cancel, 1, __ATOMIC_RELEASE);
+            n++;
+        }
+    pthread_mutex_unlock(&ai->mu);
+    return n;
+}
+
+/* "@local_id" as a whole word in body */
+static int mentions(const char *body, const char *local_id)
+{
+    size_t n = strlen(local_id);
+    for (const char *p = strchr(body, '@'); p; p = strchr(p + 1, '@')) {
+        if (strncasecmp(p + 1, local_id, n) == 0) {
+            char c = p[1 + n];
+            if (!(isalnum((unsigned char)c) || c == '_' || c == '-')) return 1;
+        }
+    }
+    return 0;
+}
+
+void sw_ai_on_message(void *arg, const json_t *ev)
+{
+    sw_ai *ai = arg;
+    const char *tenant_id = json_string_value(json_object_get(ev, "tenant_id"));
+    const char *room_id = json_string_value(json_object_get(ev, "room_id"));
+    const char *sender = json_string_value(json_object_get(ev, "sender_id"));
+    const char *body = json_string_value(json_object_get(json_object_get(ev, "content"), "body"));
+    if (!tenant_id || !room_id || !sender || !body) return;
+    char ais[MAX_AIS_PER_ROOM][40];
+    int n = sw_room_ai_members(ai->db, tenant_id, room_id, ais, MAX_AIS_PER_ROOM);
+    if (n <= 0) return;
+    char mode[12] = "mention";
+    sw_room_ai_get(ai->db, tenant_id, room_id, mode, NULL);
+    for (int i = 0; i < n; i++) {
+        sw_participant p;
+        if (sw_participant_by_id(ai->db, tenant_id, ais[i], &p) != SW_REPO_OK) continue;
+        if (strcmp(mode, "always") != 0 && !mentions(body, p.local_id)) continue;
+        if (!sw_ai_has_model(ai, tenant_id, ais[i])) {
+            char msg[300];
+            snprintf(msg, sizeof msg, "%s cannot answer: it has no model endpoint. An admin can set one under Admin → AI.",
+                     p.display_name);
+            json_t *c = json_pack("{s:s, s:s}", "msgtype", "swp.system", "body", msg);
+            sw_rooms_append(ai->rooms, tenant_id, room_id, "system", "swp.room.message", c, NULL, NULL, NULL);
+            json_decref(c);
+            continue;
+        }
+        start_turn(ai, tenant_id, room_id, ais[i], sender, 1);
+    }
+}

@@ -1,0 +1,53 @@
+/* sw_turn: AI participants answering in rooms. Owns engagement (which AI answers which human
+ * message: room mode "always" or "mention"), the turn registry (one reply per room and AI;
+ * stop and a new human message cancel it), and the turn itself on the worker pool: prompt
+ * blocks (base prompt + room addition, tool etiquette, plugins' system context, history, the
+ * trigger), the tool set (registry ∩ tenant-enabled ∩ the AI's loadout ∩ room toggles), the
+ * model loop through sw_llm with streamed chunks, parallel tool calls through the dispatcher,
+ * and the final answer stored as the AI's message. */
+#ifndef SW_TURN_H
+#define SW_TURN_H
+
+#include "core/sw_pool.h"
+#include "events/sw_bus.h"
+#include "plugins/sw_dispatch.h"
+#include "rooms/sw_rooms.h"
+#include "store/sw_db.h"
+
+#include <jansson.h>
+
+typedef struct sw_ai sw_ai;
+
+typedef struct sw_ai_config {
+    const char *default_base_url; /* SCAIWAVE_SCAIGRID_URL, or NULL */
+    const char *default_api_key;  /* SCAIWAVE_SCAIGRID_API_KEY, or NULL */
+    int max_rounds;               /* tool rounds before the final no-tools request (8) */
+    int history_chars;            /* budget for the history block (24000 ≈ 6000 tokens) */
+    const char *etiquette;        /* the tool-etiquette block, or NULL for the default */
+} sw_ai_config;
+
+sw_ai *sw_ai_new(sw_db *db, sw_bus *bus, sw_rooms *rooms, sw_dispatcher *disp, sw_pool *pool,
+                 const sw_ai_config *cfg);
+/* Cancels every turn in flight and waits for them. */
+void sw_ai_free(sw_ai *ai);
+
+/* A human's message was stored (hook of sw_rooms): starts the turns it engages. */
+void sw_ai_on_message(void *ai, const json_t *event);
+
+/* Starts a turn of ai_id answering the latest message. 0, or an SW_ERR_* code
+ * (SW_ERR_AI_BUSY, SW_ERR_AI_NO_MODEL, SW_ERR_NOT_FOUND). */
+int sw_ai_engage(sw_ai *ai, const char *tenant_id, const char *room_id, const char *ai_id,
+                 const char *initiator_id);
+/* Cancels the replies in flight in a room; returns how many. */
+int sw_ai_stop(sw_ai *ai, const char *tenant_id, const char *room_id);
+/* Whether an AI has a usable model endpoint (its own or the default). */
+int sw_ai_has_model(sw_ai *ai, const char *tenant_id, const char *ai_id);
+
+/* The tools an AI may call in a room, in OpenAI function format (new reference). Exposed for
+ * tests and Prompt-Studio-like views. */
+json_t *sw_ai_tools(sw_ai *ai, const char *tenant_id, const char *room_id, const json_t *loadout);
+/* The system prompt the AI gets in a room (malloc'd). */
+char *sw_ai_system_prompt(sw_ai *ai, const char *tenant_id, const char *room_id, const char *ai_id,
+                          const char *base_prompt, const json_t *loadout);
+
+#endif

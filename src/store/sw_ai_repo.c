@@ -1,0 +1,174 @@
+/* sw_ai_repo: model_configs and room_ai_settings. */
+#include "store/sw_ai_repo.h"
+#include "core/sw_time.h"
+#include "store/sw_room_repo.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define COPY(dst, src) snprintf((dst), sizeof(dst), "%s", (src) ? (const char *)(src) : "")
+
+void sw_model_config_fini(sw_model_config *m)
+{
+    free(m->system_prompt);
+    m->system_prompt = NULL;
+    json_decref(m->plugins);
+    m->plugins = NULL;
+}
+
+int sw_model_config_get(sw_db *db, const char *tenant_id, const char *participant_id, sw_model_config *out)
+{
+    memset(out, 0, sizeof *out);
+    sw_stmt *st = sw_db_prepare(db, "SELECT participant_id, tenant_id, model, base_url, api_key, system_prompt,"
+                                    " temperature_milli, stream, plugins FROM model_configs"
+                                    " WHERE tenant_id = ? AND participant_id = ?");
+    if (!st) return SW_REPO_ERROR;
+    sw_stmt_bind_text(st, 1, tenant_id);
+    sw_stmt_bind_text(st, 2, participant_id);
+    int rc = sw_stmt_step(st);
+    if (rc == SW_DB_ROW) {
+        COPY(out->participant_id, sw_stmt_text(st, 0));
+        COPY(out->tenant_id, sw_stmt_text(st, 1));
+        COPY(out->model, sw_stmt_text(st, 2));
+        COPY(out->base_url, sw_stmt_text(st, 3));
+        COPY(out->api_key, sw_stmt_text(st, 4));
+        out->system_prompt = sw_stmt_text(st, 5) ? strdup(sw_stmt_text(st, 5)) : NULL;
+        out->temperature_milli = sw_stmt_is_null(st, 6) ? -1 : (int)sw_stmt_int64(st, 6);
+        out->stream = (int)sw_stmt_int64(st, 7);
+        out->plugins = sw_stmt_text(st, 8) ? json_loads(sw_stmt_text(st, 8), 0, NULL) : NULL;
+        if (out->plugins && !json_is_array(out->plugins)) {
+            json_decref(out->plugins);
+            out->plugins = NULL;
+        }
+    }
+    sw_stmt_finish(st);
+    return rc == SW_DB_ROW ? SW_REPO_OK : rc == SW_DB_DONE ? SW_REPO_NOT_FOUND : SW_REPO_ERROR;
+}
+
+int sw_model_config_put(sw_db *db, const sw_model_config *m)
+{
+    char ts[40];
+    sw_time_rfc3339(sw_time_now_ms(), ts, sizeof ts);
+    char *plugins = m->plugins ? json_dumps(m->plugins, JSON_COMPACT) : NULL;
+    sw_stmt *st = sw_db_prepare(
+        db, "INSERT INTO model_configs (participant_id, tenant_id, model, base_url, api_key, system_prompt,"
+            " temperature_milli, stream, plugins, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (participant_id) DO UPDATE SET model = excluded.model, base_url = excluded.base_url,"
+            " api_key = excluded.api_key, system_prompt = excluded.system_prompt,"
+            " temperature_milli = excluded.temperature_milli, stream = excluded.stream,"
+            " plugins = excluded.plugins, updated_at = excluded.updated_at");
+    int rc = SW_DB_ERROR;
+    if (st) {
+        sw_stmt_bind_text(st, 1, m->participant_id);
+        sw_stmt_bind_text(st, 2, m->tenant_id);
+        sw_stmt_bind_text(st, 3, m->model);
+        sw_stmt_bind_text(st, 4, m->base_url[0] ? m->base_url : NULL);
+        sw_stmt_bind_text(st, 5, m->api_key[0] ? m->api_key : NULL);
+        sw_stmt_bind_text(st, 6, m->system_prompt);
+        if (m->temperature_milli >= 0) sw_stmt_bind_int64(st, 7, m->temperature_milli);
+        else sw_stmt_bind_null(st, 7);
+        sw_stmt_bind_int64(st, 8, m->stream ? 1 : 0);
+        sw_stmt_bind_text(st, 9, plugins);
+        sw_stmt_bind_text(st, 10, ts);
+        rc = sw_stmt_step(st);
+        sw_stmt_finish(st);
+    }
+    free(plugins);
+    return rc < 0 ? SW_REPO_ERROR : SW_REPO_OK;
+}
+
+json_t *sw_model_config_json(const sw_model_config *m)
+{
+    json_t *o = json_pack("{s:s, s:s?, s:b, s:s?, s:b}", "model", m->model, "base_url",
+                          m->base_url[0] ? m->base_url : NULL, "has_api_key", m->api_key[0] != 0,
+                          "system_prompt", m->system_prompt, "stream", m->stream);
+    json_object_set_new(o, "api_key", m->api_key[0] ? json_string("********") : json_null());
+    json_object_set_new(o, "temperature", m->temperature_milli >= 0 ? json_real(m->temperature_milli / 1000.0) : json_null());
+    json_object_set_new(o, "plugins", m->plugins ? json_incref(m->plugins) : json_null());
+    return o;
+}
+
+json_t *sw_participants_json(sw_db *db, const char *tenant_id)
+{
+    sw_stmt *st = sw_db_prepare(db, "SELECT id, local_id, display_name, participant_type, roles, created_at"
+                                    " FROM participants WHERE tenant_id = ? ORDER BY local_id");
+    if (!st) return NULL;
+    sw_stmt_bind_text(st, 1, tenant_id);
+    json_t *arr = json_array();
+    int rc;
+    while ((rc = sw_stmt_step(st)) == SW_DB_ROW)
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "participant_id", sw_stmt_text(st, 0),
+                                             "local_id", sw_stmt_text(st, 1), "display_name", sw_stmt_text(st, 2),
+                                             "participant_type", sw_stmt_text(st, 3), "roles", sw_stmt_text(st, 4),
+                                             "created_at", sw_stmt_text(st, 5)));
+    sw_stmt_finish(st);
+    if (rc < 0) {
+        json_decref(arr);
+        return NULL;
+    }
+    size_t i;
+    json_t *p;
+    json_array_foreach(arr, i, p) {
+        if (strcmp(json_string_value(json_object_get(p, "participant_type")), "model") != 0) continue;
+        sw_model_config m;
+        if (sw_model_config_get(db, tenant_id, json_string_value(json_object_get(p, "participant_id")), &m) == SW_REPO_OK) {
+            json_object_set_new(p, "model_config", sw_model_config_json(&m));
+            sw_model_config_fini(&m);
+        }
+    }
+    return arr;
+}
+
+int sw_room_ai_get(sw_db *db, const char *tenant_id, const char *room_id, char mode[12], char **prompt)
+{
+    if (prompt) *prompt = NULL;
+    sw_stmt *st = sw_db_prepare(db, "SELECT mode, system_prompt FROM room_ai_settings WHERE tenant_id = ? AND room_id = ?");
+    if (!st) return SW_REPO_ERROR;
+    sw_stmt_bind_text(st, 1, tenant_id);
+    sw_stmt_bind_text(st, 2, room_id);
+    int rc = sw_stmt_step(st);
+    if (rc == SW_DB_ROW) {
+        snprintf(mode, 12, "%s", sw_stmt_text(st, 0));
+        if (prompt && sw_stmt_text(st, 1)) *prompt = strdup(sw_stmt_text(st, 1));
+    }
+    sw_stmt_finish(st);
+    if (rc == SW_DB_DONE) {
+        sw_room room;
+        int r = sw_room_get(db, tenant_id, room_id, &room);
+        if (r != SW_REPO_OK) return r;
+        snprintf(mode, 12, "%s", strcmp(room.room_type, "dm") == 0 ? "always" : "mention");
+        return SW_REPO_OK;
+    }
+    return rc == SW_DB_ROW ? SW_REPO_OK : SW_REPO_ERROR;
+}
+
+int sw_room_ai_set(sw_db *db, const char *tenant_id, const char *room_id, const char *mode, const char *prompt)
+{
+    char cur_mode[12];
+    char *cur_prompt = NULL;
+    if (sw_room_ai_get(db, tenant_id, room_id, cur_mode, &cur_prompt) != SW_REPO_OK) return SW_REPO_ERROR;
+    char ts[40];
+    sw_time_rfc3339(sw_time_now_ms(), ts, sizeof ts);
+    int rc = sw_db_run(db,
+                       "INSERT INTO room_ai_settings (room_id, tenant_id, mode, system_prompt, updated_at)"
+                       " VALUES (?, ?, ?, ?, ?) ON CONFLICT (room_id) DO UPDATE SET mode = excluded.mode,"
+                       " system_prompt = excluded.system_prompt, updated_at = excluded.updated_at",
+                       "ttttt", room_id, tenant_id, mode ? mode : cur_mode, prompt ? prompt : cur_prompt, ts);
+    free(cur_prompt);
+    return rc < 0 ? SW_REPO_ERROR : SW_REPO_OK;
+}
+
+int sw_room_ai_members(sw_db *db, const char *tenant_id, const char *room_id, char (*out)[40], int max)
+{
+    sw_stmt *st = sw_db_prepare(db, "SELECT m.participant_id FROM room_members m JOIN participants p"
+                                    " ON p.id = m.participant_id WHERE m.tenant_id = ? AND m.room_id = ?"
+                                    " AND m.membership = 'join' AND p.participant_type = 'model' ORDER BY p.local_id");
+    if (!st) return -1;
+    sw_stmt_bind_text(st, 1, tenant_id);
+    sw_stmt_bind_text(st, 2, room_id);
+    int n = 0, rc;
+    while ((rc = sw_stmt_step(st)) == SW_DB_ROW && n < max) snprintf(out[n++], 40, "%s", sw_stmt_text(st, 0));
+    sw_stmt_finish(st);
+    return rc < 0 ? -1 : n;
+}
