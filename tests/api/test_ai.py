@@ -289,3 +289,34 @@ def test_mention_mode(srv, fake):
     r.say("hey @helper, are you there?")
     assert r.ai_answer()["content"]["body"] == "you called?"
     assert len(fake.requests()) == 1
+
+
+def test_two_sockets_see_chunks_tool_call_and_answer(srv, fake):
+    """Both people's WebSockets see the streamed chunks, the status changes, the tool call and
+    the final message of the seed's step 5."""
+    from test_stream import WS
+    fake.script({"tool_calls": [{"id": "c1", "name": "greet", "arguments": '{"language":"de","name":"Alice"}'}],
+                 "finish_reason": "tool_calls"},
+                {"content": "Hallo, Alice! That is German.", "chunk_size": 6})
+    r = Room(srv, fake)
+    srv.create_user(r.t.slug, "bea")
+    bea_tok = srv.create_token(r.t.slug, "bea")
+    bea = srv.me(bea_tok)
+    ok(srv.post("/v1/rooms/%s/invite" % r.room["id"], r.tok, json={"participant_id": bea["participant_id"]}))
+    ok(srv.post("/v1/rooms/%s/join" % r.room["id"], bea_tok, json={}))
+    aid = r.ai["participant_id"]
+    with WS(srv, r.tok) as a, WS(srv, bea_tok) as b:
+        a.hello()
+        b.hello()
+        r.say("Say hello in German to Alice.")
+        for ws in (a, b):
+            final, before = ws.until(lambda m: m["type"] == "swp.room.message" and m.get("sender_id") == aid
+                                     and m["content"].get("msgtype") == "swp.text")
+            assert final["content"]["body"] == "Hallo, Alice! That is German."
+            chunks = "".join(m["content"]["chunk_text"] for m in before if m["type"] == "swp.room.message.chunk")
+            assert chunks == "Hallo, Alice! That is German."
+            calls = [m["content"] for m in before if m["type"] == "swp.tool.call"]
+            assert [c["status"] for c in calls] == ["running", "ok"] and calls[1]["tool"] == "greet"
+            assert calls[1]["result"] == "Hallo, Alice!"
+            statuses = [m["content"]["status"] for m in before if m["type"] == "swp.ai.status"]
+            assert statuses[:2] == ["thinking", "calling greet"] and "generating" in statuses
