@@ -346,3 +346,22 @@ def test_commands_follow_the_plugin_state(server, make_tenant):
 
 def test_commands_needs_a_token(server):
     err(server.get("/v1/commands"), 401, "SW_AUTH_INVALID_TOKEN")
+
+
+def test_both_sockets_see_command_and_result(server, room):
+    """Issue 4, acceptance 2: /greet de Alice — both members' WebSockets see the command and the
+    stored tool result, with the same stream positions."""
+    from test_stream import WS
+    with WS(server, room.t.admin_token) as a, WS(server, room.t.member_token) as b:
+        a.hello()
+        b.hello()
+        cmd = room.send("/greet de Alice", token=room.t.member_token)
+        seen = []
+        for ws in (a, b):
+            res, before = ws.until(lambda m: m["type"] == "swp.room.message"
+                                   and m["content"].get("msgtype") == "swp.tool_result")
+            assert res["content"]["body"] == "Hallo, Alice!" and res["content"]["tool"] == "greet"
+            cmds = [m for m in before if m.get("id") == cmd["id"]]
+            assert len(cmds) == 1 and cmds[0]["stream_position"] == cmd["stream_position"]
+            seen.append(res["stream_position"])
+        assert seen[0] == seen[1]
