@@ -918,6 +918,9 @@ static void ticket_drop(sw_ws *ws, uint64_t id)
 
 enum MHD_Result sw_ws_handle(sw_ws *ws, struct MHD_Connection *c, const sw_auth *auth)
 {
+    if (!ws)
+        return reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, SW_ERR_UNAVAILABLE,
+                           "the real-time stream is not available");
     const char *upgrade = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_UPGRADE);
     const char *connection = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONNECTION);
     const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_SEC_WEBSOCKET_KEY);

@@ -38,7 +38,7 @@ sw_ws *sw_ws_new(sw_bus *bus, sw_ws_rooms_fn rooms_of, void *rooms_arg, int max_
  * queues the 101 response with MHD_create_response_for_upgrade. `auth` is the verified caller, or
  * NULL (or !auth->ok) when the token was missing/invalid: then the socket is accepted and closed
  * at once with 4401 and no hello. 503 SW_RATE_LIMIT_EXCEEDED beyond max_clients, 503
- * SW_UNAVAILABLE when rooms_of fails. Returns the result of MHD_queue_response.
+ * SW_UNAVAILABLE when rooms_of fails (or ws is NULL). Returns the result of MHD_queue_response.
  * Must not be called once sw_ws_free has started. */
 enum MHD_Result sw_ws_handle(sw_ws *ws, struct MHD_Connection *c, const sw_auth *auth);
 

@@ -125,8 +125,14 @@ static void handle(sw_server *s, struct MHD_Connection *c, const char *method, c
         else tok = sw_authn_bearer(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION), &tlen);
         const char *why = NULL;
         if (tok && sw_authn_token(app, tok, tlen, &req.auth, &why) >= 0) req.auth.ok = 0;
+        if (__atomic_load_n(&app->draining, __ATOMIC_ACQUIRE)) { /* sw_ws may be going away */
+            sw_resp_error(resp, SW_ERR_UNAVAILABLE, NULL, "the server is shutting down");
+            return;
+        }
         resp->queued = 1;
-        resp->queue_result = s->ws ? sw_ws_handle(s->ws, c, &req.auth) : MHD_NO;
+        resp->queue_result = sw_ws_handle(s->ws, c, &req.auth); /* NULL ws answers 503 */
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);
+        cr->status = ci && ci->http_status ? (int)ci->http_status : 101;
         return;
     }
     if (!(route->flags & SW_ROUTE_PUBLIC)) {
@@ -203,9 +209,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         pthread_mutex_unlock(&s->wmu);
         handle(s, c, method, url, cr, &resp);
         if (resp.queued) {
-            cr->status = 101;
-            cr->upgraded = 1; /* it lives on in sw_ws; shutdown must not wait for it as a request */
-            __atomic_sub_fetch(&s->active, 1, __ATOMIC_ACQ_REL);
+            cr->upgraded = cr->status == 101; /* it lives on in sw_ws; shutdown must not wait for it as a request */
+            if (cr->upgraded) __atomic_sub_fetch(&s->active, 1, __ATOMIC_ACQ_REL);
             return (enum MHD_Result)resp.queue_result;
         }
         if (!resp.suspend) break;
@@ -351,19 +356,23 @@ sw_server *sw_server_start(sw_app *app, char *err, size_t errlen)
     if (app->cfg.threads >= 2)
         ops[k++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, app->cfg.threads, NULL};
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    /* WebSockets count against MHD's connection limit: keep headroom for plain HTTP, or every
+     * request would hang once the sockets fill it. */
+    int mc = app->cfg.max_connections;
+    s->ws = sw_ws_new(app->bus, ws_rooms_of, app, mc > 512 ? mc - 256 : mc / 2);
+    if (!s->ws) SW_WARN("the WebSocket endpoint could not start; /v1/stream answers 503");
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_ALLOW_UPGRADE;
     s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
     if (!s->d) {
         snprintf(err, errlen, "cannot listen on %s:%d (port in use, or no permission)", app->cfg.bind,
                  app->cfg.port);
+        sw_ws_free(s->ws);
         free(s);
         return NULL;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : app->cfg.port;
     s->bus_sub = app->bus ? sw_bus_subscribe(app->bus, on_event, s) : -1;
-    s->ws = sw_ws_new(app->bus, ws_rooms_of, app, app->cfg.max_connections);
-    if (!s->ws) SW_WARN("the WebSocket endpoint could not start; /v1/stream is unavailable");
     pthread_create(&s->timer, NULL, timer_main, s);
     return s;
 }
