@@ -41,7 +41,8 @@ static int buf_add(buf_t *b, const char *s, size_t n)
 {
     if (b->len + n + 1 > b->cap) {
         size_t nc = b->cap ? b->cap : 64;
-        while (nc < b->len + n + 1) nc *= 2;
+        while (nc < b->len + n + 1)
+            nc *= 2;
         char *np = realloc(b->p, nc);
         if (!np) return -1;
         b->p = np;
@@ -149,14 +150,18 @@ static void clean_text(char *dst, size_t cap, const char *msg, size_t len, const
         dst[o++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
     }
     if (cut) {
-        while (o > 0 && ((unsigned char)dst[o - 1] & 0xC0) == 0x80) o--; /* continuation bytes */
-        if (o > 0 && ((unsigned char)dst[o - 1] & 0xC0) == 0xC0) o--;    /* their lead byte */
+        size_t written = o;
         if (o + 3 > limit) o = limit >= 3 ? limit - 3 : 0;
-        while (o > 0 && ((unsigned char)dst[o - 1] & 0x80)) o--; /* stay on a boundary */
+        /* cut where a character starts: dst[o], the first byte dropped, is no continuation */
+        while (o > 0 && o < written && ((unsigned char)dst[o] & 0xC0) == 0x80)
+            o--;
+        while (o > 0 && dst[o - 1] == ' ')
+            o--;
         memcpy(dst + o, "...", 3);
         o += 3;
     }
-    while (o > 0 && dst[o - 1] == ' ') o--;
+    while (o > 0 && dst[o - 1] == ' ')
+        o--;
     dst[o] = 0;
 }
 
@@ -213,7 +218,8 @@ struct sw_llm_stream {
     char *error;
 };
 
-static void stream_fail(sw_llm_stream *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void stream_fail(sw_llm_stream *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void stream_fail(sw_llm_stream *s, const char *fmt, ...)
 {
     if (s->failed) return;
@@ -396,14 +402,18 @@ static int on_event(void *arg, const sw_sse_event *ev)
         json_t *j = json_loadb(d, n, 0, NULL);
         const char *m = json_is_object(j) ? endpoint_message(j) : NULL;
         char clean[LLM_MAX_MSG + 8];
-        if (m) clean_text(clean, sizeof clean, m, strlen(m), s->redact);
-        else clean_text(clean, sizeof clean, d, n, s->redact);
+        if (m)
+            clean_text(clean, sizeof clean, m, strlen(m), s->redact);
+        else
+            clean_text(clean, sizeof clean, d, n, s->redact);
         json_decref(j);
         stream_fail(s, "the model endpoint reported an error%s%s", clean[0] ? ": " : "", clean);
         return 1;
     }
-    while (n && (*d == ' ' || *d == '\t')) d++, n--;
-    while (n && (d[n - 1] == ' ' || d[n - 1] == '\t' || d[n - 1] == '\r')) n--;
+    while (n && (*d == ' ' || *d == '\t'))
+        d++, n--;
+    while (n && (d[n - 1] == ' ' || d[n - 1] == '\t' || d[n - 1] == '\r'))
+        n--;
     if (n == 6 && memcmp(d, "[DONE]", 6) == 0) {
         s->done = 1;
         return 1;
@@ -437,7 +447,8 @@ int sw_llm_stream_feed(sw_llm_stream *s, const void *buf, size_t len)
     if (s->failed) return -1;
     if (s->done) return 1;
     if (st == SW_SSE_E_TOO_BIG)
-        stream_fail(s, "the model endpoint sent a stream event over %zu MiB", SW_SSE_MAX_DEFAULT >> 20);
+        stream_fail(s, "the model endpoint sent a stream event over %zu MiB",
+                    SW_SSE_MAX_DEFAULT >> 20);
     else if (st != SW_SSE_OK)
         stream_fail(s, "out of memory while reading the model's answer");
     return s->failed ? -1 : 0;
@@ -620,11 +631,14 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *ud)
 {
     attempt_t *a = ud;
     size_t len = sz * nm, l = len;
-    while (l && (p[l - 1] == '\r' || p[l - 1] == '\n')) l--;
+    while (l && (p[l - 1] == '\r' || p[l - 1] == '\n'))
+        l--;
     if (l >= 5 && memcmp(p, "HTTP/", 5) == 0) { /* a new response (after 100 Continue, ...) */
         size_t i = 5;
-        while (i < l && p[i] != ' ') i++;
-        while (i < l && p[i] == ' ') i++;
+        while (i < l && p[i] != ' ')
+            i++;
+        while (i < l && p[i] == ' ')
+            i++;
         long st = 0;
         for (int k = 0; k < 3 && i < l && p[i] >= '0' && p[i] <= '9'; k++, i++)
             st = st * 10 + (p[i] - '0');
@@ -637,8 +651,10 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *ud)
     if (!colon) return len;
     size_t nlen = (size_t)(colon - p);
     const char *v = colon + 1, *e = p + l;
-    while (v < e && (*v == ' ' || *v == '\t')) v++;
-    while (e > v && (e[-1] == ' ' || e[-1] == '\t')) e--;
+    while (v < e && (*v == ' ' || *v == '\t'))
+        v++;
+    while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
+        e--;
     if (name_is(p, nlen, "content-type")) {
         a->has_ctype = 1;
         a->is_sse = (size_t)(e - v) >= 17 && strncasecmp(v, "text/event-stream", 17) == 0;
@@ -802,7 +818,8 @@ static void transport_text(char *dst, size_t cap, CURLcode cr, const char *errbu
 
 static void wipe_headers(struct curl_slist *h)
 {
-    for (struct curl_slist *i = h; i; i = i->next) explicit_bzero(i->data, strlen(i->data));
+    for (struct curl_slist *i = h; i; i = i->next)
+        explicit_bzero(i->data, strlen(i->data));
     curl_slist_free_all(h);
 }
 
@@ -821,10 +838,10 @@ int sw_llm_chat(const sw_llm_config *cfg, const json_t *messages, const json_t *
     }
     const char *key = cfg->api_key && cfg->api_key[0] ? cfg->api_key : NULL;
     int timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : LLM_DEFAULT_TIMEOUT_MS;
-    int max_retries = cfg->max_retries == 0 ? LLM_DEFAULT_RETRIES
+    int max_retries = cfg->max_retries == 0  ? LLM_DEFAULT_RETRIES
                       : cfg->max_retries < 0 ? 0
                                              : cfg->max_retries;
-    long base_ms = cfg->retry_base_ms == 0 ? LLM_DEFAULT_BASE_MS
+    long base_ms = cfg->retry_base_ms == 0  ? LLM_DEFAULT_BASE_MS
                    : cfg->retry_base_ms < 0 ? 0
                                             : cfg->retry_base_ms;
     cancel_ctx cc = {.cb = cb};
@@ -836,20 +853,25 @@ int sw_llm_chat(const sw_llm_config *cfg, const json_t *messages, const json_t *
     char *body = build_body(cfg, messages, tools);
     buf_t url = {0}, auth = {0};
     size_t blen = strlen(cfg->base_url);
-    while (blen && cfg->base_url[blen - 1] == '/') blen--;
+    while (blen && cfg->base_url[blen - 1] == '/')
+        blen--;
     int bad = !body || buf_add(&url, cfg->base_url, blen) || buf_adds(&url, "/chat/completions");
     struct curl_slist *hdrs = NULL, *h;
     const char *hv[] = {"Content-Type: application/json",
                         cfg->stream ? "Accept: text/event-stream" : "Accept: application/json",
                         "Expect:", NULL};
     for (int i = 0; !bad && hv[i]; i++) {
-        if (!(h = curl_slist_append(hdrs, hv[i]))) bad = 1;
-        else hdrs = h;
+        if (!(h = curl_slist_append(hdrs, hv[i])))
+            bad = 1;
+        else
+            hdrs = h;
     }
     if (!bad && key) {
         bad = buf_adds(&auth, "Authorization: Bearer ") || buf_adds(&auth, key);
-        if (!bad && !(h = curl_slist_append(hdrs, auth.p))) bad = 1;
-        else if (!bad) hdrs = h;
+        if (!bad && !(h = curl_slist_append(hdrs, auth.p)))
+            bad = 1;
+        else if (!bad)
+            hdrs = h;
     }
     if (auth.p) explicit_bzero(auth.p, auth.len);
     buf_free(&auth);
@@ -870,9 +892,9 @@ int sw_llm_chat(const sw_llm_config *cfg, const json_t *messages, const json_t *
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
     curl_easy_setopt(e, CURLOPT_USERAGENT, "ScaiWave-C model client");
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-                     (long)(timeout_ms < LLM_CONNECT_TIMEOUT_MS ? timeout_ms
-                                                                : LLM_CONNECT_TIMEOUT_MS));
+    curl_easy_setopt(
+        e, CURLOPT_CONNECTTIMEOUT_MS,
+        (long)(timeout_ms < LLM_CONNECT_TIMEOUT_MS ? timeout_ms : LLM_CONNECT_TIMEOUT_MS));
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
@@ -920,7 +942,7 @@ int sw_llm_chat(const sw_llm_config *cfg, const json_t *messages, const json_t *
                 if (rc != 0 && transport && !out->ncalls && !out->content[0] && !a.stream_failed) {
                     if (out->retries)
                         set_error(out, "%s (gave up after %d %s)", why, out->retries,
-                              out->retries == 1 ? "retry" : "retries");
+                                  out->retries == 1 ? "retry" : "retries");
                     else
                         set_error(out, "%s", why);
                 }
@@ -941,10 +963,11 @@ int sw_llm_chat(const sw_llm_config *cfg, const json_t *messages, const json_t *
             }
         } else { /* no usable response: a connection failure or timeout */
             transport_text(why, sizeof why, cr, errbuf, a.status, timeout_ms, key);
-            if (attempt < max_retries) retry = 1;
+            if (attempt < max_retries)
+                retry = 1;
             else if (out->retries)
                 set_error(out, "%s (gave up after %d %s)", why, out->retries,
-                              out->retries == 1 ? "retry" : "retries");
+                          out->retries == 1 ? "retry" : "retries");
             else
                 set_error(out, "%s", why);
         }
@@ -953,7 +976,8 @@ int sw_llm_chat(const sw_llm_config *cfg, const json_t *messages, const json_t *
         if (!retry) break;
 
         long delay = base_ms;
-        for (int i = 0; i < attempt && delay < LLM_BACKOFF_CAP_MS; i++) delay *= 2;
+        for (int i = 0; i < attempt && delay < LLM_BACKOFF_CAP_MS; i++)
+            delay *= 2;
         if (delay > LLM_BACKOFF_CAP_MS) delay = LLM_BACKOFF_CAP_MS;
         if (a.retry_after_ms >= 0) delay = a.retry_after_ms;
         SW_WARN("model client: %s; retry %d of %d in %ld ms", why, attempt + 1, max_retries, delay);

@@ -39,12 +39,14 @@ typedef struct sw_llm_result {
     char *error;            /* NULL on success; else a short human sentence (no secrets) */
     int retries;            /* how many retries were made */
     int cancelled;          /* should_cancel asked to stop */
-    int truncated; /* the stream ended before [DONE]/finish_reason (partial content kept) */
+    /* the stream ended before [DONE]/finish_reason (partial content kept) */
+    int truncated;
 } sw_llm_result;
 
 typedef struct sw_llm_callbacks {
-    void (*on_text)(void *arg, const char *delta, size_t len); /* streamed text deltas (stream=1),
-                                                                  in order */
+    /* streamed text deltas (stream=1), in order; a plain JSON answer to a streamed request
+     * comes as one delta */
+    void (*on_text)(void *arg, const char *delta, size_t len);
     int (*should_cancel)(void *arg); /* polled at least every 100 ms */
     void *arg;
 } sw_llm_callbacks;

@@ -38,7 +38,8 @@ static int reserve(char **buf, size_t *cap, size_t need)
 {
     if (need + 1 <= *cap) return 0;
     size_t nc = *cap ? *cap : 64;
-    while (nc < need + 1) nc *= 2;
+    while (nc < need + 1)
+        nc *= 2;
     char *nb = realloc(*buf, nc);
     if (!nb) return -1;
     *buf = nb;
@@ -110,8 +111,7 @@ static sw_sse_status process_line(sw_sse *p, const char *s, size_t n)
     } else if (field_is(s, flen, "event")) {
         if (set_buf(&p->event, &p->event_len, &p->event_cap, v, vlen) != 0) return SW_SSE_E_NOMEM;
     } else if (field_is(s, flen, "id")) {
-        if (!memchr(v, 0, vlen) &&
-            set_buf(&p->id, &p->id_len, &p->id_cap, v, vlen) != 0)
+        if (!memchr(v, 0, vlen) && set_buf(&p->id, &p->id_len, &p->id_cap, v, vlen) != 0)
             return SW_SSE_E_NOMEM;
     } else if (field_is(s, flen, "retry")) {
         long ms = 0;

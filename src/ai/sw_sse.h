@@ -16,7 +16,8 @@
 
 typedef struct sw_sse_event {
     const char *event; /* the event type; "message" when the event named none */
-    const char *data;  /* the data lines joined with "\n"; NUL-terminated (may hold NULs: data_len) */
+    /* the data lines joined with "\n"; NUL-terminated (it may hold NULs: use data_len) */
+    const char *data;
     size_t data_len;
     const char *id; /* the last event id seen so far on the stream ("" when none) */
 } sw_sse_event;
@@ -27,8 +28,8 @@ typedef int (*sw_sse_event_fn)(void *arg, const sw_sse_event *ev);
 
 typedef enum {
     SW_SSE_OK = 0,
-    SW_SSE_STOPPED = 1,     /* the callback asked to stop */
-    SW_SSE_E_TOO_BIG = -1,  /* a line or an event exceeds the limit */
+    SW_SSE_STOPPED = 1,    /* the callback asked to stop */
+    SW_SSE_E_TOO_BIG = -1, /* a line or an event exceeds the limit */
     SW_SSE_E_NOMEM = -2,
 } sw_sse_status;
 
@@ -45,10 +46,10 @@ typedef struct sw_sse {
     size_t event_len, event_cap;
     char *id;
     size_t id_len, id_cap;
-    long retry_ms;   /* the last valid `retry:` field, -1 when none */
-    int after_cr;    /* the last byte fed was CR: a LF right after it ends nothing */
-    int started;     /* the first line has been seen (the BOM check is done) */
-    int status;      /* sticky sw_sse_status */
+    long retry_ms; /* the last valid `retry:` field, -1 when none */
+    int after_cr;  /* the last byte fed was CR: a LF right after it ends nothing */
+    int started;   /* the first line has been seen (the BOM check is done) */
+    int status;    /* sticky sw_sse_status */
 } sw_sse;
 
 /* max == 0 means SW_SSE_MAX_DEFAULT. */

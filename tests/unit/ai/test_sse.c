@@ -103,7 +103,8 @@ static const char SAMPLE[] = "\xEF\xBB\xBF"
                              ":another comment\n"
                              "unknown: field\n"
                              "\n"
-                             "data: Gr\xC3\xBC\xC3\x9F" "e \xF0\x9F\x8C\x8D\n"
+                             "data: Gr\xC3\xBC\xC3\x9F"
+                             "e \xF0\x9F\x8C\x8D\n"
                              "event: error\n"
                              "\n"
                              "id\n"
@@ -114,7 +115,8 @@ static const char SAMPLE[] = "\xEF\xBB\xBF"
 static const char SAMPLE_EVENTS[] = "message||one\x1e"
                                     "delta|7|two-a\ntwo-b\x1e"
                                     "message|7|\n spaced\x1e"
-                                    "error|7|Gr\xC3\xBC\xC3\x9F" "e \xF0\x9F\x8C\x8D\x1e"
+                                    "error|7|Gr\xC3\xBC\xC3\x9F"
+                                    "e \xF0\x9F\x8C\x8D\x1e"
                                     "message||last\x1e";
 
 static void test_sample_whole(void **state)
@@ -159,7 +161,8 @@ static void test_byte_by_byte(void **state)
     size_t n = sizeof SAMPLE - 1;
     size_t *cuts = malloc(n * sizeof *cuts);
     REQUIRE(cuts);
-    for (size_t i = 0; i < n; i++) cuts[i] = i + 1;
+    for (size_t i = 0; i < n; i++)
+        cuts[i] = i + 1;
     rec r = {0};
     assert_int_equal(parse_cut(SAMPLE, n, cuts, (int)n, 0, &r), SW_SSE_OK);
     assert_string_equal(r.s, SAMPLE_EVENTS);
@@ -253,11 +256,11 @@ static void test_event_names(void **state)
 {
     (void)state;
     const char *in = "event: a\ndata: 1\n\n"
-                     "data: 2\n\n"                /* the name does not carry over */
-                     "event: lost\n\n"            /* no data: nothing, and the name is forgotten */
+                     "data: 2\n\n"     /* the name does not carry over */
+                     "event: lost\n\n" /* no data: nothing, and the name is forgotten */
                      "data: 3\n\n"
                      "event: x\nevent: y\ndata: 4\n\n" /* the last one wins */
-                     "event\ndata: 5\n\n";        /* an empty name means "message" */
+                     "event\ndata: 5\n\n";             /* an empty name means "message" */
     rec r = {0};
     assert_int_equal(parse_whole(in, strlen(in), 0, &r), SW_SSE_OK);
     assert_string_equal(r.s, "a||1\x1emessage||2\x1emessage||3\x1ey||4\x1emessage||5\x1e");
@@ -268,9 +271,9 @@ static void test_id_and_retry(void **state)
 {
     (void)state;
     static const char in[] = "id: 1\ndata: a\n\n"
-                             "data: b\n\n"                   /* the id persists */
-                             "id: x\0y\ndata: c\n\n"         /* an id with a NUL is ignored */
-                             "id\ndata: d\n\n"               /* an empty id resets it */
+                             "data: b\n\n"           /* the id persists */
+                             "id: x\0y\ndata: c\n\n" /* an id with a NUL is ignored */
+                             "id\ndata: d\n\n"       /* an empty id resets it */
                              "retry: 12x\nretry: 250\nretry: abc\ndata: e\n\n";
     rec r = {0};
     sw_sse p;
@@ -292,13 +295,19 @@ static void test_bom(void **state)
     sw_sse p;
     sw_sse_init(&p, 0, on_ev, &r);
     assert_int_equal(sw_sse_feed(&p, "\xEF", 1), SW_SSE_OK);
-    assert_int_equal(sw_sse_feed(&p, "\xBB\xBF" "data: a\n\n", 11), SW_SSE_OK);
+    assert_int_equal(sw_sse_feed(&p,
+                                 "\xBB\xBF"
+                                 "data: a\n\n",
+                                 11),
+                     SW_SSE_OK);
     sw_sse_fini(&p);
     assert_string_equal(r.s, "message||a\x1e");
     rec_free(&r);
     /* only the first BOM of the stream is special: a second one makes an unknown field */
-    const char *in = "\xEF\xBB\xBF\xEF\xBB\xBF" "data: a\n\n"
-                     "\xEF\xBB\xBF" "data: b\n\ndata: c\n\n";
+    const char *in = "\xEF\xBB\xBF\xEF\xBB\xBF"
+                     "data: a\n\n"
+                     "\xEF\xBB\xBF"
+                     "data: b\n\ndata: c\n\n";
     assert_int_equal(parse_whole(in, strlen(in), 0, &r), SW_SSE_OK);
     assert_string_equal(r.s, "message||c\x1e");
     rec_free(&r);
