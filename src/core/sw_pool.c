@@ -10,11 +10,7 @@
 
 #define SPIN_NS 50000
 
-typedef struct job {
-    struct job *next;
-    sw_pool_fn fn;
-    void *arg;
-} job;
+typedef sw_pool_job job;
 
 struct sw_pool {
     pthread_mutex_t mu;
@@ -31,6 +27,16 @@ struct sw_pool {
 };
 
 static _Thread_local sw_pool *current_pool;
+
+/* Reads the node before running: a caller-owned node may be gone once fn returns. */
+static void run_job(job *j)
+{
+    sw_pool_fn fn = j->fn;
+    void *arg = j->arg;
+    int owned = j->owned;
+    fn(arg);
+    if (owned) free(j);
+}
 
 static void *worker(void *arg)
 {
@@ -57,8 +63,7 @@ static void *worker(void *arg)
         }
         __atomic_sub_fetch(&p->spinning, 1, __ATOMIC_ACQ_REL);
         if (direct) {
-            direct->fn(direct->arg);
-            free(direct);
+            run_job(direct);
             continue;
         }
         pthread_mutex_lock(&p->mu);
@@ -76,8 +81,7 @@ static void *worker(void *arg)
         if (!p->head) p->tail = NULL;
         __atomic_sub_fetch(&p->queued, 1, __ATOMIC_RELEASE);
         pthread_mutex_unlock(&p->mu);
-        j->fn(j->arg);
-        free(j);
+        run_job(j);
     }
 }
 
@@ -111,6 +115,14 @@ int sw_pool_submit(sw_pool *p, sw_pool_fn fn, void *arg)
     if (!j) return -1;
     j->fn = fn;
     j->arg = arg;
+    j->owned = 1;
+    int rc = sw_pool_submit_job(p, j);
+    if (rc != 0) free(j);
+    return rc;
+}
+
+int sw_pool_submit_job(sw_pool *p, sw_pool_job *j)
+{
     j->next = NULL;
     /* Fast path: hand the job straight to the spinning worker. If it stopped watching right
      * after we placed the job, take the job back (unless it already took it) and queue it. */
@@ -127,7 +139,6 @@ int sw_pool_submit(sw_pool *p, sw_pool_fn fn, void *arg)
     pthread_mutex_lock(&p->mu);
     if (p->stopping) {
         pthread_mutex_unlock(&p->mu);
-        free(j);
         return -1;
     }
     if (p->tail)

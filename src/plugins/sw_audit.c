@@ -49,17 +49,29 @@ static void rec_free(rec *r)
 static void write_batch(sw_audit *a, rec *batch)
 {
     int in_tx = sw_db_begin(a->db) == 0;
-    for (rec *r = batch; r; r = r->next) {
-        int rc = sw_db_run(a->db,
-                           "INSERT INTO tool_audit (id, tenant_id, ts, room_id, plugin_id, tool,"
-                           " caller_id, initiator_id, args_redacted, status, duration_ms, detail)"
-                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                           "tttttttttt" "it", r->id, r->tenant_id, r->ts, r->room_id,
-                           r->plugin_id ? r->plugin_id : "", r->tool ? r->tool : "", r->caller_id,
-                           r->initiator_id, r->args ? r->args : "{}", r->status ? r->status : "error",
-                           r->duration_ms, r->detail);
-        if (rc < 0) SW_ERROR("audit: cannot write a record: %s", sw_db_errmsg(a->db));
+    /* one statement for the whole batch: bind, step, reset per record */
+    sw_stmt *st = sw_db_prepare(a->db,
+                                "INSERT INTO tool_audit (id, tenant_id, ts, room_id, plugin_id, tool,"
+                                " caller_id, initiator_id, args_redacted, status, duration_ms, detail)"
+                                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    for (rec *r = batch; st && r; r = r->next) {
+        sw_stmt_bind_text(st, 1, r->id);
+        sw_stmt_bind_text(st, 2, r->tenant_id);
+        sw_stmt_bind_text(st, 3, r->ts);
+        sw_stmt_bind_text(st, 4, r->room_id);
+        sw_stmt_bind_text(st, 5, r->plugin_id ? r->plugin_id : "");
+        sw_stmt_bind_text(st, 6, r->tool ? r->tool : "");
+        sw_stmt_bind_text(st, 7, r->caller_id);
+        sw_stmt_bind_text(st, 8, r->initiator_id);
+        sw_stmt_bind_text(st, 9, r->args ? r->args : "{}");
+        sw_stmt_bind_text(st, 10, r->status ? r->status : "error");
+        sw_stmt_bind_int64(st, 11, r->duration_ms);
+        sw_stmt_bind_text(st, 12, r->detail);
+        if (sw_stmt_step(st) < 0) SW_ERROR("audit: cannot write a record: %s", sw_db_errmsg(a->db));
+        sw_stmt_reset(st);
     }
+    if (!st) SW_ERROR("audit: cannot prepare the insert: %s", sw_db_errmsg(a->db));
+    sw_stmt_finish(st);
     if (in_tx && sw_db_commit(a->db) != 0) SW_ERROR("audit: commit failed: %s", sw_db_errmsg(a->db));
 }
 

@@ -31,16 +31,19 @@ void sw_dispatcher_init(sw_dispatcher *d, sw_db *db, sw_registry *reg, sw_plugin
 
 /* ---- per-call context ---- */
 
-sw_call_ctx *sw_call_ctx_new(sw_dispatcher *d, const sw_reg_plugin *rp, const sw_call *call,
-                             int64_t granted)
+void sw_call_ctx_init(sw_call_ctx *cc, sw_dispatcher *d, const sw_reg_plugin *rp, const sw_call *call,
+                      int64_t granted, sw_tenant_plugins *snapshot)
 {
-    sw_call_ctx *cc = malloc(sizeof *cc);
-    if (!cc) return NULL;
     memset(cc, 0, offsetof(sw_call_ctx, inline_buf));
     sw_arena_init(&cc->arena, cc->inline_buf, sizeof cc->inline_buf, ARENA_LIMIT);
     cc->d = d;
     cc->rp = rp;
-    cc->snapshot = call->tenant_id ? sw_plugin_states_get(d->states, call->tenant_id) : NULL;
+    if (snapshot) {
+        __atomic_add_fetch(&snapshot->refs, 1, __ATOMIC_ACQ_REL);
+        cc->snapshot = snapshot;
+    } else {
+        cc->snapshot = call->tenant_id ? sw_plugin_states_get(d->states, call->tenant_id) : NULL;
+    }
     cc->state = cc->snapshot ? sw_tenant_plugins_find(cc->snapshot, rp->p->id) : NULL;
     sw_ctx *c = &cc->pub;
     c->struct_size = sizeof *c;
@@ -54,6 +57,13 @@ sw_call_ctx *sw_call_ctx_new(sw_dispatcher *d, const sw_reg_plugin *rp, const sw
     c->initiator_id = sw_arena_strdup(&cc->arena, call->initiator_id ? call->initiator_id : "");
     c->user_token = call->user_token ? sw_arena_strdup(&cc->arena, call->user_token) : NULL;
     c->granted = granted >= 0 ? (uint32_t)granted : cc->state ? cc->state->granted : 0;
+}
+
+sw_call_ctx *sw_call_ctx_new(sw_dispatcher *d, const sw_reg_plugin *rp, const sw_call *call,
+                             int64_t granted)
+{
+    sw_call_ctx *cc = malloc(sizeof *cc);
+    if (cc) sw_call_ctx_init(cc, d, rp, call, granted, NULL);
     return cc;
 }
 
@@ -70,12 +80,19 @@ void sw_call_ctx_set_args(sw_call_ctx *cc, const char *args, size_t len, json_t 
     }
 }
 
+void sw_call_ctx_fini(sw_call_ctx *cc)
+{
+    json_decref(cc->args);
+    cc->args = NULL;
+    sw_tenant_plugins_release(cc->snapshot);
+    cc->snapshot = NULL;
+    sw_arena_fini(&cc->arena);
+}
+
 void sw_call_ctx_free(sw_call_ctx *cc)
 {
     if (!cc) return;
-    json_decref(cc->args);
-    sw_tenant_plugins_release(cc->snapshot);
-    sw_arena_fini(&cc->arena);
+    sw_call_ctx_fini(cc);
     free(cc);
 }
 
@@ -153,16 +170,17 @@ typedef struct exec_job {
     int done;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    sw_call_ctx *cc;
     const sw_reg_tool *rt;
     sw_result res;
     int rc;
+    sw_pool_job node; /* the pool's queue node: no allocation per hand-off */
+    sw_call_ctx cc;   /* one allocation holds the job and the call's context */
 } exec_job;
 
 static void job_release(exec_job *j)
 {
     if (__atomic_sub_fetch(&j->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
-    sw_call_ctx_free(j->cc);
+    sw_call_ctx_fini(&j->cc);
     pthread_mutex_destroy(&j->mu);
     pthread_cond_destroy(&j->cv);
     free(j);
@@ -171,7 +189,7 @@ static void job_release(exec_job *j)
 static void job_run(void *arg)
 {
     exec_job *j = arg;
-    j->rc = j->cc->rp->p->execute_tool(&j->cc->pub, j->rt->def->name, j->cc->args_text, &j->res);
+    j->rc = j->cc.rp->p->execute_tool(&j->cc.pub, j->rt->def->name, j->cc.args_text, &j->res);
     pthread_mutex_lock(&j->mu);
     __atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
     pthread_cond_signal(&j->cv);
@@ -410,23 +428,24 @@ int sw_dispatch(sw_dispatcher *d, const sw_call *call, sw_dispatch_result *out)
     }
 
     /* Run it on the worker pool, with its timeout. */
-    exec_job *j = calloc(1, sizeof *j);
-    sw_call_ctx *cc = j ? sw_call_ctx_new(d, hit->rp, call, hit->granted) : NULL;
-    if (!cc) {
-        free(j);
+    exec_job *j = malloc(sizeof *j);
+    if (!j) {
         set_result(out, "error", 1, SW_ERR_INTERNAL,
                    "Tool %s could not run: the server is out of memory.\n"
                    "Fallback suggestions: try again later, or answer without this tool.", tool);
         goto done;
     }
-    sw_call_ctx_set_args(cc, raw, rawlen, args);
-    j->cc = cc;
+    memset(j, 0, offsetof(exec_job, cc));
+    sw_call_ctx_init(&j->cc, d, hit->rp, call, hit->granted, tp);
+    sw_call_ctx_set_args(&j->cc, raw, rawlen, args);
     j->rt = rt;
     j->refs = 2;
     pthread_mutex_init(&j->mu, NULL);
     pthread_cond_init(&j->cv, NULL);
+    j->node.fn = job_run;
+    j->node.arg = j;
     int timeout_ms = rt->def->timeout_ms > 0 ? rt->def->timeout_ms : d->default_timeout_ms;
-    if (!d->pool || sw_pool_submit(d->pool, job_run, j) != 0) job_run(j); /* inline fallback */
+    if (!d->pool || sw_pool_submit_job(d->pool, &j->node) != 0) job_run(j); /* inline fallback */
     if (!job_wait(j, timeout_ms)) {
         detail = "timeout";
         set_result(out, "timeout", 1, SW_ERR_UNAVAILABLE,

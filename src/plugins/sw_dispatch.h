@@ -81,6 +81,11 @@ typedef struct sw_call_ctx {
  * overrides the tenant's grants when >= 0. Returns NULL when out of memory. */
 sw_call_ctx *sw_call_ctx_new(sw_dispatcher *d, const sw_reg_plugin *rp, const sw_call *call,
                              int64_t granted);
+/* The same in caller-provided memory; `snapshot` (may be NULL) is the tenant's plugin snapshot
+ * the caller already holds (a reference is taken). Undo with sw_call_ctx_fini. */
+void sw_call_ctx_init(sw_call_ctx *cc, sw_dispatcher *d, const sw_reg_plugin *rp, const sw_call *call,
+                      int64_t granted, sw_tenant_plugins *snapshot);
+void sw_call_ctx_fini(sw_call_ctx *cc);
 /* Sets the call's arguments: parses them (JSON object) and keeps the raw text. */
 void sw_call_ctx_set_args(sw_call_ctx *cc, const char *args, size_t len, json_t *parsed);
 void sw_call_ctx_free(sw_call_ctx *cc);

@@ -232,6 +232,11 @@ int sw_stmt_is_null(sw_stmt *st, int col)
     return DRV(st)->column_is_null(st->drv, col);
 }
 
+void sw_stmt_reset(sw_stmt *st)
+{
+    DRV(st)->reset(st->drv);
+}
+
 void sw_stmt_finish(sw_stmt *st)
 {
     if (!st) return;

@@ -30,6 +30,7 @@ const char *sw_stmt_text(sw_stmt *st, int col); /* valid until the next step/fin
 int64_t sw_stmt_int64(sw_stmt *st, int col);
 int sw_stmt_is_null(sw_stmt *st, int col);
 void sw_stmt_finish(sw_stmt *st); /* resets and returns the statement to the cache */
+void sw_stmt_reset(sw_stmt *st);  /* resets and clears bindings, keeping the statement for another row */
 
 /* Runs one statement with parameters described by `types`: 't' text (const char *), 'i' int64
  * (int64_t), 'n' NULL (no argument). Returns SW_DB_DONE/ROW on success or a negative error. */
