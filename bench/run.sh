@@ -8,3 +8,4 @@ echo "bench: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' 
 "$BUILD_DIR/bench_dispatch" "${BENCH_CALLS:-1000000}"
 /usr/bin/python3 bench/http_bench.py "$BUILD_DIR/scaiwave"
 /usr/bin/python3 bench/ws_fanout.py "$BUILD_DIR/scaiwave"
+/usr/bin/python3 bench/ai_turn_bench.py "$BUILD_DIR/scaiwave"

@@ -16,7 +16,11 @@
 static int load_room(sw_req *req, sw_resp *resp, sw_room *room, int need_join, int *power)
 {
     const char *id = sw_req_param(req, "room_id");
-    int rc = id ? sw_room_get(req->app->db, req->auth.tenant_id, id, room) : SW_REPO_NOT_FOUND;
+    char m[8] = "";
+    int p = 0;
+    int rc = id ? sw_room_get_with_membership(req->app->db, req->auth.tenant_id, id, req->auth.participant_id,
+                                              room, m, &p)
+                : SW_REPO_NOT_FOUND;
     if (rc == SW_REPO_NOT_FOUND) {
         sw_resp_error(resp, SW_ERR_ROOM_NOT_FOUND, NULL, "no room with id \"%.64s\"", id ? id : "");
         return -1;
@@ -25,11 +29,8 @@ static int load_room(sw_req *req, sw_resp *resp, sw_room *room, int need_join, i
         sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the store did not answer");
         return -1;
     }
-    char m[8] = "";
-    int p = 0;
-    rc = sw_room_membership(req->app->db, req->auth.tenant_id, room->id, req->auth.participant_id, m, &p);
     if (power) *power = p;
-    if (need_join && (rc != SW_REPO_OK || strcmp(m, "join") != 0)) {
+    if (need_join && strcmp(m, "join") != 0) {
         sw_resp_error(resp, SW_ERR_NOT_MEMBER, NULL, "you are not a member of this room");
         return -1;
     }
@@ -195,10 +196,8 @@ void sw_h_room_send(sw_req *req, sw_resp *resp)
                       "message content is larger than %u bytes", MAX_CONTENT);
         goto out;
     }
-    sw_tenant tenant;
-    if (sw_tenant_by_id(req->app->db, req->auth.tenant_id, &tenant) != SW_REPO_OK) tenant.slug[0] = 0;
     json_t *ev = NULL;
-    if (sw_rooms_send_message(&req->app->rooms, req->auth.tenant_id, tenant.slug, room.id, req->auth.participant_id,
+    if (sw_rooms_send_message(&req->app->rooms, req->auth.tenant_id, NULL, room.id, req->auth.participant_id,
                               req->auth.token, content, uuid, &ev) != 0) {
         sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the store did not answer; the message was not stored");
         goto out;

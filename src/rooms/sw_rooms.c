@@ -2,6 +2,7 @@
 #include "rooms/sw_rooms.h"
 #include "core/sw_log.h"
 #include "plugins/sw_slash.h"
+#include "store/sw_repo.h"
 #include "store/sw_room_repo.h"
 
 #include <ctype.h>
@@ -70,15 +71,20 @@ static void publish(sw_rooms *r, const append_req *a)
 static void commit_batch(sw_rooms *r, append_req *batch)
 {
     int tx = sw_db_begin(r->db) == 0;
+    int single = batch && !batch->next; /* the common case under light load: no savepoint needed */
     for (append_req *a = batch; a; a = a->next) {
         if (!tx) {
             a->rc = -1;
             continue;
         }
-        sw_db_exec(r->db, "SAVEPOINT ev");
+        if (!single) sw_db_exec(r->db, "SAVEPOINT ev");
         a->rc = sw_event_append_in_tx(r->db, a->tenant_id, a->room_id, a->sender_id, a->event_type, a->content,
                                       a->event_uuid, &a->wire, &a->existed) == SW_REPO_OK ? 0 : -1;
-        sw_db_exec(r->db, a->rc == 0 ? "RELEASE ev" : "ROLLBACK TO ev; RELEASE ev");
+        if (!single) sw_db_exec(r->db, a->rc == 0 ? "RELEASE ev" : "ROLLBACK TO ev; RELEASE ev");
+    }
+    if (single && batch->rc != 0) { /* nothing else to keep */
+        sw_db_rollback(r->db);
+        return;
     }
     if (tx && sw_db_commit(r->db) != 0) {
         SW_ERROR("rooms: commit of %s failed: %s", "a batch of events", sw_db_errmsg(r->db));
@@ -331,6 +337,10 @@ int sw_rooms_send_message(sw_rooms *r, const char *tenant_id, const char *tenant
     j->r = r;
     snprintf(j->tenant_id, sizeof j->tenant_id, "%s", tenant_id);
     snprintf(j->tenant_slug, sizeof j->tenant_slug, "%s", tenant_slug ? tenant_slug : "");
+    if (!j->tenant_slug[0]) {
+        sw_tenant t; /* looked up here, for commands only: plain messages never need it */
+        if (sw_tenant_by_id(r->db, tenant_id, &t) == SW_REPO_OK) snprintf(j->tenant_slug, sizeof j->tenant_slug, "%s", t.slug);
+    }
     snprintf(j->room_id, sizeof j->room_id, "%s", room_id);
     snprintf(j->sender_id, sizeof j->sender_id, "%s", sender_id);
     j->token = user_token ? strdup(user_token) : NULL;

@@ -57,6 +57,27 @@ int sw_room_get(sw_db *db, const char *tenant_id, const char *room_id, sw_room *
     return rc == SW_DB_ROW ? SW_REPO_OK : rc == SW_DB_DONE ? SW_REPO_NOT_FOUND : SW_REPO_ERROR;
 }
 
+int sw_room_get_with_membership(sw_db *db, const char *tenant_id, const char *room_id,
+                                const char *participant_id, sw_room *out, char membership[8], int *power)
+{
+    sw_stmt *st = sw_db_prepare(db, "SELECT r.id, r.tenant_id, r.room_type, r.name, r.topic, r.creator_id,"
+                                    " r.created_at, m.membership, m.power_level FROM rooms r"
+                                    " LEFT JOIN room_members m ON m.room_id = r.id AND m.participant_id = ?"
+                                    " WHERE r.tenant_id = ? AND r.id = ?");
+    if (!st) return SW_REPO_ERROR;
+    sw_stmt_bind_text(st, 1, participant_id);
+    sw_stmt_bind_text(st, 2, tenant_id);
+    sw_stmt_bind_text(st, 3, room_id);
+    int rc = sw_stmt_step(st);
+    if (rc == SW_DB_ROW) {
+        room_row(st, out);
+        snprintf(membership, 8, "%s", sw_stmt_text(st, 7) ? sw_stmt_text(st, 7) : "");
+        *power = sw_stmt_is_null(st, 8) ? 0 : (int)sw_stmt_int64(st, 8);
+    }
+    sw_stmt_finish(st);
+    return rc == SW_DB_ROW ? SW_REPO_OK : rc == SW_DB_DONE ? SW_REPO_NOT_FOUND : SW_REPO_ERROR;
+}
+
 static int count(sw_db *db, const char *sql, const char *a, const char *b)
 {
     sw_stmt *st = sw_db_prepare(db, sql);

@@ -21,6 +21,9 @@ typedef struct {
 int sw_room_insert(sw_db *db, const char *tenant_id, const char *type, const char *name,
                    const char *topic, const char *creator_id, sw_room *out);
 int sw_room_get(sw_db *db, const char *tenant_id, const char *room_id, sw_room *out);
+/* The room and the participant's membership in one query; membership "" when never a member. */
+int sw_room_get_with_membership(sw_db *db, const char *tenant_id, const char *room_id,
+                                const char *participant_id, sw_room *out, char membership[8], int *power);
 int sw_room_member_count(sw_db *db, const char *tenant_id, const char *room_id);
 /* Joined humans in the room (approvals decide on it). */
 int sw_room_human_count(sw_db *db, const char *tenant_id, const char *room_id);

@@ -1,0 +1,155 @@
+#!/usr/bin/python3
+"""ai_turn_bench: the AI turn's overhead beyond the model's own time.
+
+Starts the real server and the fake model server (tests/fakes/fake_llm.py) answering at once:
+each turn is one tool round (greet) and a final answer, i.e. two model requests. Measures, per
+turn, the time from the human's POST /send to the AI's stored answer arriving on a /v1/sync
+long-poll, sequentially (p50/p99 over TURNS turns), then 50 rooms' turns at once (turns per
+second and the server's max RSS). The fake is a Python process on the same 2 cores; its own
+time is part of the figures, so they are an upper bound of the server's overhead."""
+import http.client, json, os, shutil, signal, socket, statistics, subprocess, sys, tempfile, threading, time
+
+BIN = sys.argv[1] if len(sys.argv) > 1 else "build/scaiwave"
+HERE = os.path.dirname(os.path.abspath(__file__))
+FAKE = os.path.join(HERE, "..", "tests", "fakes", "fake_llm.py")
+TURNS = int(os.environ.get("AI_TURNS", "200"))
+ROOMS = int(os.environ.get("AI_ROOMS", "50"))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def call(port, method, path, body=None, token=None, timeout=30):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    h = {"Content-Type": "application/json"}
+    if token:
+        h["Authorization"] = "Bearer " + token
+    c.request(method, path, body=json.dumps(body) if body is not None else None, headers=h)
+    r = c.getresponse()
+    data = r.read()
+    return json.loads(data) if data else None
+
+
+def wait_file(path, proc, secs=15):
+    deadline = time.monotonic() + secs
+    while not (os.path.exists(path) and open(path).read().strip()):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit("process did not start: " + path)
+        time.sleep(0.01)
+
+
+def rss_kib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def main():
+    d = tempfile.mkdtemp(prefix="sw-aibench-")
+    fport_file = os.path.join(d, "fport")
+    fake = subprocess.Popen(["/usr/bin/python3", FAKE, "--port", "0", "--port-file", fport_file],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    port = free_port()
+    srv = None
+    try:
+        wait_file(fport_file, fake)
+        fport = int(open(fport_file).read())
+        srv = subprocess.Popen([BIN, "serve", "--port", str(port), "--data-dir", d + "/var", "--access-log", "0",
+                                "--workers", "64"], env=dict(os.environ, SW_PASSWORD_FAST="1"),
+                               stdout=subprocess.DEVNULL, stderr=open(d + "/err", "w"))
+        wait_file(d + "/var/admin.token", srv)
+        time.sleep(0.3)
+        tok = open(d + "/var/admin.token").read().strip()
+        call(port, "POST", "/v1/admin/plugins/scaiwave.greeter/enable", {}, tok)
+        ai = call(port, "POST", "/v1/admin/participants/model", {"local_id": "bench", "model": "fake",
+              "base_url": f"http://127.0.0.1:{fport}/v1", "stream": True}, tok)["data"]
+        tool_round = {"tool_calls": [{"id": "t1", "name": "greet", "arguments": '{"language":"de","name":"Alice"}'}],
+                      "finish_reason": "tool_calls"}
+        final = {"content": "Hallo, Alice!"}
+
+        def make_room(i):
+            room = call(port, "POST", "/v1/rooms", {"room_type": "dm", "name": f"bench {i}"}, tok)["data"]["id"]
+            call(port, "POST", f"/v1/rooms/{room}/invite", {"participant_id": ai["participant_id"]}, tok)
+            return room
+
+        def one_turn(room, cursor):
+            t0 = time.monotonic()
+            call(port, "POST", f"/v1/rooms/{room}/send", {"content": {"msgtype": "swp.text", "body": "hello"}}, tok)
+            while True:
+                r = call(port, "GET", f"/v1/sync?since={cursor}&timeout=10000", None, tok)["data"]
+                cursor = int(r["next_cursor"])
+                for ev in r["events"]:
+                    if ev["room_id"] == room and ev["sender_id"] == ai["participant_id"]:
+                        return time.monotonic() - t0, cursor
+
+        # sequential turns
+        room = make_room(0)
+        call(fport, "POST", "/_script", {"responses": [tool_round, final] * TURNS})
+        cursor = int(call(port, "GET", "/v1/sync?timeout=0", None, tok)["data"]["next_cursor"])
+        lat = []
+        for _ in range(TURNS):
+            dt, cursor = one_turn(room, cursor)
+            lat.append(dt)
+        lat.sort()
+        q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] * 1000
+        # the model's own time: the same two streamed requests straight to the fake
+        call(fport, "POST", "/_script", {"responses": [tool_round, final] * TURNS})
+        body = {"model": "fake", "stream": True, "messages": [{"role": "user", "content": "hello"}]}
+        model = []
+        for _ in range(TURNS):
+            t0 = time.monotonic()
+            for _ in range(2):
+                c = http.client.HTTPConnection("127.0.0.1", fport, timeout=10)
+                c.request("POST", "/v1/chat/completions", body=json.dumps(body), headers={"Content-Type": "application/json"})
+                c.getresponse().read()
+            model.append(time.monotonic() - t0)
+        m50 = statistics.median(model) * 1000
+        print(f"ai: {TURNS} sequential turns (one tool round + final answer, fake model answering at once): "
+              f"p50 {q(0.5):.2f} ms, p99 {q(0.99):.2f} ms per turn (send -> answer seen on /v1/sync)")
+        print(f"ai: the model's own time for those two requests (straight to the fake): p50 {m50:.2f} ms; "
+              f"turn overhead beyond it: p50 {q(0.5) - m50:.2f} ms, p99 {q(0.99) - m50:.2f} ms")
+
+        # many rooms at once
+        rooms = [make_room(i + 1) for i in range(ROOMS)]
+        call(fport, "POST", "/_script", {"responses": [tool_round, final] * (ROOMS * 4)})
+        base = int(call(port, "GET", "/v1/sync?timeout=0", None, tok)["data"]["next_cursor"])
+        peak = [rss_kib(srv.pid)]
+        done = threading.Event()
+
+        def sample():
+            while not done.is_set():
+                peak[0] = max(peak[0], rss_kib(srv.pid))
+                time.sleep(0.01)
+        th = threading.Thread(target=sample)
+        th.start()
+        t0 = time.monotonic()
+        results = []
+        threads = [threading.Thread(target=lambda r=r: results.append(one_turn(r, base)[0])) for r in rooms]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = time.monotonic() - t0
+        done.set()
+        th.join()
+        print(f"ai: {ROOMS} rooms' turns at once: {len(results)} turns in {wall:.2f} s = {len(results) / wall:.1f} turns/s, "
+              f"server max RSS {peak[0] / 1024:.1f} MiB")
+    finally:
+        for p in (srv, fake):
+            if p:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
