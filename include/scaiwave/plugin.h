@@ -148,6 +148,26 @@ typedef struct sw_http_response {
     const char *content_type; /* arena, or NULL */
 } sw_http_response;
 
+/* ---- Notes (SW_PERM_READ_NOTES / SW_PERM_WRITE_NOTES / SW_PERM_SEARCH) ----
+ * A note of the tenant, as the notes services hand it back: allocated by the host in the
+ * per-call arena (plugin code never allocates one, so fields can be appended later). */
+typedef struct sw_note {
+    const char *id;
+    const char *title;      /* 1..SW_NOTE_TITLE_MAX characters, no control characters */
+    const char *body;       /* 1..SW_NOTE_BODY_MAX bytes */
+    const char *snippet;    /* search results: a short excerpt of the body with the matched words
+                             * in **bold**; NULL elsewhere */
+    const char *created_by; /* participant id of who created it (an AI, or a person) */
+    const char *created_at; /* RFC 3339 */
+    const char *updated_at;
+    double rank;            /* search results: relevance, higher is better (BM25); 0 elsewhere */
+} sw_note;
+
+#define SW_NOTE_TITLE_MAX 200       /* characters (UTF-8 code points) */
+#define SW_NOTE_BODY_MAX 65536      /* bytes */
+#define SW_NOTE_QUERY_MAX 1000      /* bytes of search text */
+#define SW_NOTE_FIND_MAX 200        /* results of one search */
+
 /* ---- What a call runs in ---- */
 struct sw_ctx {
     uint32_t struct_size;     /* sizeof(sw_ctx) as the host was compiled */
@@ -195,6 +215,13 @@ struct sw_host {
     int (*job_enqueue)(sw_ctx *ctx, const char *name, const char *payload_json);
     /* model client: one chat completion with the tenant's default model; *answer in the arena */
     int (*model_complete)(sw_ctx *ctx, const char *system, const char *prompt, const char **answer);
+    /* ---- appended after ABI 1's first release: check with SW_HOST_HAS (the helpers do) ---- */
+    /* the tenant's notes (scaiwave.notes). find needs SW_PERM_READ_NOTES and SW_PERM_SEARCH;
+     * get needs SW_PERM_READ_NOTES; create and update need SW_PERM_WRITE_NOTES. */
+    int (*notes_find)(sw_ctx *ctx, const char *query, int limit, const sw_note *const **notes, int *count);
+    int (*note_get)(sw_ctx *ctx, const char *id, const sw_note **note);
+    int (*note_create)(sw_ctx *ctx, const char *title, const char *body, const sw_note **note);
+    int (*note_update)(sw_ctx *ctx, const char *id, const char *title, const char *body, const sw_note **note);
 };
 
 /* ---- Helpers for plugin code (inline; they only call through ctx->host) ---- */
@@ -231,6 +258,35 @@ static inline int sw_user_get(sw_ctx *ctx, const char *participant_id, const cha
 static inline int sw_publish(sw_ctx *ctx, const char *type, const char *content_json) { return ctx->host->publish(ctx, type, content_json); }
 static inline int sw_job_enqueue(sw_ctx *ctx, const char *name, const char *payload_json) { return ctx->host->job_enqueue(ctx, name, payload_json); }
 static inline int sw_model_complete(sw_ctx *ctx, const char *system, const char *prompt, const char **answer) { return ctx->host->model_complete(ctx, system, prompt, answer); }
+/* Notes of the tenant (slots appended after ABI 1's first release: on a server without them
+ * these return SW_E_UNAVAIL). Everything handed back lives in the per-call arena.
+ *   sw_notes_find: full-text search over title and body, best matches first, at most `limit`
+ *     (1..SW_NOTE_FIND_MAX); `query` is plain words (never search syntax); *count may be 0.
+ *     Needs SW_PERM_READ_NOTES and SW_PERM_SEARCH.
+ *   sw_note_get: SW_E_NOTFOUND when the tenant has no note with that id. SW_PERM_READ_NOTES.
+ *   sw_note_create / sw_note_update: SW_PERM_WRITE_NOTES; SW_E_INVAL when a title or body is
+ *     empty or too long. sw_note_update changes only what is not NULL. */
+static inline int sw_notes_find(sw_ctx *ctx, const char *query, int limit, const sw_note *const **notes, int *count)
+{
+    if (!SW_HOST_HAS(ctx->host, notes_find)) return SW_E_UNAVAIL;
+    return ctx->host->notes_find(ctx, query, limit, notes, count);
+}
+static inline int sw_note_get(sw_ctx *ctx, const char *id, const sw_note **note)
+{
+    if (!SW_HOST_HAS(ctx->host, note_get)) return SW_E_UNAVAIL;
+    return ctx->host->note_get(ctx, id, note);
+}
+static inline int sw_note_create(sw_ctx *ctx, const char *title, const char *body, const sw_note **note)
+{
+    if (!SW_HOST_HAS(ctx->host, note_create)) return SW_E_UNAVAIL;
+    return ctx->host->note_create(ctx, title, body, note);
+}
+static inline int sw_note_update(sw_ctx *ctx, const char *id, const char *title, const char *body, const sw_note **note)
+{
+    if (!SW_HOST_HAS(ctx->host, note_update)) return SW_E_UNAVAIL;
+    return ctx->host->note_update(ctx, id, title, body, note);
+}
+
 /* A static English description of a status code. */
 static inline const char *sw_strerror(int status)
 {

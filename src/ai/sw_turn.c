@@ -1,5 +1,6 @@
 /* sw_turn: engagement, the turn registry and the tool-calling turn loop (see sw_turn.h). */
 #include "ai/sw_turn.h"
+#include "ai/sw_approvals.h"
 #include "ai/sw_llm.h"
 #include "core/sw_error.h"
 #include "core/sw_id.h"
@@ -29,6 +30,7 @@ typedef struct turn {
     struct turn *next;
     sw_ai *ai;
     char tenant_id[40], room_id[40], ai_id[40], initiator_id[40], turn_id[40];
+    char park_id[40]; /* a resumed turn: the parked round it continues, else "" */
     int cancel; /* set by stop / a newer message */
     int done;
 } turn;
@@ -39,6 +41,7 @@ struct sw_ai {
     sw_rooms *rooms;
     sw_dispatcher *disp;
     sw_pool *pool;
+    sw_approvals *approvals; /* or NULL: no call waits for approval */
     sw_ai_config cfg;
     char *default_base_url, *default_api_key, *etiquette;
     pthread_mutex_t mu;
@@ -68,6 +71,15 @@ sw_ai *sw_ai_new(sw_db *db, sw_bus *bus, sw_rooms *rooms, sw_dispatcher *disp, s
     return ai;
 }
 
+void sw_ai_quiesce(sw_ai *ai)
+{
+    if (!ai) return;
+    pthread_mutex_lock(&ai->mu);
+    ai->stopping = 1;
+    for (turn *t = ai->active; t; t = t->next) __atomic_store_n(&t->cancel, 1, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&ai->mu);
+}
+
 void sw_ai_free(sw_ai *ai)
 {
     if (!ai) return;
@@ -82,6 +94,11 @@ void sw_ai_free(sw_ai *ai)
     free(ai->default_api_key);
     free(ai->etiquette);
     free(ai);
+}
+
+void sw_ai_set_approvals(sw_ai *ai, sw_approvals *a)
+{
+    ai->approvals = a;
 }
 
 /* ---- events ---- */
@@ -248,6 +265,33 @@ static json_t *history(sw_ai *ai, turn *t)
 
 /* ---- tool calls in parallel ---- */
 
+/* One call through the dispatcher with the turn's visibility, announced as swp.tool.call
+ * events (running, then the outcome). */
+static void exec_call(sw_ai *ai, const char *tenant_id, const char *room_id, const char *ai_id,
+                      const char *initiator_id, const char *turn_id, vis_arg *va, const char *call_id,
+                      const char *name, const char *arguments, sw_dispatch_result *res)
+{
+    publish_ephemeral(ai, tenant_id, room_id, "swp.tool.call",
+                      json_pack("{s:s, s:s, s:s, s:s, s:s}", "participant_id", ai_id, "tool", name ? name : "",
+                                "tool_call_id", call_id ? call_id : "", "status", "running", "turn_id", turn_id));
+    sw_call c = {.tenant_id = tenant_id, .room_id = room_id, .caller_id = ai_id,
+                 .initiator_id = initiator_id, .tool = name,
+                 .args = arguments ? arguments : "{}",
+                 .args_len = arguments ? strlen(arguments) : 2,
+                 .plugin_visible = plugin_visible, .plugin_visible_arg = va};
+    sw_dispatch(ai->disp, &c, res);
+    json_t *args = json_loads(c.args, 0, NULL);
+    json_t *result = json_string(res->text ? res->text : "");
+    publish_ephemeral(ai, tenant_id, room_id, "swp.tool.call",
+                      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:b, s:s}", "participant_id", ai_id,
+                                "plugin_id", res->plugin_id, "tool", name ? name : "", "tool_call_id",
+                                call_id ? call_id : "", "status", res->status, "turn_id", turn_id,
+                                "duration_ms", (json_int_t)(res->duration_us / 1000),
+                                "arguments", args ? args : json_string(c.args), "result",
+                                result ? result : json_string(""), "is_error", res->is_error, "initiator_id",
+                                initiator_id));
+}
+
 typedef struct {
     turn *t;
     vis_arg *va;
@@ -260,27 +304,20 @@ static void *run_call(void *arg)
 {
     call_job *j = arg;
     turn *t = j->t;
-    publish_ephemeral(t->ai, t->tenant_id, t->room_id, "swp.tool.call",
-                      json_pack("{s:s, s:s, s:s, s:s, s:s}", "participant_id", t->ai_id, "tool", j->call->name,
-                                "tool_call_id", j->call->id ? j->call->id : "", "status", "running", "turn_id",
-                                t->turn_id));
-    sw_call c = {.tenant_id = t->tenant_id, .room_id = t->room_id, .caller_id = t->ai_id,
-                 .initiator_id = t->initiator_id, .tool = j->call->name,
-                 .args = j->call->arguments ? j->call->arguments : "{}",
-                 .args_len = j->call->arguments ? strlen(j->call->arguments) : 2,
-                 .plugin_visible = plugin_visible, .plugin_visible_arg = j->va};
-    sw_dispatch(t->ai->disp, &c, &j->res);
-    json_t *args = json_loads(c.args, 0, NULL);
-    json_t *result = json_string(j->res.text ? j->res.text : "");
-    publish_ephemeral(t->ai, t->tenant_id, t->room_id, "swp.tool.call",
-                      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:b, s:s}", "participant_id", t->ai_id,
-                                "plugin_id", j->res.plugin_id, "tool", j->call->name, "tool_call_id",
-                                j->call->id ? j->call->id : "", "status", j->res.status, "turn_id", t->turn_id,
-                                "duration_ms", (json_int_t)(j->res.duration_us / 1000),
-                                "arguments", args ? args : json_string(c.args), "result",
-                                result ? result : json_string(""), "is_error", j->res.is_error, "initiator_id",
-                                t->initiator_id));
+    exec_call(t->ai, t->tenant_id, t->room_id, t->ai_id, t->initiator_id, t->turn_id, j->va, j->call->id,
+              j->call->name, j->call->arguments, &j->res);
     return NULL;
+}
+
+void sw_ai_run_tool(sw_ai *ai, const char *tenant_id, const char *room_id, const char *ai_id,
+                    const char *initiator_id, const char *turn_id, const char *tool_call_id,
+                    const char *tool, const char *args, sw_dispatch_result *out)
+{
+    sw_model_config mc;
+    int have = sw_model_config_get(ai->db, tenant_id, ai_id, &mc) == SW_REPO_OK;
+    vis_arg va = {ai, tenant_id, room_id, have ? mc.plugins : NULL};
+    exec_call(ai, tenant_id, room_id, ai_id, initiator_id, turn_id, &va, tool_call_id, tool, args, out);
+    if (have) sw_model_config_fini(&mc);
 }
 
 /* ---- the turn ---- */
@@ -321,13 +358,106 @@ static void model_error(turn *t, const sw_llm_result *r, const char *base_url)
     store_message(t, "swp.system", "system", msg);
 }
 
+static int ai_stopping(sw_ai *ai)
+{
+    pthread_mutex_lock(&ai->mu);
+    int s = ai->stopping;
+    pthread_mutex_unlock(&ai->mu);
+    return s;
+}
+
+/* Runs the round's calls: those that need approval are parked (cards posted) and the others run
+ * at once, in parallel. Appends the role:tool messages and returns 0 when every result is in
+ * (nothing needed approval, or every decision came in meanwhile); returns 1 when the turn is
+ * parked (a decision will resume it from the store). *messages may be replaced. */
+static int run_round(turn *t, vis_arg *va, const sw_llm_result *r, int n, int round, json_t **messages)
+{
+    sw_ai *ai = t->ai;
+    int need[MAX_CALLS_PER_ROUND] = {0}, nneed = 0;
+    char plugin_ids[MAX_CALLS_PER_ROUND][72];
+    if (ai->approvals)
+        for (int i = 0; i < n; i++) {
+            need[i] = sw_approvals_needed(ai->approvals, t->tenant_id, t->room_id, r->calls[i].name, plugin_visible,
+                                          va, plugin_ids[i]);
+            nneed += need[i];
+        }
+    char park_id[40] = "";
+    int park_failed = 0;
+    if (nneed) {
+        json_t *calls = json_array();
+        for (int i = 0; i < n && !park_failed; i++) /* a call that cannot be stored is not run */
+            park_failed = json_array_append_new(calls, json_pack("{s:s, s:s, s:s}", "id",
+                                                                 r->calls[i].id ? r->calls[i].id : "", "name",
+                                                                 r->calls[i].name ? r->calls[i].name : "", "arguments",
+                                                                 r->calls[i].arguments ? r->calls[i].arguments : "")) != 0;
+        sw_park_request pr = {.tenant_id = t->tenant_id, .room_id = t->room_id, .ai_id = t->ai_id,
+                              .initiator_id = t->initiator_id, .turn_id = t->turn_id, .round = round,
+                              .messages = *messages, .calls = calls, .needs = need,
+                              .plugin_ids = (const char(*)[72])plugin_ids};
+        if (!park_failed) park_failed = sw_approvals_park(ai->approvals, &pr, park_id) != 0;
+        json_decref(calls);
+    }
+    call_job jobs[MAX_CALLS_PER_ROUND];
+    memset(jobs, 0, sizeof jobs);
+    for (int i = 0; i < n; i++) {
+        if (need[i]) continue;
+        jobs[i] = (call_job){.t = t, .va = va, .call = &r->calls[i]};
+        if (pthread_create(&jobs[i].th, NULL, run_call, &jobs[i]) != 0) {
+            run_call(&jobs[i]);
+            jobs[i].th = 0;
+        }
+    }
+    for (int i = 0; i < n; i++)
+        if (!need[i] && jobs[i].th) pthread_join(jobs[i].th, NULL);
+    if (!nneed || park_failed) {
+        for (int i = 0; i < n; i++) {
+            char *refused = NULL;
+            if (need[i] && asprintf(&refused, "%s was not run: the request for approval could not be stored.\n"
+                                              "Fallback suggestions: tell the person, and try again later.",
+                                    r->calls[i].name ? r->calls[i].name : "The tool") < 0)
+                refused = NULL;
+            const char *text = need[i] ? (refused ? refused : "not run") : jobs[i].res.text ? jobs[i].res.text : "";
+            json_t *txt = json_string(text);
+            json_array_append_new(*messages, json_pack("{s:s, s:s, s:o}", "role", "tool", "tool_call_id",
+                                                       r->calls[i].id ? r->calls[i].id : "", "content",
+                                                       txt ? txt : json_string("(invalid UTF-8)")));
+            free(refused);
+            sw_dispatch_result_fini(&jobs[i].res);
+        }
+        return 0;
+    }
+    json_t *results = json_array();
+    for (int i = 0; i < n; i++) {
+        json_array_append_new(results, need[i] ? json_null() : json_string(jobs[i].res.text ? jobs[i].res.text : ""));
+        sw_dispatch_result_fini(&jobs[i].res);
+    }
+    int claimed = sw_approvals_parked(ai->approvals, t->tenant_id, park_id, results);
+    json_decref(results);
+    if (claimed != 1) return 1;
+    /* every decision came in while the other calls ran: continue here */
+    int stored_round = 0;
+    json_t *m = sw_approvals_resume_messages(ai->approvals, t->tenant_id, park_id, &stored_round);
+    sw_approvals_finish(ai->approvals, t->tenant_id, park_id);
+    if (!m) return 1;
+    json_decref(*messages);
+    *messages = m;
+    return 0;
+}
+
 static void run_turn(turn *t)
 {
     sw_ai *ai = t->ai;
+    int resuming = t->park_id[0] != 0;
+    if (resuming && ai_stopping(ai)) {
+        /* shutting down before the resumed turn began: the next start-up resumes it */
+        sw_approvals_release(ai->approvals, t->tenant_id, t->park_id);
+        return;
+    }
     status(t, "thinking");
     sw_model_config mc;
     if (sw_model_config_get(ai->db, t->tenant_id, t->ai_id, &mc) != SW_REPO_OK) {
         store_message(t, "swp.system", "system", "This AI participant has no model settings; an admin can add them under Admin → AI.");
+        if (resuming) sw_approvals_finish(ai->approvals, t->tenant_id, t->park_id);
         status(t, NULL);
         return;
     }
@@ -337,25 +467,44 @@ static void run_turn(turn *t)
         store_message(t, "swp.system", "system",
                       "This AI has no model endpoint: set its base_url under Admin → AI, or start the server "
                       "with SCAIWAVE_SCAIGRID_URL.");
+        if (resuming) sw_approvals_finish(ai->approvals, t->tenant_id, t->park_id);
         sw_model_config_fini(&mc);
         status(t, NULL);
         return;
     }
     vis_arg va = {ai, t->tenant_id, t->room_id, mc.plugins};
-    char *system = sw_ai_system_prompt(ai, t->tenant_id, t->room_id, t->ai_id, mc.system_prompt, mc.plugins);
-    json_t *messages = json_array();
-    json_array_append_new(messages, json_pack("{s:s, s:s}", "role", "system", "content", system ? system : ""));
-    free(system);
-    json_t *hist = history(ai, t);
-    json_array_extend(messages, hist);
-    json_decref(hist);
+    json_t *messages = NULL;
+    int first_round = 0;
+    if (resuming) {
+        /* the stored round, with every result of its calls, in the original order */
+        int round = 0;
+        messages = sw_approvals_resume_messages(ai->approvals, t->tenant_id, t->park_id, &round);
+        first_round = round + 1;
+        if (!messages) {
+            store_message(t, "swp.system", "system", "The AI could not continue after the approval: its saved turn "
+                                                     "could not be read.");
+            sw_approvals_finish(ai->approvals, t->tenant_id, t->park_id);
+            sw_model_config_fini(&mc);
+            status(t, NULL);
+            return;
+        }
+    } else {
+        char *system = sw_ai_system_prompt(ai, t->tenant_id, t->room_id, t->ai_id, mc.system_prompt, mc.plugins);
+        messages = json_array();
+        json_array_append_new(messages, json_pack("{s:s, s:s}", "role", "system", "content", system ? system : ""));
+        free(system);
+        json_t *hist = history(ai, t);
+        json_array_extend(messages, hist);
+        json_decref(hist);
+    }
     json_t *tools = sw_ai_tools(ai, t->tenant_id, t->room_id, mc.plugins);
     sw_llm_config lc = {.base_url = base_url, .api_key = key, .model = mc.model,
                         .temperature = mc.temperature_milli >= 0 ? mc.temperature_milli / 1000.0 : -1,
                         .stream = mc.stream};
     stream_ctx sc = {.t = t};
     sw_llm_callbacks cb = {.on_text = on_text, .should_cancel = should_cancel, .arg = &sc};
-    for (int round = 0; round <= ai->cfg.max_rounds; round++) {
+    int parked = 0;
+    for (int round = first_round; round <= ai->cfg.max_rounds; round++) {
         int last = round == ai->cfg.max_rounds; /* ask once more without tools */
         sw_llm_result r;
         sc.streamed = 0;
@@ -402,31 +551,17 @@ static void run_turn(turn *t)
         char st[96];
         snprintf(st, sizeof st, "calling %.80s", r.calls[0].name ? r.calls[0].name : "a tool");
         status(t, st);
-        call_job jobs[MAX_CALLS_PER_ROUND];
-        memset(jobs, 0, sizeof jobs);
-        for (int i = 0; i < n; i++) {
-            jobs[i] = (call_job){.t = t, .va = &va, .call = &r.calls[i]};
-            if (pthread_create(&jobs[i].th, NULL, run_call, &jobs[i]) != 0) {
-                run_call(&jobs[i]);
-                jobs[i].th = 0;
-            }
-        }
-        for (int i = 0; i < n; i++) {
-            if (jobs[i].th) pthread_join(jobs[i].th, NULL);
-            json_t *txt = json_string(jobs[i].res.text ? jobs[i].res.text : "");
-            json_array_append_new(messages, json_pack("{s:s, s:s, s:o}", "role", "tool", "tool_call_id",
-                                                      r.calls[i].id ? r.calls[i].id : "", "content",
-                                                      txt ? txt : json_string("(invalid UTF-8)")));
-            sw_dispatch_result_fini(&jobs[i].res);
-        }
+        parked = run_round(t, &va, &r, n, round, &messages);
         sw_llm_result_fini(&r);
+        if (parked) break;
         if (__atomic_load_n(&t->cancel, __ATOMIC_ACQUIRE)) break;
         status(t, "thinking");
     }
+    if (resuming) sw_approvals_finish(ai->approvals, t->tenant_id, t->park_id);
     json_decref(messages);
     json_decref(tools);
     sw_model_config_fini(&mc);
-    status(t, NULL);
+    status(t, parked ? "awaiting approval" : NULL);
 }
 
 static void turn_job(void *arg)
@@ -445,19 +580,22 @@ static void turn_job(void *arg)
     free(t);
 }
 
-/* Registers and queues a turn. busy_ok: cancel the AI's reply in flight in this room first
- * (a new human message) instead of refusing (engage). */
+enum { TURN_REFUSE_BUSY, TURN_REPLACE, TURN_ALONGSIDE };
+
+/* Registers and queues a turn. mode: TURN_REFUSE_BUSY (engage: SW_ERR_AI_BUSY while the AI
+ * answers in this room), TURN_REPLACE (a new human message: cancel that reply first),
+ * TURN_ALONGSIDE (a resumed turn: leave the other one alone). turn_id/park_id: a resumed turn. */
 static int start_turn(sw_ai *ai, const char *tenant_id, const char *room_id, const char *ai_id,
-                      const char *initiator_id, int replace)
+                      const char *initiator_id, int mode, const char *turn_id, const char *park_id)
 {
     pthread_mutex_lock(&ai->mu);
     if (ai->stopping) {
         pthread_mutex_unlock(&ai->mu);
         return SW_ERR_UNAVAILABLE;
     }
-    for (turn *x = ai->active; x; x = x->next) {
+    for (turn *x = ai->active; x && mode != TURN_ALONGSIDE; x = x->next) {
         if (strcmp(x->room_id, room_id) || strcmp(x->ai_id, ai_id)) continue;
-        if (!replace && !__atomic_load_n(&x->cancel, __ATOMIC_ACQUIRE)) {
+        if (mode == TURN_REFUSE_BUSY && !__atomic_load_n(&x->cancel, __ATOMIC_ACQUIRE)) {
             pthread_mutex_unlock(&ai->mu);
             return SW_ERR_AI_BUSY;
         }
@@ -473,12 +611,21 @@ static int start_turn(sw_ai *ai, const char *tenant_id, const char *room_id, con
     snprintf(t->room_id, sizeof t->room_id, "%s", room_id);
     snprintf(t->ai_id, sizeof t->ai_id, "%s", ai_id);
     snprintf(t->initiator_id, sizeof t->initiator_id, "%s", initiator_id ? initiator_id : "");
-    sw_id_new(t->turn_id);
+    if (turn_id && *turn_id) snprintf(t->turn_id, sizeof t->turn_id, "%s", turn_id);
+    else sw_id_new(t->turn_id);
+    if (park_id) snprintf(t->park_id, sizeof t->park_id, "%s", park_id);
     t->next = ai->active;
     ai->active = t;
     pthread_mutex_unlock(&ai->mu);
     if (sw_pool_submit(ai->pool, turn_job, t) != 0) turn_job(t);
     return 0;
+}
+
+int sw_ai_resume(sw_ai *ai, const char *tenant_id, const char *room_id, const char *ai_id,
+                 const char *initiator_id, const char *turn_id, const char *park_id)
+{
+    if (!ai->approvals || !park_id || !*park_id) return SW_ERR_INTERNAL;
+    return start_turn(ai, tenant_id, room_id, ai_id, initiator_id, TURN_ALONGSIDE, turn_id, park_id);
 }
 
 int sw_ai_has_model(sw_ai *ai, const char *tenant_id, const char *ai_id)
@@ -493,7 +640,7 @@ int sw_ai_has_model(sw_ai *ai, const char *tenant_id, const char *ai_id)
 int sw_ai_engage(sw_ai *ai, const char *tenant_id, const char *room_id, const char *ai_id, const char *initiator_id)
 {
     if (!sw_ai_has_model(ai, tenant_id, ai_id)) return SW_ERR_AI_NO_MODEL;
-    return start_turn(ai, tenant_id, room_id, ai_id, initiator_id, 0);
+    return start_turn(ai, tenant_id, room_id, ai_id, initiator_id, TURN_REFUSE_BUSY, NULL, NULL);
 }
 
 int sw_ai_stop(sw_ai *ai, const char *tenant_id, const char *room_id)
@@ -548,6 +695,6 @@ void sw_ai_on_message(void *arg, const json_t *ev)
             json_decref(c);
             continue;
         }
-        start_turn(ai, tenant_id, room_id, ais[i], sender, 1);
+        start_turn(ai, tenant_id, room_id, ais[i], sender, TURN_REPLACE, NULL, NULL);
     }
 }

@@ -124,6 +124,15 @@ int sw_app_open(sw_app *app, const sw_config *cfg, char *err, size_t errlen)
         sw_app_close(app);
         return -1;
     }
+    app->approvals = sw_approvals_new(app->db, app->bus, &app->rooms, &app->disp, app->turn_pool,
+                                      app->cfg.approval_timeout_s);
+    if (!app->approvals) {
+        snprintf(err, errlen, "out of memory at start-up");
+        sw_app_close(app);
+        return -1;
+    }
+    sw_approvals_set_ai(app->approvals, app->ai);
+    sw_ai_set_approvals(app->ai, app->approvals);
     app->rooms.on_message = sw_ai_on_message;
     app->rooms.on_message_arg = app->ai;
     sw_registry_add_builtins(app->reg, &app->disp.host);
@@ -133,8 +142,12 @@ int sw_app_open(sw_app *app, const sw_config *cfg, char *err, size_t errlen)
 
 void sw_app_close(sw_app *app)
 {
-    sw_ai_free(app->ai); /* cancels and waits for the AI turns in flight */
+    sw_ai_quiesce(app->ai);            /* no new turns; those in flight are cancelled */
+    sw_approvals_stop(app->approvals); /* the sweeper, and decided calls being run */
+    sw_ai_free(app->ai); /* waits for the AI turns in flight */
     app->ai = NULL;
+    sw_approvals_free(app->approvals);
+    app->approvals = NULL;
     if (app->bus) sw_rooms_fini(&app->rooms); /* waits for queued slash commands */
     sw_pool_free(app->turn_pool);
     app->turn_pool = NULL;
@@ -177,7 +190,16 @@ char *sw_app_issue_token(sw_app *app, const char *tenant_id, const char *partici
     return tok;
 }
 
+static int bootstrap(sw_app *app, int *wrote, char *err, size_t errlen);
+
 int sw_app_bootstrap(sw_app *app, int *wrote, char *err, size_t errlen)
+{
+    int rc = bootstrap(app, wrote, err, errlen);
+    if (rc == 0 && app->approvals) sw_approvals_start(app->approvals);
+    return rc;
+}
+
+static int bootstrap(sw_app *app, int *wrote, char *err, size_t errlen)
 {
     *wrote = 0;
     sw_tenant t;

@@ -4,6 +4,7 @@
 #ifndef SW_APP_H
 #define SW_APP_H
 
+#include "ai/sw_approvals.h"
 #include "ai/sw_turn.h"
 #include "core/sw_config.h"
 #include "core/sw_metrics.h"
@@ -31,6 +32,7 @@ typedef struct sw_app {
     sw_pool *turn_pool; /* slash commands (and later AI turns): they wait on tool calls */
     sw_rooms rooms;
     sw_ai *ai;
+    sw_approvals *approvals; /* human-in-the-loop approval of AI tool calls */
     uint8_t jwt_key[32];
     int draining; /* set when shutdown begins */
 } sw_app;
@@ -47,7 +49,8 @@ char *sw_app_issue_token(sw_app *app, const char *tenant_id, const char *partici
 
 /* First start on an empty store: creates tenant "default" and admin "admin". When an admin
  * exists and <data-dir>/admin.token is missing or no longer valid, writes a fresh token there
- * (0600). Returns 0 and sets *wrote when a token file was written. */
+ * (0600). Returns 0 and sets *wrote when a token file was written. Only `serve` calls it, so it
+ * also starts what a serving process runs in the background: approval recovery and expiry. */
 int sw_app_bootstrap(sw_app *app, int *wrote, char *err, size_t errlen);
 
 #endif

@@ -33,6 +33,7 @@ static const opt_def opts[] = {
     {"workers", "SCAIWAVE_WORKERS", I(workers, 1, 1024), "tool/AI worker threads (8)"},
     {"tool-timeout-ms", "SCAIWAVE_TOOL_TIMEOUT_MS", I(tool_timeout_ms, 1, 3600000), "default tool timeout (30000)"},
     {"ai-max-rounds", "SCAIWAVE_AI_MAX_ROUNDS", I(ai_max_rounds, 1, 64), "tool rounds per AI turn before a final answer (8)"},
+    {"approval-timeout-s", "SCAIWAVE_APPROVAL_TIMEOUT_S", I(approval_timeout_s, 1, 604800), "seconds an AI's tool call waits for approval before it expires (600)"},
     {"token-ttl", "SCAIWAVE_TOKEN_TTL", I(token_ttl, 1, 315360000), "lifetime of /v1/auth/token tokens, s (86400)"},
     {"admin-token-ttl", "SCAIWAVE_ADMIN_TOKEN_TTL", I(admin_token_ttl, 1, 315360000), "lifetime of admin.token, s (2592000)"},
     {"max-connections", "SCAIWAVE_MAX_CONNECTIONS", I(max_connections, 16, 1000000), "connection limit (4096)"},
@@ -75,6 +76,7 @@ void sw_config_defaults(sw_config *c)
     c->workers = 8;
     c->tool_timeout_ms = 30000;
     c->ai_max_rounds = 8;
+    c->approval_timeout_s = 600;
     c->token_ttl = 86400;
     c->admin_token_ttl = 30 * 86400;
     c->max_connections = 4096;

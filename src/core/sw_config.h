@@ -15,6 +15,7 @@ typedef struct sw_config {
     int workers;            /* SCAIWAVE_WORKERS, --workers (tool/AI worker pool: 8) */
     int tool_timeout_ms;    /* SCAIWAVE_TOOL_TIMEOUT_MS (30000) */
     int ai_max_rounds;      /* SCAIWAVE_AI_MAX_ROUNDS: tool rounds per AI turn (8) */
+    int approval_timeout_s; /* SCAIWAVE_APPROVAL_TIMEOUT_S: an approval request expires after (600) */
     int token_ttl;          /* SCAIWAVE_TOKEN_TTL seconds for /v1/auth/token (86400) */
     int admin_token_ttl;    /* SCAIWAVE_ADMIN_TOKEN_TTL seconds for admin.token (2592000) */
     int max_connections;    /* SCAIWAVE_MAX_CONNECTIONS (4096) */

@@ -42,7 +42,16 @@ void sw_h_ai_engage(sw_req *req, sw_resp *resp);
 void sw_h_ai_engagement(sw_req *req, sw_resp *resp);
 void sw_h_ai_room_prompt(sw_req *req, sw_resp *resp);
 void sw_h_ai_stop(sw_req *req, sw_resp *resp);
+/* h_approvals.c */
+void sw_h_hitl_list(sw_req *req, sw_resp *resp);
+void sw_h_hitl_approve(sw_req *req, sw_resp *resp);
+void sw_h_hitl_reject(sw_req *req, sw_resp *resp);
 /* h_sync.c */
 void sw_h_sync(sw_req *req, sw_resp *resp);
+/* h_notes.c */
+void sw_h_notes_list(sw_req *req, sw_resp *resp);
+void sw_h_notes_create(sw_req *req, sw_resp *resp);
+void sw_h_note_get(sw_req *req, sw_resp *resp);
+void sw_h_note_update(sw_req *req, sw_resp *resp);
 
 #endif

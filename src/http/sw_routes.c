@@ -35,6 +35,13 @@ sw_route sw_routes[] = {
     {"PUT", "/v1/rooms/{room_id}/ai/engagement", sw_h_ai_engagement, 0, 0},
     {"PUT", "/v1/rooms/{room_id}/ai/system-prompt", sw_h_ai_room_prompt, 0, 0},
     {"POST", "/v1/rooms/{room_id}/ai/stop", sw_h_ai_stop, 0, 0},
+    {"GET", "/v1/queue/hitl", sw_h_hitl_list, 0, 0},
+    {"POST", "/v1/queue/hitl/{request_id}/approve", sw_h_hitl_approve, 0, 0},
+    {"POST", "/v1/queue/hitl/{request_id}/reject", sw_h_hitl_reject, 0, 0},
+    {"GET", "/v1/notes", sw_h_notes_list, 0, 0},
+    {"POST", "/v1/notes", sw_h_notes_create, 0, 0},
+    {"GET", "/v1/notes/{note_id}", sw_h_note_get, 0, 0},
+    {"PUT", "/v1/notes/{note_id}", sw_h_note_update, 0, 0},
 };
 
 const int sw_routes_count = (int)(sizeof sw_routes / sizeof sw_routes[0]);

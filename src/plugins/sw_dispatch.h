@@ -90,7 +90,8 @@ void sw_call_ctx_fini(sw_call_ctx *cc);
 void sw_call_ctx_set_args(sw_call_ctx *cc, const char *args, size_t len, json_t *parsed);
 void sw_call_ctx_free(sw_call_ctx *cc);
 
-/* The host-services table (sw_host.c). */
+/* The host-services table (sw_host.c); its notes services (sw_host_notes.c). */
 void sw_host_init(sw_host *h);
+void sw_host_notes_init(sw_host *h);
 
 #endif

@@ -1,7 +1,7 @@
 /* sw_host: the host services a plugin reaches through ctx->host: the per-call arena, argument
- * accessors, settings, logging, tenant-scoped key/value storage, outbound HTTP, people lookup
- * and the job queue. Every service that needs a permission checks the plugin's grant in this
- * tenant before doing anything. */
+ * accessors, settings, logging, tenant-scoped key/value storage, outbound HTTP, people lookup,
+ * the job queue and (sw_host_notes.c) the tenant's notes. Every service that needs a
+ * permission checks the plugin's grant in this tenant before doing anything. */
 #include "core/sw_log.h"
 #include "core/sw_time.h"
 #include "plugins/sw_dispatch.h"
@@ -327,4 +327,5 @@ void sw_host_init(sw_host *h)
     h->publish = h_publish;
     h->job_enqueue = h_job_enqueue;
     h->model_complete = h_model_complete;
+    sw_host_notes_init(h);
 }

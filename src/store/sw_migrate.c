@@ -123,6 +123,69 @@ static const migration migrations[] = {
      "  mode TEXT NOT NULL CHECK (mode IN ('always','mention')),"
      "  system_prompt TEXT,"
      "  updated_at TEXT NOT NULL);"},
+    /* Approvals: a turn whose tool calls wait for people is parked in parked_turns (everything
+     * needed to resume it) with one approval_requests row per call that needs a decision. */
+    {5, "approvals",
+     "CREATE TABLE parked_turns ("
+     "  id TEXT PRIMARY KEY,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id),"
+     "  turn_id TEXT NOT NULL,"
+     "  room_id TEXT NOT NULL REFERENCES rooms(id),"
+     "  ai_id TEXT NOT NULL,"
+     "  initiator_id TEXT NOT NULL,"
+     "  round INTEGER NOT NULL,"
+     "  messages TEXT NOT NULL,"
+     "  calls TEXT NOT NULL,"
+     "  results TEXT NOT NULL,"
+     "  state TEXT NOT NULL CHECK (state IN ('parking','parked','resuming','done')),"
+     "  created_at TEXT NOT NULL,"
+     "  updated_at TEXT NOT NULL);"
+     "CREATE INDEX parked_turns_state ON parked_turns (state);"
+     "CREATE TABLE approval_requests ("
+     "  id TEXT PRIMARY KEY,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id),"
+     "  park_id TEXT NOT NULL REFERENCES parked_turns(id),"
+     "  call_index INTEGER NOT NULL,"
+     "  tool_call_id TEXT NOT NULL,"
+     "  turn_id TEXT NOT NULL,"
+     "  room_id TEXT NOT NULL REFERENCES rooms(id),"
+     "  ai_id TEXT NOT NULL,"
+     "  initiator_id TEXT NOT NULL,"
+     "  plugin_id TEXT NOT NULL,"
+     "  tool TEXT NOT NULL,"
+     "  arguments TEXT NOT NULL,"
+     "  status TEXT NOT NULL CHECK (status IN ('pending','approved','rejected','expired')),"
+     "  reason TEXT,"
+     "  decided_by TEXT,"
+     "  decided_at TEXT,"
+     "  started_at TEXT,"
+     "  result TEXT,"
+     "  created_at TEXT NOT NULL,"
+     "  expires_at TEXT NOT NULL,"
+     "  expires_at_ms INTEGER NOT NULL);"
+     "CREATE INDEX approval_requests_due ON approval_requests (status, expires_at_ms);"
+     "CREATE INDEX approval_requests_tenant ON approval_requests (tenant_id, status, room_id);"
+     "CREATE INDEX approval_requests_park ON approval_requests (park_id);"},
+    /* Notes (scaiwave.notes and /v1/notes). `seq` is the integer key the full-text index needs;
+     * sw_note_repo assigns it (MAX + 1 inside its write transaction) and keeps the index in step
+     * on every insert and update. The index is SQLite FTS5 with external content (it stores no
+     * second copy of the text); the PostgreSQL driver will use a generated
+     * `search tsvector` column (setweight(to_tsvector(title), 'A') || to_tsvector(body)) with a
+     * GIN index instead, and ts_rank / ts_headline where sw_note_repo uses bm25 / snippet. */
+    {6, "notes",
+     "CREATE TABLE notes ("
+     "  id TEXT PRIMARY KEY,"
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id),"
+     "  seq INTEGER NOT NULL UNIQUE,"
+     "  title TEXT NOT NULL,"
+     "  body TEXT NOT NULL,"
+     "  created_by TEXT NOT NULL,"
+     "  updated_by TEXT NOT NULL,"
+     "  created_at TEXT NOT NULL,"
+     "  updated_at TEXT NOT NULL);"
+     "CREATE INDEX notes_tenant_id ON notes (tenant_id, id);"
+     "CREATE VIRTUAL TABLE notes_fts USING fts5(title, body, content='notes', content_rowid='seq',"
+     "  tokenize='porter unicode61 remove_diacritics 2');"},
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -2,9 +2,11 @@
 #include "plugins/builtin/builtin.h"
 
 extern const sw_plugin sw_greeter_plugin;
+extern const sw_plugin sw_notes_plugin;
 
 const sw_plugin *const BUILTIN_PLUGINS[] = {
     &sw_greeter_plugin,
+    &sw_notes_plugin,
     /* … existing entries … */
     NULL,
 };

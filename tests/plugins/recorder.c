@@ -1,0 +1,76 @@
+/* recorder: a well-formed test plugin (id test.recorder) with a side-effecting tool that records
+ * that it ran, for the approval tests. `record {"note": string}` appends the note to the
+ * tenant's key/value store (keys "runs" and "notes") and answers "recorded <note> (run #N)";
+ * `count` (no side effects) answers how many times `record` ran, as a number; `wait {"ms"}` (no
+ * side effects) sleeps, so a round's other calls can still run while a decision comes in. */
+#include <scaiwave/plugin.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const sw_tool recorder_tools[] = {
+    {
+        .name = "record",
+        .description = "Record a note permanently (a side effect: it changes stored state). "
+                       "Use when the person asks to record or remember something.",
+        .usage = "[/record <note>]",
+        .parameters = "{\"type\":\"object\",\"properties\":{\"note\":{\"type\":\"string\","
+                      "\"description\":\"The note to record.\"}},\"required\":[\"note\"]}",
+        .side_effects = 1,
+    },
+    {
+        .name = "count",
+        .description = "How many times record ran (read-only).",
+        .usage = "[/count]",
+        .parameters = "{\"type\":\"object\",\"properties\":{}}",
+    },
+    {
+        .name = "wait",
+        .description = "Wait the given number of milliseconds, then answer \"waited\" (read-only).",
+        .parameters = "{\"type\":\"object\",\"properties\":{\"ms\":{\"type\":\"integer\","
+                      "\"minimum\":0,\"maximum\":10000}},\"required\":[\"ms\"]}",
+    },
+    SW_TOOL_END,
+};
+
+static int recorder_execute(sw_ctx *ctx, const char *tool, const char *args, sw_result *out)
+{
+    (void)args;
+    const char *runs = NULL, *notes = NULL;
+    if (sw_kv_get(ctx, "runs", &runs) != SW_OK) runs = "0";
+    if (sw_kv_get(ctx, "notes", &notes) != SW_OK) notes = "";
+    long n = strtol(runs, NULL, 10);
+    if (!strcmp(tool, "wait")) {
+        int64_t ms = 0;
+        sw_arg_int(ctx, "ms", &ms);
+        struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        return sw_result_text(out, "waited");
+    }
+    if (!strcmp(tool, "count")) return sw_result_text(out, sw_printf(ctx, "%ld", n));
+    if (strcmp(tool, "record") != 0)
+        return sw_result_error(out, sw_printf(ctx, "test.recorder has no tool \"%s\".\n"
+                                                   "Fallback suggestions: call `record` or `count`.", tool));
+    const char *note = sw_arg_string(ctx, "note");
+    if (!note) note = "";
+    char *num = sw_printf(ctx, "%ld", n + 1);
+    char *all = sw_printf(ctx, "%s%s%s", notes, *notes ? "\n" : "", note);
+    if (!num || !all) return SW_E_NOMEM;
+    if (sw_kv_set(ctx, "notes", all) != SW_OK || sw_kv_set(ctx, "runs", num) != SW_OK)
+        return sw_result_error(out, "Recording failed: the store did not answer.\n"
+                                    "Fallback suggestions: try again once.");
+    return sw_result_text(out, sw_printf(ctx, "recorded %s (run #%ld)", note, n + 1));
+}
+
+static const sw_plugin recorder = {
+    SW_PLUGIN_INIT,
+    .id = "test.recorder",
+    .name = "Recorder",
+    .version = "1.0.0",
+    .description = "Test plugin: a side-effecting tool that records whether it ran.",
+    .tools = recorder_tools,
+    .execute_tool = recorder_execute,
+};
+
+SW_PLUGIN_EXPORT(recorder)
