@@ -61,7 +61,7 @@ def main():
         wait_file(fport_file, fake)
         fport = int(open(fport_file).read())
         srv = subprocess.Popen([BIN, "serve", "--port", str(port), "--data-dir", d + "/var", "--access-log", "0",
-                                "--workers", "64"], env=dict(os.environ, SW_PASSWORD_FAST="1"),
+                                "--workers", "64", "--log-level", "debug"], env=dict(os.environ, SW_PASSWORD_FAST="1"),
                                stdout=subprocess.DEVNULL, stderr=open(d + "/err", "w"))
         wait_file(d + "/var/admin.token", srv)
         time.sleep(0.3)
@@ -114,6 +114,18 @@ def main():
               f"p50 {q(0.5):.2f} ms, p99 {q(0.99):.2f} ms per turn (send -> answer seen on /v1/sync)")
         print(f"ai: the model's own time for those two requests (straight to the fake): p50 {m50:.2f} ms; "
               f"turn overhead beyond it: p50 {q(0.5) - m50:.2f} ms, p99 {q(0.99) - m50:.2f} ms")
+
+        # the server's own account: per turn, time from the trigger to the end minus the time spent
+        # waiting for the model (logged at debug level by sw_turn.c)
+        over = []
+        for line in open(d + "/err"):
+            if '"ai turn ' in line and " us overhead" in line:
+                over.append(int(line.rsplit(" us overhead", 1)[0].rsplit(", ", 1)[1]) / 1000.0)
+        if over:
+            over.sort()
+            qo = lambda p: over[min(len(over) - 1, int(p * len(over)))]
+            print(f"ai: server-side turn overhead beyond the model's time ({len(over)} turns): "
+                  f"p50 {qo(0.5):.2f} ms, p99 {qo(0.99):.2f} ms")
 
         # many rooms at once
         rooms = [make_room(i + 1) for i in range(ROOMS)]

@@ -33,6 +33,7 @@ typedef struct turn {
     char park_id[40]; /* a resumed turn: the parked round it continues, else "" */
     int cancel; /* set by stop / a newer message */
     int done;
+    int64_t created_us; /* when the turn was triggered (monotonic) */
 } turn;
 
 struct sw_ai {
@@ -504,11 +505,14 @@ static void run_turn(turn *t)
     stream_ctx sc = {.t = t};
     sw_llm_callbacks cb = {.on_text = on_text, .should_cancel = should_cancel, .arg = &sc};
     int parked = 0;
+    int64_t model_us = 0; /* time spent waiting for the model: the rest is the turn's own overhead */
     for (int round = first_round; round <= ai->cfg.max_rounds; round++) {
         int last = round == ai->cfg.max_rounds; /* ask once more without tools */
         sw_llm_result r;
         sc.streamed = 0;
+        int64_t m0 = sw_time_mono_us();
         int rc = sw_llm_chat(&lc, messages, last || json_array_size(tools) == 0 ? NULL : tools, &cb, &r);
+        model_us += sw_time_mono_us() - m0;
         if (sc.streamed)
             publish_ephemeral(ai, t->tenant_id, t->room_id, "swp.room.message.chunk",
                               json_pack("{s:s, s:s, s:s, s:b}", "participant_id", t->ai_id, "turn_id", t->turn_id,
@@ -527,7 +531,7 @@ static void run_turn(turn *t)
             sw_llm_result_fini(&r);
             break;
         }
-        if (r.ncalls == 0 || last) {
+        if (r.ncalls == 0 || last || r.truncated) { /* cut-off tool calls may be cut mid-JSON: never run them */
             const char *content = r.content ? r.content : "";
             char *body = NULL;
             if (r.truncated) {
@@ -562,6 +566,9 @@ static void run_turn(turn *t)
     json_decref(tools);
     sw_model_config_fini(&mc);
     status(t, parked ? "awaiting approval" : NULL);
+    int64_t total_us = sw_time_mono_us() - t->created_us;
+    SW_DEBUG("ai turn %s: %lld us from the trigger to the end, %lld us waiting for the model, %lld us overhead",
+             t->turn_id, (long long)total_us, (long long)model_us, (long long)(total_us - model_us));
 }
 
 static void turn_job(void *arg)
@@ -613,6 +620,7 @@ static int start_turn(sw_ai *ai, const char *tenant_id, const char *room_id, con
     snprintf(t->initiator_id, sizeof t->initiator_id, "%s", initiator_id ? initiator_id : "");
     if (turn_id && *turn_id) snprintf(t->turn_id, sizeof t->turn_id, "%s", turn_id);
     else sw_id_new(t->turn_id);
+    t->created_us = sw_time_mono_us();
     if (park_id) snprintf(t->park_id, sizeof t->park_id, "%s", park_id);
     t->next = ai->active;
     ai->active = t;
