@@ -188,9 +188,12 @@ void sw_h_room_send(sw_req *req, sw_resp *resp)
                       "content.msgtype: people send \"swp.text\"");
         goto out;
     }
-    char *ctext = json_dumps(content, JSON_COMPACT);
-    size_t clen = ctext ? strlen(ctext) : 0;
-    free(ctext);
+    size_t clen = 0;
+    if (req->body_len > MAX_CONTENT) { /* a smaller body cannot hold larger content */
+        char *ctext = json_dumps(content, JSON_COMPACT);
+        clen = ctext ? strlen(ctext) : 0;
+        free(ctext);
+    }
     if (clen > MAX_CONTENT) {
         sw_resp_error(resp, SW_ERR_CONTENT_TOO_LARGE, json_pack("{s:i}", "max_bytes", MAX_CONTENT),
                       "message content is larger than %u bytes", MAX_CONTENT);
