@@ -52,6 +52,7 @@ typedef struct conn_req {
     int metric;
     int64_t poll_deadline_us;
     int upgraded; /* a WebSocket: no longer an in-flight request for the drain */
+    int observed; /* already counted in the metrics */
     char poll_tenant[40];
     char method[12];
     char path[200]; /* for the access log; MHD gives the path without the query string */
@@ -236,6 +237,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (s->quiesced) cr->poll_deadline_us = 1; /* answer now */
     }
     enum MHD_Result ret = send_resp(s, c, cr, &resp);
+    /* counted before the client can see the answer, so a /metrics read after it includes it */
+    sw_metrics_observe(s->app->metrics, cr->metric, cr->status, sw_time_mono_us() - cr->start_us);
+    cr->observed = 1;
     free((char *)resp.allow);
     return ret;
 }
@@ -250,7 +254,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     int64_t us = sw_time_mono_us() - cr->start_us;
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);
     int status = cr->status ? cr->status : (ci ? (int)ci->http_status : 0);
-    sw_metrics_observe(s->app->metrics, cr->metric, status, us);
+    if (!cr->observed) sw_metrics_observe(s->app->metrics, cr->metric, status, us);
     /* The path has no query string, so a ?token= never reaches the log. */
     if (s->app->cfg.access_log) sw_log_access(cr->method, cr->path, status, us);
     int counted = !cr->upgraded;

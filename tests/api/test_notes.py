@@ -249,6 +249,40 @@ def test_notes_never_cross_tenants_through_tools(srv):
     assert ok(srv.get("/v1/notes/%s" % n["id"], a.member_token)) == n
 
 
+def test_slash_commands_follow_the_usage_hints(srv):
+    """/create_note "Team lunch" Thai on Fridays: the title, then the rest is the body."""
+    t = tenant(srv, "slashnotes")
+    srv.enable(t.admin_token, NOTES)
+    room = ok(srv.post("/v1/rooms", t.admin_token, json={"room_type": "group", "name": "s"}), 201)["id"]
+
+    def run(text):
+        cmd = ok(srv.post("/v1/rooms/%s/send" % room, t.admin_token,
+                          json={"content": {"msgtype": "swp.text", "body": text}}))
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            evs = ok(srv.get("/v1/rooms/%s/messages" % room, t.admin_token,
+                             params={"direction": "forward", "from": cmd["stream_position"]}))
+            for ev in evs:
+                if ev["content"].get("msgtype") in ("swp.tool_result", "swp.system"):
+                    return ev["content"]
+            time.sleep(0.02)
+        raise AssertionError("no reply to %r" % text)
+
+    c = run('/create_note "Team lunch" Thai on Fridays')
+    assert c["msgtype"] == "swp.tool_result" and c["plugin_id"] == NOTES and c["status"] == "ok", c
+    [n] = ok(srv.get("/v1/notes", t.admin_token))
+    assert n["title"] == "Team lunch" and n["body"] == "Thai on Fridays"
+    c = run("/update_note %s Thai on Thursdays now" % n["id"])
+    assert c["status"] == "ok", c
+    assert ok(srv.get("/v1/notes/%s" % n["id"], t.admin_token))["body"] == "Thai on Thursdays now"
+    c = run("/find_note thursdays")
+    assert c["status"] == "ok" and n["id"] in c["body"] and "**Thursdays**" in c["body"]
+    c = run("/read_note %s" % n["id"])
+    assert c["status"] == "ok" and "Thai on Thursdays now" in c["body"]
+    names = [x["name"] for x in ok(srv.get("/v1/commands", t.admin_token))]
+    assert {"find_note", "read_note", "create_note", "update_note"} <= set(names)
+
+
 # ---- an AI turn ----
 
 class AIRoom:
