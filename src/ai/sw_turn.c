@@ -762,3 +762,38 @@ void sw_ai_on_message(void *arg, const json_t *ev)
         start_turn(ai, tenant_id, room_id, ais[i], sender, TURN_REPLACE, NULL, NULL);
     }
 }
+
+int sw_ai_model_complete(void *arg, const char *tenant_id, const char *participant_id, const char *system,
+                         const char *prompt, char **answer)
+{
+    sw_ai *ai = arg;
+    *answer = NULL;
+    sw_model_config mc;
+    int have = participant_id && *participant_id &&
+               sw_model_config_get(ai->db, tenant_id, participant_id, &mc) == SW_REPO_OK;
+    if (!have) memset(&mc, 0, sizeof mc);
+    const char *base_url = have && mc.base_url[0] ? mc.base_url : ai->default_base_url;
+    const char *key = have && mc.api_key[0] ? mc.api_key : ai->default_api_key;
+    const char *model = have ? mc.model : getenv("SCAIWAVE_SCAIGRID_MODEL");
+    if (!base_url || !model || !*model) {
+        if (have) sw_model_config_fini(&mc);
+        return SW_E_UNAVAIL;
+    }
+    json_t *messages = json_array();
+    if (system && *system) json_array_append_new(messages, json_pack("{s:s, s:s}", "role", "system", "content", system));
+    json_array_append_new(messages, json_pack("{s:s, s:s}", "role", "user", "content", prompt));
+    sw_llm_config lc = {.base_url = base_url, .api_key = key, .model = model,
+                        .temperature = have && mc.temperature_milli >= 0 ? mc.temperature_milli / 1000.0 : -1,
+                        .stream = 0, .timeout_ms = 60000};
+    sw_llm_result r;
+    int rc = sw_llm_chat(&lc, messages, NULL, NULL, &r);
+    int out = SW_E_IO;
+    if (rc == 0 && r.content) {
+        *answer = strdup(r.content);
+        out = *answer ? SW_OK : SW_E_NOMEM;
+    }
+    sw_llm_result_fini(&r);
+    json_decref(messages);
+    if (have) sw_model_config_fini(&mc);
+    return out;
+}

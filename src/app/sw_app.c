@@ -133,6 +133,9 @@ int sw_app_open(sw_app *app, const sw_config *cfg, char *err, size_t errlen)
     }
     sw_approvals_set_ai(app->approvals, app->ai);
     sw_ai_set_approvals(app->ai, app->approvals);
+    app->disp.bus = app->bus;
+    app->disp.model_complete = sw_ai_model_complete;
+    app->disp.model_arg = app->ai;
     app->rooms.on_message = sw_ai_on_message;
     app->rooms.on_message_arg = app->ai;
     sw_registry_add_builtins(app->reg, &app->disp.host);

@@ -27,6 +27,12 @@ typedef struct sw_dispatcher {
     sw_metrics *metrics;      /* may be NULL */
     int default_timeout_ms;
     sw_host host;             /* the host-services table handed to plugins */
+    struct sw_bus *bus;       /* event publisher for sw_publish, or NULL */
+    /* The model client for sw_model_complete, provided by the AI layer (which sits above the
+     * plugins): answers into a malloc'd string; returns SW_OK or an SW_E_* status. NULL = none. */
+    int (*model_complete)(void *arg, const char *tenant_id, const char *participant_id,
+                          const char *system, const char *prompt, char **answer);
+    void *model_arg;
 } sw_dispatcher;
 
 /* One call. Strings are borrowed for the duration of sw_dispatch. */

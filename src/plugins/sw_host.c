@@ -2,7 +2,9 @@
  * accessors, settings, logging, tenant-scoped key/value storage, outbound HTTP, people lookup,
  * the job queue and (sw_host_notes.c) the tenant's notes. Every service that needs a
  * permission checks the plugin's grant in this tenant before doing anything. */
+#include "core/sw_id.h"
 #include "core/sw_log.h"
+#include "events/sw_bus.h"
 #include "core/sw_time.h"
 #include "plugins/sw_dispatch.h"
 #include "store/sw_repo.h"
@@ -240,10 +242,32 @@ static int h_user_get(sw_ctx *ctx, const char *participant_id, const char **json
     return *json ? SW_OK : SW_E_NOMEM;
 }
 
+/* Publishes {"type":"swp.plugin.event","content":{plugin_id, type, data}} to the tenant (the room
+ * when the call has one). Plugins cannot forge the server's own event types. Needs
+ * WRITE_MESSAGES when the event goes to a room. */
 static int h_publish(sw_ctx *ctx, const char *type, const char *content_json)
 {
-    (void)ctx; (void)type; (void)content_json;
-    return SW_E_UNAVAIL; /* the event bus arrives with rooms and real-time events */
+    sw_call_ctx *cc = CC(ctx);
+    if (!type || !*type || strlen(type) > 48 || strspn(type, "abcdefghijklmnopqrstuvwxyz0123456789_.-") != strlen(type))
+        return SW_E_INVAL;
+    if (!cc->d->bus) return SW_E_UNAVAIL;
+    if (ctx->room_id && *ctx->room_id && need(ctx, SW_PERM_WRITE_MESSAGES, "event publishing") != 0) return SW_E_PERM;
+    json_t *data = content_json ? json_loads(content_json, JSON_DECODE_ANY, NULL) : json_null();
+    if (!data) return SW_E_INVAL;
+    char id[40], ts[40];
+    sw_id_new(id);
+    sw_time_rfc3339(sw_time_now_ms(), ts, sizeof ts);
+    json_t *wire = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:{s:s, s:s, s:o}}", "type", "swp.plugin.event", "id", id,
+                             "room_id", ctx->room_id ? ctx->room_id : "", "tenant_id", ctx->tenant_id, "ts", ts,
+                             "stream_position", 0, "sender_id", ctx->sender_id ? ctx->sender_id : "", "content",
+                             "plugin_id", ctx->plugin_id, "type", type, "data", data);
+    if (!wire) return SW_E_NOMEM;
+    sw_event *ev = sw_event_new(ctx->tenant_id, ctx->room_id, "swp.plugin.event", 0, wire);
+    json_decref(wire);
+    if (!ev) return SW_E_NOMEM;
+    sw_bus_publish(cc->d->bus, ev);
+    sw_event_unref(ev);
+    return SW_OK;
 }
 
 /* A queued job: runs the plugin's run_job hook later on the worker pool. */
@@ -298,11 +322,18 @@ static int h_job_enqueue(sw_ctx *ctx, const char *name, const char *payload_json
     return SW_OK;
 }
 
+/* One chat completion with the calling AI's model (or the server's default model). */
 static int h_model_complete(sw_ctx *ctx, const char *system, const char *prompt, const char **answer)
 {
-    (void)ctx; (void)system; (void)prompt;
-    if (answer) *answer = NULL;
-    return SW_E_UNAVAIL; /* the model client arrives with AI participants */
+    if (!prompt || !answer) return SW_E_INVAL;
+    *answer = NULL;
+    sw_call_ctx *cc = CC(ctx);
+    if (!cc->d->model_complete) return SW_E_UNAVAIL;
+    char *out = NULL;
+    int rc = cc->d->model_complete(cc->d->model_arg, ctx->tenant_id, ctx->sender_id, system, prompt, &out);
+    if (rc == SW_OK && out) *answer = sw_arena_strdup(&cc->arena, out);
+    free(out);
+    return rc == SW_OK && !*answer ? SW_E_NOMEM : rc;
 }
 
 void sw_host_init(sw_host *h)

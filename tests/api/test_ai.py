@@ -320,3 +320,36 @@ def test_two_sockets_see_chunks_tool_call_and_answer(srv, fake):
             assert calls[1]["result"] == "Hallo, Alice!"
             statuses = [m["content"]["status"] for m in before if m["type"] == "swp.ai.status"]
             assert statuses[:2] == ["thinking", "calling greet"] and "generating" in statuses
+
+
+def test_plugin_asks_the_model_and_publishes_events(srv, fake):
+    """Host services: sw_model_complete answers with the calling AI's model; sw_publish reaches
+    the room's sockets as swp.plugin.event, and needs WRITE_MESSAGES."""
+    if not os.path.exists(os.path.join(TEST_PLUGIN_DIR, "services.so")):
+        pytest.skip("services.so not built")
+    from test_stream import WS
+    r = Room(srv, fake)
+    ok(srv.post("/v1/admin/plugins/test.services/enable", r.tok, json={}))
+    fake.script({"tool_calls": [{"id": "s1", "name": "summarize", "arguments": '{"text":"a very long story"}'}],
+                 "finish_reason": "tool_calls"},
+                {"content": "long story short", "stream": False},
+                {"content": "It says: long story short."})
+    r.say("summarise this")
+    assert r.ai_answer()["content"]["body"] == "It says: long story short."
+    reqs = fake.requests()
+    assert len(reqs) == 3
+    inner = reqs[1]["body"]
+    assert inner["model"] == "fake-model" and not inner.get("tools")
+    assert inner["messages"][-1] == {"role": "user", "content": "a very long story"}
+    assert [m for m in reqs[2]["body"]["messages"] if m["role"] == "tool"][0]["content"] == "long story short"
+    with WS(srv, r.tok) as ws:
+        ws.hello()
+        res = ok(srv.post("/v1/tools/announce/call", r.tok,
+                          json={"arguments": {"kind": "build.done", "data": {"ok": True}}, "room_id": r.room["id"]}))
+        assert res["status"] == "ok"
+        ev, _ = ws.until(lambda m: m["type"] == "swp.plugin.event")
+        assert ev["content"] == {"plugin_id": "test.services", "type": "build.done", "data": {"ok": True}}
+        assert ev["room_id"] == r.room["id"]
+    ok(srv.post("/v1/admin/plugins/test.services/enable", r.tok, json={"permissions": []}))
+    res = ok(srv.post("/v1/tools/announce/call", r.tok, json={"arguments": {"kind": "x"}, "room_id": r.room["id"]}))
+    assert res["is_error"] and "permission" in res["result"]

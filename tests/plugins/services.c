@@ -1,0 +1,32 @@
+/* services: a test plugin that uses the model client and the event publisher of the host
+ * (test.services: `summarize` asks the calling AI's model, `announce` publishes an event). */
+#include <scaiwave/plugin.h>
+
+static const sw_tool tools[] = {
+    {.name = "summarize", .description = "Summarise a text with the model.",
+     .parameters = "{\"type\":\"object\",\"properties\":{\"text\":{\"type\":\"string\"}},\"required\":[\"text\"]}"},
+    {.name = "announce", .description = "Publish an event to the room.",
+     .parameters = "{\"type\":\"object\",\"properties\":{\"kind\":{\"type\":\"string\"},\"data\":{}},\"required\":[\"kind\"]}"},
+    SW_TOOL_END,
+};
+
+static int exec(sw_ctx *ctx, const char *tool, const char *args, sw_result *out)
+{
+    (void)args;
+    if (tool[0] == 's') {
+        const char *answer = NULL;
+        int rc = sw_model_complete(ctx, "Summarise in three words.", sw_arg_string(ctx, "text"), &answer);
+        if (rc != SW_OK)
+            return sw_result_error(out, sw_printf(ctx, "The model could not be asked: %s.\n"
+                                                       "Fallback suggestions: summarise it yourself.", sw_strerror(rc)));
+        return sw_result_text(out, answer);
+    }
+    const char *data = sw_arg_json(ctx, "data");
+    int rc = sw_publish(ctx, sw_arg_string(ctx, "kind"), data ? data : "null");
+    return rc == SW_OK ? sw_result_text(out, "published")
+                       : sw_result_error(out, sw_printf(ctx, "not published: %s\nFallback suggestions: none", sw_strerror(rc)));
+}
+
+static const sw_plugin p = {SW_PLUGIN_INIT, .id = "test.services", .name = "Services", .version = "1.0.0",
+                            .permissions = SW_PERM_WRITE_MESSAGES, .tools = tools, .execute_tool = exec};
+SW_PLUGIN_EXPORT(p)
