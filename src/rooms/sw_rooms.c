@@ -214,8 +214,9 @@ static void run_slash(slash_job *j)
     char name[72], msg[1024];
     const char *rest = "";
     if (!sw_slash_split(j->body, name, sizeof name, &rest)) return;
-    json_t *cmds = sw_rooms_commands(r, j->tenant_id, j->room_id);
+    json_t *cmds = NULL; /* built only for /help and for suggestions */
     if (!strcmp(name, "help")) {
+        cmds = sw_rooms_commands(r, j->tenant_id, j->room_id);
         size_t used = (size_t)snprintf(msg, sizeof msg, "Commands here:");
         size_t i;
         json_t *c;
@@ -257,6 +258,7 @@ static void run_slash(slash_job *j)
             size_t bd = 3;
             size_t i;
             json_t *c;
+            cmds = sw_rooms_commands(r, j->tenant_id, j->room_id);
             json_array_foreach(cmds, i, c) {
                 const char *cn = json_string_value(json_object_get(c, "name"));
                 size_t d = distance(name, cn);
