@@ -210,6 +210,29 @@ static const migration migrations[] = {
      "ALTER TABLE events_v7 RENAME TO events;"
      "CREATE INDEX events_room_position ON events (room_id, stream_position);"
      "CREATE UNIQUE INDEX events_uuid ON events (room_id, sender_id, event_uuid) WHERE event_uuid IS NOT NULL;"},
+    {8, "tool_audit_keyed_by_tenant",
+     /* One b-tree per audit record instead of three (rowid table, id, (tenant_id, id)): a row is
+      * written for every tool call, and every read is by tenant, newest first. */
+     "CREATE TABLE tool_audit_v8 ("
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id),"
+     "  id TEXT NOT NULL,"
+     "  ts TEXT NOT NULL,"
+     "  room_id TEXT,"
+     "  plugin_id TEXT NOT NULL,"
+     "  tool TEXT NOT NULL,"
+     "  caller_id TEXT,"
+     "  initiator_id TEXT,"
+     "  args_redacted TEXT NOT NULL,"
+     "  status TEXT NOT NULL,"
+     "  duration_ms INTEGER NOT NULL,"
+     "  detail TEXT,"
+     "  PRIMARY KEY (tenant_id, id)) WITHOUT ROWID;"
+     "INSERT INTO tool_audit_v8 (tenant_id, id, ts, room_id, plugin_id, tool, caller_id, initiator_id,"
+     "  args_redacted, status, duration_ms, detail)"
+     "  SELECT tenant_id, id, ts, room_id, plugin_id, tool, caller_id, initiator_id, args_redacted, status,"
+     "  duration_ms, detail FROM tool_audit;"
+     "DROP TABLE tool_audit;"
+     "ALTER TABLE tool_audit_v8 RENAME TO tool_audit;"},
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
