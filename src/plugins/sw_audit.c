@@ -13,6 +13,7 @@
 
 #define BATCH_MS 5
 #define BATCH_MAX 1024
+#define MAX_PENDING 65536 /* beyond this, producers wait for the writer: memory stays bounded */
 
 typedef struct rec {
     struct rec *next;
@@ -164,6 +165,10 @@ void sw_audit_enqueue(sw_audit *a, const sw_audit_record *r)
     x->detail = dup_or_null(r->detail);
     x->duration_ms = r->duration_ms;
     pthread_mutex_lock(&a->mu);
+    while (a->pending >= MAX_PENDING && !a->stopping) {
+        pthread_cond_signal(&a->cv);
+        pthread_cond_wait(&a->done_cv, &a->mu);
+    }
     if (a->tail) a->tail->next = x;
     else a->head = x;
     a->tail = x;
