@@ -51,10 +51,13 @@ static void *worker(void *arg)
             int64_t until = sw_time_mono_ns() + SPIN_NS;
             while (!__atomic_load_n(&p->queued, __ATOMIC_ACQUIRE) &&
                    !__atomic_load_n(&p->stopping, __ATOMIC_RELAXED)) {
+                int spins = 0;
+                while (spins++ < 64 && !__atomic_load_n(&p->handoff, __ATOMIC_ACQUIRE) &&
+                       !__atomic_load_n(&p->queued, __ATOMIC_ACQUIRE))
+                    __builtin_ia32_pause(); /* look after every pause; the clock only now and then */
                 if (__atomic_load_n(&p->handoff, __ATOMIC_ACQUIRE) &&
                     (direct = __atomic_exchange_n(&p->handoff, NULL, __ATOMIC_SEQ_CST)))
                     break;
-                for (int i = 0; i < 16; i++) __builtin_ia32_pause();
                 if (sw_time_mono_ns() > until) break;
             }
             __atomic_store_n(&p->spinner_ready, 0, __ATOMIC_SEQ_CST);

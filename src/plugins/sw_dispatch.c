@@ -202,8 +202,8 @@ static int job_wait(exec_job *j, int timeout_ms)
 {
     /* Most tools answer in microseconds: poll for up to 50 us before sleeping on the condvar. */
     int64_t until = sw_time_mono_ns() + 50000;
-    do {
-        for (int i = 0; i < 32; i++) {
+    do { /* check after every pause (a pause can be ~140 cycles); read the clock now and then */
+        for (int i = 0; i < 64; i++) {
             if (__atomic_load_n(&j->done, __ATOMIC_ACQUIRE)) return 1;
             __builtin_ia32_pause();
         }
