@@ -7,8 +7,11 @@ PKGS=(
   libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 libpq-dev
   libcurl4-openssl-dev libsodium-dev libssl-dev libwslay-dev libcmocka-dev
   json-schema-test-suite python3-pytest python3-requests python3-websockets
-  wrk procps curl
+  wrk procps curl chromium
 )
+# node 20 + npm run the web app's end-to-end tests (tests/e2e); only installed when missing.
+command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
+command -v npm >/dev/null 2>&1 || PKGS+=(npm)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -40,6 +40,7 @@ static const opt_def opts[] = {
     {"access-log", "SCAIWAVE_ACCESS_LOG", I(access_log, 0, 1), "1 to log each request as a JSON line (1)"},
     {"log-level", "SCAIWAVE_LOG_LEVEL", S(log_level), "debug|info|warn|error (info)"},
     {"port-file", "SCAIWAVE_PORT_FILE", S(port_file), "write the bound port to this file once listening"},
+    {"web-dir", "SCAIWAVE_WEB_DIR", S(web_dir), "directory of the web app served at / (./web)"},
 };
 
 static int set_opt(sw_config *c, const opt_def *o, const char *val, char *err, size_t errlen)
@@ -71,6 +72,7 @@ void sw_config_defaults(sw_config *c)
     strcpy(c->bind, "127.0.0.1");
     c->port = 8080;
     strcpy(c->data_dir, "./var");
+    strcpy(c->web_dir, "./web");
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     c->threads = n > 0 ? (int)n : 2;
     c->workers = 8;

@@ -22,6 +22,7 @@ typedef struct sw_config {
     int access_log;         /* SCAIWAVE_ACCESS_LOG 1|0 (1) */
     char log_level[16];     /* SCAIWAVE_LOG_LEVEL debug|info|warn|error (info) */
     char port_file[1024];   /* SCAIWAVE_PORT_FILE, --port-file: write the bound port here */
+    char web_dir[1024];     /* SCAIWAVE_WEB_DIR, --web-dir: the web app's files (./web) */
 } sw_config;
 
 /* Defaults, then the environment. */

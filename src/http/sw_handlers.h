@@ -53,5 +53,8 @@ void sw_h_notes_list(sw_req *req, sw_resp *resp);
 void sw_h_notes_create(sw_req *req, sw_resp *resp);
 void sw_h_note_get(sw_req *req, sw_resp *resp);
 void sw_h_note_update(sw_req *req, sw_resp *resp);
+/* sw_static.c: the web app (GET /, /app/…, /static/…) */
+void sw_h_web_index(sw_req *req, sw_resp *resp);
+void sw_h_web_static(sw_req *req, sw_resp *resp);
 
 #endif

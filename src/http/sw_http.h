@@ -48,6 +48,11 @@ typedef struct sw_resp {
     int close;         /* ask the client to close the connection */
     int queued;        /* the answer was queued on the connection already (WebSocket upgrade) */
     int queue_result;  /* MHD's result for it */
+    int file_fd;       /* with has_file: answer with this file (MHD closes it), body unused */
+    int has_file;
+    unsigned long long file_size;
+    const char *cache_control; /* static; default "no-store" */
+    const char *csp;           /* static; a Content-Security-Policy header when set */
     int suspend;       /* no answer yet: park the request until an event of the caller's tenant
                           arrives or *poll_deadline_us passes, then call the handler again */
 } sw_resp;

@@ -27,6 +27,21 @@ static int match(const char *pattern, const char *path, sw_req *req, char *scrat
         const char *se = strchr(s, '/');
         size_t pl = pe ? (size_t)(pe - p) : strlen(p);
         size_t sl = se ? (size_t)(se - s) : strlen(s);
+        if (pl > 3 && p[0] == '{' && p[1] == '*' && p[pl - 1] == '}' && !pe) {
+            /* {*name}: the rest of the path, slashes included (may be empty) */
+            if (np >= SW_MAX_PARAMS) return 0;
+            size_t rl = strlen(s);
+            if (req) {
+                static _Thread_local char rnames[SW_MAX_PARAMS][48];
+                snprintf(rnames[np], sizeof rnames[np], "%.*s", (int)(pl - 3), p + 2);
+                memcpy(w, s, rl);
+                w[rl] = 0;
+                req->param_names[np] = rnames[np];
+                req->param_values[np] = w;
+                req->nparams = np + 1;
+            }
+            return 1;
+        }
         if (pl > 2 && p[0] == '{' && p[pl - 1] == '}') {
             if (sl == 0 || np >= SW_MAX_PARAMS) return 0;
             if (req) {

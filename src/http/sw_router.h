@@ -1,5 +1,6 @@
 /* sw_router: maps (method, path) to a handler. Patterns are literal segments and `{name}`
- * parameters ("/v1/admin/plugins/{plugin_id}/enable"). A path that matches a pattern under
+ * parameters ("/v1/admin/plugins/{plugin_id}/enable"); a last segment `{*name}` takes the rest of
+ * the path, slashes included ("/static/{*path}"). A path that matches a pattern under
  * another method is a 405 with the allowed methods; no match at all is a 404. */
 #ifndef SW_ROUTER_H
 #define SW_ROUTER_H

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef struct waiter {
     struct waiter *next;
@@ -62,7 +63,8 @@ static void add_common_headers(struct MHD_Response *r, const sw_resp *resp, int 
 {
     if (resp->content_type) MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, resp->cache_control ? resp->cache_control : "no-store");
+    if (resp->csp) MHD_add_response_header(r, "Content-Security-Policy", resp->csp);
     if (resp->allow) MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
     if (resp->status == 401) MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
     if (draining || resp->close) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
@@ -70,9 +72,21 @@ static void add_common_headers(struct MHD_Response *r, const sw_resp *resp, int 
 
 static enum MHD_Result send_resp(sw_server *s, struct MHD_Connection *c, conn_req *cr, sw_resp *resp)
 {
+    struct MHD_Response *r;
+    if (resp->has_file) { /* a static file (sw_static.c): MHD owns and closes the fd */
+        r = MHD_create_response_from_fd((uint64_t)resp->file_size, resp->file_fd);
+        if (!r) {
+            close(resp->file_fd);
+            return MHD_NO;
+        }
+        add_common_headers(r, resp, __atomic_load_n(&s->app->draining, __ATOMIC_RELAXED));
+        cr->status = resp->status;
+        enum MHD_Result fret = MHD_queue_response(c, (unsigned)resp->status, r);
+        MHD_destroy_response(r);
+        return fret;
+    }
     if (!resp->body) sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the handler produced no answer");
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(resp->len, resp->body, MHD_RESPMEM_MUST_FREE);
+    r = MHD_create_response_from_buffer(resp->len, resp->body, MHD_RESPMEM_MUST_FREE);
     if (!r) {
         free(resp->body);
         return MHD_NO;

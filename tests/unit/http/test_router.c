@@ -54,7 +54,8 @@ static void test_non_matches(void **state)
     sw_req req;
     const sw_route *r = NULL;
     char allow[128];
-    const char *paths[] = {"/", "", "/v1", "/v1/me/", "/v1/me/x", "/v1/admin/plugins//enable",
+    /* "/" is the web app's page (sw_static.c), so it is no longer a non-match */
+    const char *paths[] = {"", "/v1", "/v1/me/", "/v1/me/x", "/v1/admin/plugins//enable",
                            "/v1/../v1/me", "/healthz%00", "/V1/ME", "/v1/rooms/a/b/c/d/e/f/g"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
         if (match("GET", paths[i], &req, &r, allow) == SW_ROUTE_FOUND &&

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs the web app's end-to-end tests (CTest `e2e`): installs playwright-core from the lock file
+# when node_modules is missing, then node's test runner. Env: SCAIWAVE_BIN, SW_TEST_PLUGIN_DIR,
+# SW_E2E_SHOTS (screenshots; default build/e2e-shots).
+set -euo pipefail
+cd "$(dirname "$0")"
+if [ ! -d node_modules/playwright-core ]; then
+  npm ci --no-audit --no-fund >/dev/null
+fi
+exec node --test --test-concurrency=1 --test-timeout=240000 ./*.test.mjs
