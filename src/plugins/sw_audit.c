@@ -15,11 +15,15 @@
 #define BATCH_MAX 1024
 #define MAX_PENDING 65536 /* beyond this, producers wait for the writer: memory stays bounded */
 
+/* One allocation per record: the strings live right after the struct. The id and the timestamp
+ * are made by the writer (one FIFO, one writer: ids still follow the order of the calls). */
 typedef struct rec {
     struct rec *next;
     char id[40], ts[40];
+    int64_t at_ms;
     char *tenant_id, *room_id, *plugin_id, *tool, *caller_id, *initiator_id, *args, *status, *detail;
     int64_t duration_ms;
+    char strings[];
 } rec;
 
 struct sw_audit {
@@ -35,15 +39,8 @@ struct sw_audit {
     int stopping;
 };
 
-static char *dup_or_null(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
-
 static void rec_free(rec *r)
 {
-    free(r->tenant_id); free(r->room_id); free(r->plugin_id); free(r->tool); free(r->caller_id);
-    free(r->initiator_id); free(r->args); free(r->status); free(r->detail);
     free(r);
 }
 
@@ -56,6 +53,8 @@ static void write_batch(sw_audit *a, rec *batch)
                                 " caller_id, initiator_id, args_redacted, status, duration_ms, detail)"
                                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     for (rec *r = batch; st && r; r = r->next) {
+        sw_id_new(r->id);
+        sw_time_rfc3339(r->at_ms, r->ts, sizeof r->ts);
         sw_stmt_bind_text(st, 1, r->id);
         sw_stmt_bind_text(st, 2, r->tenant_id);
         sw_stmt_bind_text(st, 3, r->ts);
@@ -150,20 +149,27 @@ void sw_audit_free(sw_audit *a)
 void sw_audit_enqueue(sw_audit *a, const sw_audit_record *r)
 {
     if (!a) return;
-    rec *x = calloc(1, sizeof *x);
+    const char *src[9] = {r->tenant_id, r->room_id && *r->room_id ? r->room_id : NULL, r->plugin_id, r->tool,
+                          r->caller_id, r->initiator_id, r->args_redacted, r->status, r->detail};
+    size_t len[9], total = 0;
+    for (int i = 0; i < 9; i++) total += (len[i] = src[i] ? strlen(src[i]) + 1 : 0);
+    rec *x = malloc(sizeof *x + total);
     if (!x) return;
-    sw_id_new(x->id);
-    sw_time_rfc3339(sw_time_now_ms(), x->ts, sizeof x->ts);
-    x->tenant_id = dup_or_null(r->tenant_id);
-    x->room_id = dup_or_null(r->room_id && *r->room_id ? r->room_id : NULL);
-    x->plugin_id = dup_or_null(r->plugin_id);
-    x->tool = dup_or_null(r->tool);
-    x->caller_id = dup_or_null(r->caller_id);
-    x->initiator_id = dup_or_null(r->initiator_id);
-    x->args = dup_or_null(r->args_redacted);
-    x->status = dup_or_null(r->status);
-    x->detail = dup_or_null(r->detail);
+    x->next = NULL;
+    x->at_ms = sw_time_now_ms();
     x->duration_ms = r->duration_ms;
+    char **dst[9] = {&x->tenant_id, &x->room_id, &x->plugin_id, &x->tool, &x->caller_id,
+                     &x->initiator_id, &x->args, &x->status, &x->detail};
+    char *p = x->strings;
+    for (int i = 0; i < 9; i++) {
+        if (!src[i]) {
+            *dst[i] = NULL;
+            continue;
+        }
+        memcpy(p, src[i], len[i]);
+        *dst[i] = p;
+        p += len[i];
+    }
     pthread_mutex_lock(&a->mu);
     while (a->pending >= MAX_PENDING && !a->stopping) {
         pthread_cond_signal(&a->cv);
