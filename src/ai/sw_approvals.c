@@ -99,19 +99,7 @@ static json_t *request_json(sw_approvals *a, const sw_approval *r)
 static void publish_ephemeral(sw_approvals *a, const char *tenant_id, const char *room_id, const char *type,
                               json_t *content /* stolen */)
 {
-    if (!content) return;
-    char id[40], ts[40];
-    sw_id_new(id);
-    sw_time_rfc3339(sw_time_now_ms(), ts, sizeof ts);
-    json_t *wire = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:o}", "type", type, "id", id, "room_id", room_id,
-                             "tenant_id", tenant_id, "ts", ts, "stream_position", 0, "content", content);
-    if (!wire) return;
-    sw_event *ev = sw_event_new(tenant_id, room_id, type, 0, wire);
-    json_decref(wire);
-    if (ev) {
-        sw_bus_publish(a->bus, ev);
-        sw_event_unref(ev);
-    }
+    sw_bus_publish_ephemeral(a->bus, tenant_id, room_id, type, NULL, content);
 }
 
 /* The swp.approval card for the request's current status. Stored with an event_uuid per

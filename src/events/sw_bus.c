@@ -1,5 +1,7 @@
 /* sw_bus: in-process publish/subscribe with a read-mostly subscriber table. */
 #include "events/sw_bus.h"
+#include "core/sw_id.h"
+#include "core/sw_time.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -98,4 +100,24 @@ void sw_bus_publish(sw_bus *b, sw_event *ev)
     pthread_rwlock_rdlock(&b->lock);
     for (int i = 0; i < b->n; i++) b->subs[i].fn(b->subs[i].arg, ev);
     pthread_rwlock_unlock(&b->lock);
+}
+
+int sw_bus_publish_ephemeral(sw_bus *b, const char *tenant_id, const char *room_id, const char *type,
+                             const char *sender_id, json_t *content)
+{
+    if (!content) return -1;
+    char id[40], ts[40];
+    sw_id_new(id);
+    sw_time_rfc3339(sw_time_now_ms(), ts, sizeof ts);
+    json_t *wire = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:o}", "type", type, "id", id, "room_id",
+                             room_id ? room_id : "", "tenant_id", tenant_id, "ts", ts, "stream_position", 0,
+                             "content", content);
+    if (!wire) return -1;
+    if (sender_id) json_object_set_new(wire, "sender_id", json_string(sender_id));
+    sw_event *ev = sw_event_new(tenant_id, room_id, type, 0, wire);
+    json_decref(wire);
+    if (!ev) return -1;
+    sw_bus_publish(b, ev);
+    sw_event_unref(ev);
+    return 0;
 }

@@ -38,5 +38,10 @@ void sw_bus_unsubscribe(sw_bus *b, int id);
 /* Calls every subscriber with ev (in the caller's thread). Stored events must be published in
  * stream_position order; the room write path guarantees it by publishing under its write lock. */
 void sw_bus_publish(sw_bus *b, sw_event *ev);
+/* Builds and publishes an ephemeral (not stored, stream_position 0) event:
+ * {"type","id","room_id","tenant_id","ts","stream_position":0,"sender_id"?,"content"}.
+ * Steals content. Returns 0, or -1 when out of memory. */
+int sw_bus_publish_ephemeral(sw_bus *b, const char *tenant_id, const char *room_id, const char *type,
+                             const char *sender_id, json_t *content);
 
 #endif

@@ -254,19 +254,9 @@ static int h_publish(sw_ctx *ctx, const char *type, const char *content_json)
     if (ctx->room_id && *ctx->room_id && need(ctx, SW_PERM_WRITE_MESSAGES, "event publishing") != 0) return SW_E_PERM;
     json_t *data = content_json ? json_loads(content_json, JSON_DECODE_ANY, NULL) : json_null();
     if (!data) return SW_E_INVAL;
-    char id[40], ts[40];
-    sw_id_new(id);
-    sw_time_rfc3339(sw_time_now_ms(), ts, sizeof ts);
-    json_t *wire = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:{s:s, s:s, s:o}}", "type", "swp.plugin.event", "id", id,
-                             "room_id", ctx->room_id ? ctx->room_id : "", "tenant_id", ctx->tenant_id, "ts", ts,
-                             "stream_position", 0, "sender_id", ctx->sender_id ? ctx->sender_id : "", "content",
-                             "plugin_id", ctx->plugin_id, "type", type, "data", data);
-    if (!wire) return SW_E_NOMEM;
-    sw_event *ev = sw_event_new(ctx->tenant_id, ctx->room_id, "swp.plugin.event", 0, wire);
-    json_decref(wire);
-    if (!ev) return SW_E_NOMEM;
-    sw_bus_publish(cc->d->bus, ev);
-    sw_event_unref(ev);
+    if (sw_bus_publish_ephemeral(cc->d->bus, ctx->tenant_id, ctx->room_id, "swp.plugin.event", ctx->sender_id,
+                                 json_pack("{s:s, s:s, s:o}", "plugin_id", ctx->plugin_id, "type", type, "data", data)) != 0)
+        return SW_E_NOMEM;
     return SW_OK;
 }
 
