@@ -9,30 +9,13 @@ second and the server's max RSS). The fake is a Python process on the same 2 cor
 time is part of the figures, so they are an upper bound of the server's overhead."""
 import http.client, json, os, shutil, signal, socket, statistics, subprocess, sys, tempfile, threading, time
 
+from benchlib import call, free_port, rss_kib
+
 BIN = sys.argv[1] if len(sys.argv) > 1 else "build/scaiwave"
 HERE = os.path.dirname(os.path.abspath(__file__))
 FAKE = os.path.join(HERE, "..", "tests", "fakes", "fake_llm.py")
 TURNS = int(os.environ.get("AI_TURNS", "200"))
 ROOMS = int(os.environ.get("AI_ROOMS", "50"))
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def call(port, method, path, body=None, token=None, timeout=30):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    h = {"Content-Type": "application/json"}
-    if token:
-        h["Authorization"] = "Bearer " + token
-    c.request(method, path, body=json.dumps(body) if body is not None else None, headers=h)
-    r = c.getresponse()
-    data = r.read()
-    return json.loads(data) if data else None
 
 
 def wait_file(path, proc, secs=15):
@@ -41,13 +24,6 @@ def wait_file(path, proc, secs=15):
         if proc.poll() is not None or time.monotonic() > deadline:
             raise SystemExit("process did not start: " + path)
         time.sleep(0.01)
-
-
-def rss_kib(pid):
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
 
 
 def main():
@@ -140,13 +116,27 @@ def main():
                 time.sleep(0.01)
         th = threading.Thread(target=sample)
         th.start()
+        # one consumer follows the tenant's stream for every room (50 long-polls woken by every
+        # event would measure the clients, not the server)
+        pending = set(rooms)
+        answered = {}
         t0 = time.monotonic()
-        results = []
-        threads = [threading.Thread(target=lambda r=r: results.append(one_turn(r, base)[0])) for r in rooms]
-        for t in threads:
+        senders = [threading.Thread(target=lambda r=r: call(port, "POST", f"/v1/rooms/{r}/send",
+                                    {"content": {"msgtype": "swp.text", "body": "hello"}}, tok)) for r in rooms]
+        for t in senders:
             t.start()
-        for t in threads:
+        cursor = base
+        deadline = time.monotonic() + 120
+        while pending and time.monotonic() < deadline:
+            r = call(port, "GET", f"/v1/sync?since={cursor}&timeout=10000&limit=1000", None, tok)["data"]
+            cursor = int(r["next_cursor"])
+            for ev in r["events"]:
+                if ev["room_id"] in pending and ev["sender_id"] == ai["participant_id"]:
+                    pending.discard(ev["room_id"])
+                    answered[ev["room_id"]] = time.monotonic() - t0
+        for t in senders:
             t.join()
+        results = list(answered.values())
         wall = time.monotonic() - t0
         done.set()
         th.join()

@@ -7,25 +7,11 @@ the time from exec to the first 200 on /healthz, the idle RSS, then runs
 RUNS times each and prints the medians. wrk runs on the same 2 cores as the server."""
 import json, os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, time, http.client
 
+from benchlib import free_port, rss_kib
+
 BIN = sys.argv[1] if len(sys.argv) > 1 else "build/scaiwave"
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 SECS = int(os.environ.get("BENCH_SECS", "10"))
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def wrk(url, token=None, script=None):

@@ -11,31 +11,15 @@ import asyncio, http.client, json, os, shutil, signal, socket, statistics, subpr
 
 import websockets
 
+from benchlib import call, free_port, rss_kib
+
 BIN = sys.argv[1] if len(sys.argv) > 1 else "build/scaiwave"
 N = int(os.environ.get("WS_CLIENTS", "1000"))
 M = int(os.environ.get("WS_MESSAGES", "100"))
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def rss_kib(pid):
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
-
-
 def api(port, token, method, path, body=None):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    c.request(method, path, body=json.dumps(body) if body is not None else None,
-              headers={"Authorization": f"Bearer {token}"})
-    return json.loads(c.getresponse().read())["data"]
+    return call(port, method, path, body, token, timeout=10)["data"]
 
 
 async def run(port, token, room):

@@ -315,6 +315,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class Server(ThreadingHTTPServer):
+    request_queue_size = 256  # many AI turns at once must not overflow the listen backlog (default 5)
     daemon_threads = True
     allow_reuse_address = True
 
