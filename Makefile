@@ -6,12 +6,15 @@ JOBS       ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 CMAKE_GEN  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all deps build run test test-fast test-asan bench fuzz format clean
+.PHONY: all deps deps-test build run test test-fast test-asan bench fuzz format clean
 
 all: build
 
 deps:
 	@bash scripts/deps.sh
+
+deps-test:
+	@bash scripts/deps.sh --test
 
 build: deps
 	@cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -24,22 +27,22 @@ run: build
 # Every test: the normal build, then the same suite under ASan/UBSan (CTest's summary is last).
 test: test-fast test-asan
 
-test-fast: build
+test-fast: deps-test build
 	@cd $(BUILD) && ctest --output-on-failure -j 2
 
-test-asan: deps
+test-asan: deps-test
 	@cmake -S . -B build-asan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DSW_SANITIZE=ON >/dev/null
 	@cmake --build build-asan -j $(JOBS)
 	@cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j 2
 
 # Benchmarks print their figures (see bench/README.md).
-bench: build
+bench: deps-test build
 	@cmake --build $(BUILD) --target benches -j $(JOBS)
 	@bash bench/run.sh $(BUILD)
 
 # libFuzzer targets (clang-14), each run FUZZ_SECONDS seconds with its corpus in build-fuzz/corpus.
-fuzz: deps
+fuzz: deps-test
 	@CC=clang-14 cmake -S . -B build-fuzz $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DSW_FUZZ=ON \
 	  -DSW_SANITIZE=ON -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link" >/dev/null
 	@cmake --build build-fuzz -j $(JOBS)

@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# Installs the Debian packages ScaiWave-C needs to build, test and benchmark.
+# Installs the Debian packages ScaiWave-C needs. `deps.sh` alone: what building and running
+# need (make run); `deps.sh --test`: also what the tests, fuzzers and benchmarks need (make test).
 # Idempotent and quiet when everything is already there. Needs root (or sudo).
 set -euo pipefail
 PKGS=(
-  build-essential cmake pkg-config clang libclang-rt-14-dev
+  build-essential cmake pkg-config
   libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 libpq-dev
-  libcurl4-openssl-dev libsodium-dev libssl-dev libwslay-dev libcmocka-dev
-  json-schema-test-suite python3-pytest python3-requests python3-websockets
-  wrk procps curl chromium
+  libcurl4-openssl-dev libsodium-dev libssl-dev libwslay-dev
 )
-# node 20 + npm run the web app's end-to-end tests (tests/e2e); only installed when missing.
-command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
-command -v npm >/dev/null 2>&1 || PKGS+=(npm)
+if [ "${1:-}" = "--test" ]; then
+  PKGS+=(clang libclang-rt-14-dev libcmocka-dev json-schema-test-suite
+         python3-pytest python3-requests python3-websockets wrk procps curl chromium)
+  # node 20 + npm run the web app's end-to-end tests (tests/e2e); only installed when missing.
+  command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
+  command -v npm >/dev/null 2>&1 || PKGS+=(npm)
+fi
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
