@@ -5,6 +5,7 @@
 #include "core/sw_id.h"
 #include "core/sw_log.h"
 #include "core/sw_time.h"
+#include "store/sw_rows.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -197,6 +198,20 @@ void sw_audit_flush(sw_audit *a)
     pthread_mutex_unlock(&a->mu);
 }
 
+static json_t *audit_row(sw_stmt *st)
+{
+    json_t *args = json_loads(sw_stmt_text(st, 8) ? sw_stmt_text(st, 8) : "", JSON_DECODE_ANY, NULL);
+    json_t *row = json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:o, s:s?, s:I, s:s?}",
+                            "id", sw_stmt_text(st, 0), "ts", sw_stmt_text(st, 1),
+                            "tenant_id", sw_stmt_text(st, 2), "room_id", sw_stmt_text(st, 3),
+                            "plugin_id", sw_stmt_text(st, 4), "tool", sw_stmt_text(st, 5),
+                            "caller_id", sw_stmt_text(st, 6), "initiator_id", sw_stmt_text(st, 7),
+                            "args_redacted", args ? args : json_null(), "status", sw_stmt_text(st, 9),
+                            "duration_ms", (json_int_t)sw_stmt_int64(st, 10),
+                            "detail", sw_stmt_text(st, 11));
+    return row;
+}
+
 json_t *sw_audit_list(sw_audit *a, const char *tenant_id, const char *plugin_id, const char *tool,
                       const char *status, const char *before, int limit, char **next_cursor)
 {
@@ -219,29 +234,11 @@ json_t *sw_audit_list(sw_audit *a, const char *tenant_id, const char *plugin_id,
     sw_stmt_bind_text(st, 8, before);
     sw_stmt_bind_text(st, 9, before);
     sw_stmt_bind_int64(st, 10, limit + 1);
-    json_t *arr = json_array();
-    int n = 0, rc;
-    while ((rc = sw_stmt_step(st)) == SW_DB_ROW) {
-        if (n == limit) {
-            *next_cursor = strdup(json_string_value(json_object_get(json_array_get(arr, (size_t)n - 1), "id")));
-            break;
-        }
-        json_t *args = json_loads(sw_stmt_text(st, 8) ? sw_stmt_text(st, 8) : "", JSON_DECODE_ANY, NULL);
-        json_t *row = json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:o, s:s?, s:I, s:s?}",
-                                "id", sw_stmt_text(st, 0), "ts", sw_stmt_text(st, 1),
-                                "tenant_id", sw_stmt_text(st, 2), "room_id", sw_stmt_text(st, 3),
-                                "plugin_id", sw_stmt_text(st, 4), "tool", sw_stmt_text(st, 5),
-                                "caller_id", sw_stmt_text(st, 6), "initiator_id", sw_stmt_text(st, 7),
-                                "args_redacted", args ? args : json_null(), "status", sw_stmt_text(st, 9),
-                                "duration_ms", (json_int_t)sw_stmt_int64(st, 10),
-                                "detail", sw_stmt_text(st, 11));
-        if (row) json_array_append_new(arr, row);
-        n++;
-    }
-    sw_stmt_finish(st);
-    if (rc < 0) {
-        json_decref(arr);
-        return NULL;
+    int more = 0;
+    json_t *arr = sw_rows_collect(st, limit, &more, audit_row);
+    if (arr && more) {
+        const char *last = json_string_value(json_object_get(json_array_get(arr, json_array_size(arr) - 1), "id"));
+        *next_cursor = last ? strdup(last) : NULL;
     }
     return arr;
 }

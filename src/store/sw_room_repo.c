@@ -1,5 +1,6 @@
 /* sw_room_repo: rooms, room_members, events, tenant_streams, room_plugin_toggles. */
 #include "store/sw_room_repo.h"
+#include "store/sw_rows.h"
 #include "core/sw_id.h"
 #include "core/sw_time.h"
 
@@ -290,27 +291,6 @@ int sw_event_append(sw_db *db, const char *tenant_id, const char *room_id, const
     return SW_REPO_ERROR;
 }
 
-static json_t *collect(sw_stmt *st, int limit, int *has_more)
-{
-    json_t *arr = json_array();
-    int rc, n = 0;
-    *has_more = 0;
-    while ((rc = sw_stmt_step(st)) == SW_DB_ROW) {
-        if (n == limit) {
-            *has_more = 1;
-            break;
-        }
-        json_t *ev = event_row(st);
-        if (ev) json_array_append_new(arr, ev);
-        n++;
-    }
-    sw_stmt_finish(st);
-    if (rc < 0) {
-        json_decref(arr);
-        return NULL;
-    }
-    return arr;
-}
 
 json_t *sw_events_page(sw_db *db, const char *tenant_id, const char *room_id, int64_t from,
                        int forward, int limit, int *has_more)
@@ -325,7 +305,7 @@ json_t *sw_events_page(sw_db *db, const char *tenant_id, const char *room_id, in
     sw_stmt_bind_text(st, 2, room_id);
     sw_stmt_bind_int64(st, 3, forward ? from : (from > 0 ? from : INT64_MAX));
     sw_stmt_bind_int64(st, 4, limit + 1);
-    return collect(st, limit, has_more);
+    return sw_rows_collect(st, limit, has_more, event_row);
 }
 
 json_t *sw_events_since(sw_db *db, const char *tenant_id, const char *participant_id,
@@ -342,7 +322,7 @@ json_t *sw_events_since(sw_db *db, const char *tenant_id, const char *participan
     sw_stmt_bind_text(st, 3, tenant_id);
     sw_stmt_bind_text(st, 4, participant_id);
     sw_stmt_bind_int64(st, 5, limit + 1);
-    return collect(st, limit, has_more);
+    return sw_rows_collect(st, limit, has_more, event_row);
 }
 
 int64_t sw_stream_position(sw_db *db, const char *tenant_id)
