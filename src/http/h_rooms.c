@@ -168,8 +168,27 @@ void sw_h_room_send(sw_req *req, sw_resp *resp)
                       "message content is larger than %u bytes", MAX_CONTENT);
         return;
     }
+    /* the hot path: membership from the room service's memory, not a query per message */
+    const char *room_id = sw_req_param(req, "room_id");
+    char m[8] = "";
+    int power = 0;
+    int rc = room_id ? sw_rooms_membership(&req->app->rooms, req->auth.tenant_id, room_id, req->auth.participant_id,
+                                           m, &power)
+                     : SW_REPO_NOT_FOUND;
+    if (rc == SW_REPO_NOT_FOUND) {
+        sw_resp_error(resp, SW_ERR_ROOM_NOT_FOUND, NULL, "no room with id \"%.64s\"", room_id ? room_id : "");
+        return;
+    }
+    if (rc != SW_REPO_OK) {
+        sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the store did not answer");
+        return;
+    }
+    if (strcmp(m, "join") != 0) {
+        sw_resp_error(resp, SW_ERR_NOT_MEMBER, NULL, "you are not a member of this room");
+        return;
+    }
     sw_room room;
-    if (load_room(req, resp, &room, 1, NULL) != 0) return;
+    snprintf(room.id, sizeof room.id, "%s", room_id);
     json_t *body = sw_req_json(req, resp, 0);
     if (!body) return;
     const json_t *content;

@@ -19,6 +19,7 @@ int sw_rooms_init(sw_rooms *r, sw_db *db, sw_bus *bus, sw_dispatcher *disp, sw_p
     r->pool = pool;
     pthread_mutex_init(&r->write_mu, NULL);
     pthread_cond_init(&r->write_cv, NULL);
+    pthread_mutex_init(&r->member_mu, NULL);
     pthread_mutex_init(&r->pending_mu, NULL);
     pthread_cond_init(&r->pending_cv, NULL);
     return 0;
@@ -36,6 +37,7 @@ void sw_rooms_fini(sw_rooms *r)
     sw_rooms_drain(r);
     pthread_mutex_destroy(&r->write_mu);
     pthread_cond_destroy(&r->write_cv);
+    pthread_mutex_destroy(&r->member_mu);
     pthread_mutex_destroy(&r->pending_mu);
     pthread_cond_destroy(&r->pending_cv);
 }
@@ -135,10 +137,59 @@ int sw_rooms_append(sw_rooms *r, const char *tenant_id, const char *room_id, con
     return me.rc;
 }
 
+static unsigned member_slot(const char *room_id, const char *participant_id)
+{
+    unsigned h = 2166136261u;
+    for (const char *p = room_id; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
+    for (const char *p = participant_id; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
+    return h & 2047;
+}
+
+static void member_forget(sw_rooms *r, const char *room_id, const char *participant_id)
+{
+    unsigned k = member_slot(room_id, participant_id);
+    pthread_mutex_lock(&r->member_mu);
+    r->member_cache[k].room_id[0] = 0;
+    r->member_gen++;
+    pthread_mutex_unlock(&r->member_mu);
+}
+
+int sw_rooms_membership(sw_rooms *r, const char *tenant_id, const char *room_id, const char *participant_id,
+                        char membership[8], int *power)
+{
+    unsigned k = member_slot(room_id, participant_id);
+    pthread_mutex_lock(&r->member_mu);
+    if (!strcmp(r->member_cache[k].room_id, room_id) && !strcmp(r->member_cache[k].participant_id, participant_id) &&
+        !strcmp(r->member_cache[k].tenant_id, tenant_id)) {
+        memcpy(membership, r->member_cache[k].membership, 8);
+        *power = r->member_cache[k].power;
+        pthread_mutex_unlock(&r->member_mu);
+        return SW_REPO_OK;
+    }
+    uint64_t gen = r->member_gen;
+    pthread_mutex_unlock(&r->member_mu);
+    sw_room room;
+    int rc = sw_room_get_with_membership(r->db, tenant_id, room_id, participant_id, &room, membership, power);
+    if (rc != SW_REPO_OK) return rc;
+    pthread_mutex_lock(&r->member_mu);
+    if (r->member_gen == gen) { /* no membership change raced with the query */
+        snprintf(r->member_cache[k].room_id, 40, "%s", room_id);
+        snprintf(r->member_cache[k].participant_id, 40, "%s", participant_id);
+        snprintf(r->member_cache[k].tenant_id, 40, "%s", tenant_id);
+        memcpy(r->member_cache[k].membership, membership, 8);
+        r->member_cache[k].power = *power;
+    }
+    pthread_mutex_unlock(&r->member_mu);
+    return SW_REPO_OK;
+}
+
 int sw_rooms_set_member(sw_rooms *r, const char *tenant_id, const char *room_id, const char *actor_id,
                         const char *participant_id, const char *membership, int power)
 {
-    if (sw_room_set_member(r->db, tenant_id, room_id, participant_id, membership, power) != 0) return -1;
+    member_forget(r, room_id, participant_id);
+    int set = sw_room_set_member(r->db, tenant_id, room_id, participant_id, membership, power);
+    member_forget(r, room_id, participant_id); /* also after: a reader may have cached the old row */
+    if (set != 0) return -1;
     json_t *content = json_pack("{s:s, s:s, s:i}", "participant_id", participant_id, "membership",
                                 membership, "power_level", power);
     int rc = sw_rooms_append(r, tenant_id, room_id, actor_id, "swp.room.member", content, NULL, NULL, NULL);

@@ -24,6 +24,16 @@ typedef struct sw_rooms {
     struct append_req *queue, *queue_tail;
     int leader;               /* a thread is committing a batch */
     int pending;             /* slash commands queued or running */
+    /* (room, participant) → membership, remembered for the send path; every membership change
+     * goes through sw_rooms_set_member, which forgets the entry (one process: several nodes
+     * would forget on the bus's member events instead) */
+    pthread_mutex_t member_mu;
+    struct {
+        char room_id[40], participant_id[40], tenant_id[40];
+        char membership[8];
+        int power;
+    } member_cache[2048];
+    uint64_t member_gen;
     /* called with the stored event after a person's (non-command) message: AI engagement */
     void (*on_message)(void *arg, const json_t *event);
     void *on_message_arg;
@@ -51,6 +61,11 @@ int sw_rooms_send_message(sw_rooms *r, const char *tenant_id, const char *tenant
 /* Membership change + its swp.room.member event. */
 int sw_rooms_set_member(sw_rooms *r, const char *tenant_id, const char *room_id, const char *actor_id,
                         const char *participant_id, const char *membership, int power);
+
+/* The participant's membership of a room of the tenant ("join", "invite", "leave", or "" when
+ * never a member): SW_REPO_OK, or SW_REPO_NOT_FOUND when the tenant has no such room. */
+int sw_rooms_membership(sw_rooms *r, const char *tenant_id, const char *room_id, const char *participant_id,
+                        char membership[8], int *power);
 
 /* The commands available in a tenant (and room, when room_id is given): built-ins and every
  * tool of an enabled (and not toggled-off) plugin that has a usage. */
