@@ -3,6 +3,7 @@
  * the caller has not joined answers 403 SW_NOT_MEMBER. */
 #include "http/sw_handlers.h"
 #include "plugins/sw_slash.h"
+#include "store/sw_ai_repo.h"
 #include "store/sw_repo.h"
 #include "store/sw_room_repo.h"
 
@@ -39,8 +40,16 @@ static int load_room(sw_req *req, sw_resp *resp, sw_room *room, int need_join, i
 
 static void room_answer(sw_req *req, sw_resp *resp, const sw_room *room, int status)
 {
-    sw_resp_data(resp, status, sw_room_json(room, sw_room_member_count(req->app->db, req->auth.tenant_id, room->id)),
-                 NULL);
+    json_t *o = sw_room_json(room, sw_room_member_count(req->app->db, req->auth.tenant_id, room->id));
+    /* the room's AI settings: engagement mode and the system-prompt addition */
+    char mode[12] = "";
+    char *prompt = NULL;
+    if (o && sw_room_ai_get(req->app->db, req->auth.tenant_id, room->id, mode, &prompt) == SW_REPO_OK) {
+        json_object_set_new(o, "ai_mode", json_string(mode));
+        json_object_set_new(o, "ai_system_prompt", prompt ? json_string(prompt) : json_null());
+    }
+    free(prompt);
+    sw_resp_data(resp, status, o, NULL);
 }
 
 void sw_h_rooms_create(sw_req *req, sw_resp *resp)

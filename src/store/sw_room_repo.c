@@ -162,8 +162,10 @@ json_t *sw_rooms_list_for(sw_db *db, const char *tenant_id, const char *particip
 {
     sw_stmt *st = sw_db_prepare(
         db, "SELECT r.id, r.tenant_id, r.room_type, r.name, r.topic, r.creator_id, r.created_at,"
-            " (SELECT COUNT(*) FROM room_members c WHERE c.room_id = r.id AND c.membership = 'join')"
+            " (SELECT COUNT(*) FROM room_members c WHERE c.room_id = r.id AND c.membership = 'join'),"
+            " a.mode, a.system_prompt"
             " FROM rooms r JOIN room_members m ON m.room_id = r.id"
+            " LEFT JOIN room_ai_settings a ON a.room_id = r.id"
             " WHERE m.tenant_id = ? AND m.participant_id = ? AND m.membership = 'join' ORDER BY r.id");
     if (!st) return NULL;
     sw_stmt_bind_text(st, 1, tenant_id);
@@ -173,7 +175,11 @@ json_t *sw_rooms_list_for(sw_db *db, const char *tenant_id, const char *particip
     while ((rc = sw_stmt_step(st)) == SW_DB_ROW) {
         sw_room r;
         room_row(st, &r);
-        json_array_append_new(arr, sw_room_json(&r, (int)sw_stmt_int64(st, 7)));
+        json_t *o = sw_room_json(&r, (int)sw_stmt_int64(st, 7));
+        const char *mode = sw_stmt_text(st, 8);
+        json_object_set_new(o, "ai_mode", json_string(mode ? mode : strcmp(r.room_type, "dm") == 0 ? "always" : "mention"));
+        json_object_set_new(o, "ai_system_prompt", sw_stmt_text(st, 9) ? json_string(sw_stmt_text(st, 9)) : json_null());
+        json_array_append_new(arr, o);
     }
     sw_stmt_finish(st);
     if (rc < 0) {

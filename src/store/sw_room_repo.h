@@ -35,7 +35,7 @@ int sw_room_set_member(sw_db *db, const char *tenant_id, const char *room_id,
 /* Rooms the participant has joined: fills out (up to max) and returns the count, -1 on error. */
 int sw_rooms_of_member(sw_db *db, const char *tenant_id, const char *participant_id,
                        char (*out)[40], int max);
-/* Room objects (with member_count) the participant has joined. */
+/* Room objects (with member_count, ai_mode, ai_system_prompt) the participant has joined. */
 json_t *sw_rooms_list_for(sw_db *db, const char *tenant_id, const char *participant_id);
 json_t *sw_room_members_json(sw_db *db, const char *tenant_id, const char *room_id);
 json_t *sw_room_json(const sw_room *r, int member_count);

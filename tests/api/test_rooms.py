@@ -17,7 +17,7 @@ import requests
 from conftest import TIMEOUT, err, ok, unique
 
 ROOM_KEYS = {"id", "tenant_id", "room_type", "name", "topic", "creator_id", "created_at",
-             "member_count"}
+             "member_count", "ai_mode", "ai_system_prompt"}
 EVENT_KEYS = {"id", "room_id", "tenant_id", "sender_id", "event_type", "content",
               "stream_position", "origin_ts"}
 MAX_CONTENT = 64 * 1024
@@ -719,3 +719,14 @@ def test_acknowledged_sends_survive_kill_9(server_factory):
         rc = s.stop()
     assert rc == 0, s.stderr_text()[-2000:]
     assert integrity(s.data_dir) == ["ok"]
+
+
+def test_room_shows_its_ai_settings(server, make_tenant):
+    t = make_tenant("aiset")
+    dm = ok(server.post("/v1/rooms", t.admin_token, json={"room_type": "dm", "name": "d"}), 201)
+    grp = ok(server.post("/v1/rooms", t.admin_token, json={"room_type": "group", "name": "g"}), 201)
+    assert dm["ai_mode"] == "always" and grp["ai_mode"] == "mention" and grp["ai_system_prompt"] is None
+    ok(server.put("/v1/rooms/%s/ai/engagement" % grp["id"], t.admin_token, json={"mode": "always"}))
+    ok(server.put("/v1/rooms/%s/ai/system-prompt" % grp["id"], t.admin_token, json={"system_prompt": "Be brief."}))
+    g = ok(server.get("/v1/rooms/%s" % grp["id"], t.admin_token))
+    assert g["ai_mode"] == "always" and g["ai_system_prompt"] == "Be brief."

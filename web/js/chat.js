@@ -166,7 +166,6 @@ export class ChatView {
     }, h('div.composer-row', h('div.composer-input', this.completion, this.input), this.stopBtn, h('button.primary#send', { type: 'submit' }, 'Send')), this.sendErr);
 
     this.memberCount = h('span.room-meta');
-    // the API does not read the engagement mode back: until someone picks one here, say so
     this.aiMode = h('select#ai-mode', { 'aria-label': 'When AIs answer', onchange: () => this.setMode() },
       h('option', { value: '', disabled: true }, 'When should AIs answer?'),
       h('option', { value: 'mention' }, 'AIs answer when @mentioned'),
