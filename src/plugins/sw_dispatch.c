@@ -1,6 +1,7 @@
 /* sw_dispatch: the dispatcher (see sw_dispatch.h) and the per-call context. */
 #include "plugins/sw_dispatch.h"
 #include "core/sw_log.h"
+#include "core/sw_text.h"
 #include "core/sw_time.h"
 #include "plugins/sw_schema.h"
 
@@ -226,23 +227,6 @@ static int job_wait(exec_job *j, int timeout_ms)
 
 /* ---- lookup helpers ---- */
 
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 64 || lb > 64) return 99;
-    size_t prev[65], cur[65];
-    for (size_t j = 0; j <= lb; j++) prev[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        cur[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t sub = prev[j - 1] + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
-            size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
-            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-        }
-        memcpy(prev, cur, (lb + 1) * sizeof(size_t));
-    }
-    return prev[lb];
-}
 
 static int visible(const sw_call *call, const char *plugin_id)
 {
@@ -341,7 +325,7 @@ int sw_dispatch(sw_dispatcher *d, const sw_call *call, sw_dispatch_result *out)
         for (int i = 0; i < tp->n; i++) {
             if (!tp->items[i].enabled || !visible(call, tp->items[i].rp->p->id)) continue;
             for (int k = 0; k < tp->items[i].rp->ntools; k++) {
-                size_t dd = edit_distance(tool, tp->items[i].rp->tools[k].def->name);
+                size_t dd = sw_edit_distance(tool, tp->items[i].rp->tools[k].def->name);
                 if (dd < bestd) {
                     bestd = dd;
                     best = tp->items[i].rp->tools[k].def->name;

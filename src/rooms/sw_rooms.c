@@ -1,6 +1,7 @@
 /* sw_rooms: ordered append+publish, membership events, slash commands. */
 #include "rooms/sw_rooms.h"
 #include "core/sw_log.h"
+#include "core/sw_text.h"
 #include "plugins/sw_slash.h"
 #include "store/sw_repo.h"
 #include "store/sw_room_repo.h"
@@ -242,22 +243,6 @@ typedef struct {
     char *body;
 } slash_job;
 
-static size_t distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 64 || lb > 64) return 99;
-    size_t d[65][65];
-    for (size_t i = 0; i <= la; i++) d[i][0] = i;
-    for (size_t j = 0; j <= lb; j++) d[0][j] = j;
-    for (size_t i = 1; i <= la; i++)
-        for (size_t j = 1; j <= lb; j++) {
-            size_t c = d[i - 1][j - 1] + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
-            if (d[i - 1][j] + 1 < c) c = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < c) c = d[i][j - 1] + 1;
-            d[i][j] = c;
-        }
-    return d[la][lb];
-}
 
 static void run_slash(slash_job *j)
 {
@@ -312,7 +297,7 @@ static void run_slash(slash_job *j)
             cmds = sw_rooms_commands(r, j->tenant_id, j->room_id);
             json_array_foreach(cmds, i, c) {
                 const char *cn = json_string_value(json_object_get(c, "name"));
-                size_t d = distance(name, cn);
+                size_t d = sw_edit_distance(name, cn);
                 if (d < bd) {
                     bd = d;
                     best = cn;
