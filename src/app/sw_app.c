@@ -175,15 +175,7 @@ void sw_app_close(sw_app *app)
 char *sw_app_issue_token(sw_app *app, const char *tenant_id, const char *participant_id,
                          const char *roles_csv, int ttl_seconds)
 {
-    json_t *roles = json_array();
-    const char *s = roles_csv ? roles_csv : "";
-    while (*s) {
-        const char *e = strchr(s, ',');
-        size_t n = e ? (size_t)(e - s) : strlen(s);
-        if (n) json_array_append_new(roles, json_stringn(s, n));
-        if (!e) break;
-        s = e + 1;
-    }
+    json_t *roles = sw_roles_json(roles_csv);
     int64_t now = sw_time_now_ms() / 1000;
     json_t *claims = json_pack("{s:s, s:s, s:o, s:I, s:I}", "sub", participant_id, "tid", tenant_id,
                                "roles", roles, "iat", (json_int_t)now,

@@ -28,20 +28,6 @@ static const char *dummy_hash(void)
     return dummy;
 }
 
-static json_t *roles_json(const char *csv)
-{
-    json_t *a = json_array();
-    const char *s = csv;
-    while (s && *s) {
-        const char *e = strchr(s, ',');
-        size_t n = e ? (size_t)(e - s) : strlen(s);
-        if (n) json_array_append_new(a, json_stringn(s, n));
-        if (!e) break;
-        s = e + 1;
-    }
-    return a;
-}
-
 void sw_h_auth_token(sw_req *req, sw_resp *resp)
 {
     json_t *body = sw_req_json(req, resp, 0);
@@ -93,6 +79,6 @@ void sw_h_me(sw_req *req, sw_resp *resp)
     sw_resp_data(resp, 200,
                  json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "participant_id", p.id, "tenant_id",
                            p.tenant_id, "local_id", p.local_id, "display_name", p.display_name,
-                           "participant_type", p.participant_type, "roles", roles_json(p.roles)),
+                           "participant_type", p.participant_type, "roles", sw_roles_json(p.roles)),
                  NULL);
 }

@@ -93,3 +93,17 @@ int sw_participant_update_auth(sw_db *db, const char *tenant_id, const char *id,
     if (rc < 0) return SW_REPO_ERROR;
     return sw_db_changes(db) ? SW_REPO_OK : SW_REPO_NOT_FOUND;
 }
+
+json_t *sw_roles_json(const char *csv)
+{
+    json_t *a = json_array();
+    const char *s = csv;
+    while (s && *s) {
+        const char *e = strchr(s, ',');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        if (n) json_array_append_new(a, json_stringn(s, n));
+        if (!e) break;
+        s = e + 1;
+    }
+    return a;
+}

@@ -5,6 +5,8 @@
 
 #include "store/sw_db.h"
 
+#include <jansson.h>
+
 enum { SW_REPO_OK = 0, SW_REPO_NOT_FOUND = 1, SW_REPO_ERROR = -1, SW_REPO_CONFLICT = -2 };
 
 typedef struct {
@@ -39,6 +41,8 @@ int sw_participant_by_local_id(sw_db *db, const char *tenant_id, const char *loc
                                sw_participant *out);
 int sw_participant_by_id(sw_db *db, const char *tenant_id, const char *id, sw_participant *out);
 int sw_participant_has_role(const sw_participant *p, const char *role);
+/* The stored comma-separated roles ("admin,member") as a JSON array of strings (new reference). */
+json_t *sw_roles_json(const char *csv);
 /* Sets roles and/or the password hash (NULL leaves a field as it is). */
 int sw_participant_update_auth(sw_db *db, const char *tenant_id, const char *id, const char *roles,
                                const char *password_hash);
