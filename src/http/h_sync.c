@@ -7,29 +7,12 @@
 
 #include <stdlib.h>
 
-static int query_int(sw_req *req, sw_resp *resp, const char *name, long long def, long long lo,
-                     long long hi, long long *out)
-{
-    const char *s = sw_req_query(req, name);
-    *out = def;
-    if (!s) return 0;
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    if (end == s || *end || v < lo || v > hi) {
-        sw_resp_error(resp, SW_ERR_VALIDATION, json_pack("{s:s}", "field", name),
-                      "%s: expected an integer from %lld to %lld", name, lo, hi);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 void sw_h_sync(sw_req *req, sw_resp *resp)
 {
     long long since, limit, timeout;
-    if (query_int(req, resp, "since", 0, 0, INT64_MAX, &since) ||
-        query_int(req, resp, "limit", 100, 1, 1000, &limit) ||
-        query_int(req, resp, "timeout", 30000, 0, 120000, &timeout))
+    if (sw_req_int(req, resp, "since", 0, 0, INT64_MAX, &since) ||
+        sw_req_int(req, resp, "limit", 100, 1, 1000, &limit) ||
+        sw_req_int(req, resp, "timeout", 30000, 0, 120000, &timeout))
         return;
     int more = 0;
     json_t *evs = sw_events_since(req->app->db, req->auth.tenant_id, req->auth.participant_id, since,

@@ -81,6 +81,10 @@ int sw_field_string(sw_resp *resp, const json_t *obj, const char *field, int req
 int sw_field_bool(sw_resp *resp, const json_t *obj, const char *field, int *out, int *present);
 int sw_field_object(sw_resp *resp, const json_t *obj, const char *field, const json_t **out);
 int sw_field_array(sw_resp *resp, const json_t *obj, const char *field, const json_t **out);
+/* An integer query argument: def when absent; 422 SW_VALIDATION naming it when not an integer
+ * from lo to hi. Returns 0 or -1 (resp filled). */
+int sw_req_int(sw_req *req, sw_resp *resp, const char *name, long long def, long long lo, long long hi,
+               long long *out);
 /* limit/cursor paging: limit default 50, max 200; 422 when out of range. */
 int sw_req_limit(sw_req *req, sw_resp *resp, int *limit);
 

@@ -168,18 +168,27 @@ int sw_field_array(sw_resp *resp, const json_t *obj, const char *field, const js
     return 0;
 }
 
-int sw_req_limit(sw_req *req, sw_resp *resp, int *limit)
+int sw_req_int(sw_req *req, sw_resp *resp, const char *name, long long def, long long lo, long long hi,
+               long long *out)
 {
-    const char *s = sw_req_query(req, "limit");
-    *limit = 50;
+    const char *s = sw_req_query(req, name);
+    *out = def;
     if (!s) return 0;
     char *end;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || v < 1 || v > 200) {
-        sw_resp_error(resp, SW_ERR_VALIDATION, json_pack("{s:s}", "field", "limit"),
-                      "limit: expected an integer from 1 to 200");
+    long long v = strtoll(s, &end, 10);
+    if (end == s || *end || v < lo || v > hi) {
+        sw_resp_error(resp, SW_ERR_VALIDATION, json_pack("{s:s}", "field", name),
+                      "%s: expected an integer from %lld to %lld", name, lo, hi);
         return -1;
     }
+    *out = v;
+    return 0;
+}
+
+int sw_req_limit(sw_req *req, sw_resp *resp, int *limit)
+{
+    long long v;
+    if (sw_req_int(req, resp, "limit", 50, 1, 200, &v) != 0) return -1;
     *limit = (int)v;
     return 0;
 }
