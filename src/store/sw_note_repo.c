@@ -202,6 +202,41 @@ static int fts_any(sw_db *db, const char *tenant_id, const char *expr)
     return rc == SW_DB_ROW ? 1 : rc == SW_DB_DONE ? 0 : -1;
 }
 
+/* Steps st (asking for limit + 1 rows) into an array of rows; with_search: the statement also
+ * selects the snippet (column 8) and the bm25 rank (column 9). Always finishes st. */
+static int collect(sw_stmt *st, int limit, int with_search, sw_note_row **rows, int *n, int *has_more)
+{
+    sw_note_row *r = calloc((size_t)limit + 1, sizeof *r);
+    int k = 0, rc = SW_DB_ERROR, failed = !r;
+    while (r && (rc = sw_stmt_step(st)) == SW_DB_ROW) {
+        if (k == limit) {
+            *has_more = 1;
+            break;
+        }
+        if (note_row(st, &r[k]) != 0) {
+            failed = 1;
+            break;
+        }
+        k++;
+        if (!with_search) continue;
+        const char *bm = sw_stmt_text(st, 9);
+        r[k - 1].rank = bm ? -strtod(bm, NULL) : 0;
+        if (!(r[k - 1].snippet = dup_text(st, 8))) {
+            failed = 1;
+            break;
+        }
+    }
+    sw_stmt_finish(st);
+    if (failed || (rc != SW_DB_ROW && rc != SW_DB_DONE)) {
+        sw_note_rows_free(r, k);
+        *has_more = 0;
+        return SW_REPO_ERROR;
+    }
+    *rows = r;
+    *n = k;
+    return SW_REPO_OK;
+}
+
 int sw_note_repo_search(sw_db *db, const char *tenant_id, const char *query, int offset, int limit,
                         sw_note_row **rows, int *n, int *has_more)
 {
@@ -239,34 +274,7 @@ int sw_note_repo_search(sw_db *db, const char *tenant_id, const char *query, int
     sw_stmt_bind_text(st, 2, tenant_id);
     sw_stmt_bind_int64(st, 3, (int64_t)limit + 1);
     sw_stmt_bind_int64(st, 4, offset);
-    sw_note_row *r = calloc((size_t)limit + 1, sizeof *r);
-    int k = 0, rc = SW_DB_ERROR, failed = !r;
-    while (r && (rc = sw_stmt_step(st)) == SW_DB_ROW) {
-        if (k == limit) {
-            *has_more = 1;
-            break;
-        }
-        if (note_row(st, &r[k]) != 0) {
-            failed = 1;
-            break;
-        }
-        k++;
-        const char *bm = sw_stmt_text(st, 9);
-        r[k - 1].rank = bm ? -strtod(bm, NULL) : 0;
-        if (!(r[k - 1].snippet = dup_text(st, 8))) {
-            failed = 1;
-            break;
-        }
-    }
-    sw_stmt_finish(st);
-    if (failed || (rc != SW_DB_ROW && rc != SW_DB_DONE)) {
-        sw_note_rows_free(r, k);
-        *has_more = 0;
-        out = SW_REPO_ERROR;
-        goto done;
-    }
-    *rows = r;
-    *n = k;
+    if (collect(st, limit, 1, rows, n, has_more) != SW_REPO_OK) out = SW_REPO_ERROR;
 done:
     free(all);
     free(any);
@@ -392,26 +400,5 @@ int sw_note_repo_list(sw_db *db, const char *tenant_id, const char *before, int 
     sw_stmt_bind_text(st, i++, tenant_id);
     if (before) sw_stmt_bind_text(st, i++, before);
     sw_stmt_bind_int64(st, i, (int64_t)limit + 1);
-    sw_note_row *r = calloc((size_t)limit + 1, sizeof *r);
-    int k = 0, rc = SW_DB_ERROR, failed = !r;
-    while (r && (rc = sw_stmt_step(st)) == SW_DB_ROW) {
-        if (k == limit) {
-            *has_more = 1;
-            break;
-        }
-        if (note_row(st, &r[k]) != 0) {
-            failed = 1;
-            break;
-        }
-        k++;
-    }
-    sw_stmt_finish(st);
-    if (failed || (rc != SW_DB_ROW && rc != SW_DB_DONE)) {
-        sw_note_rows_free(r, k);
-        *has_more = 0;
-        return SW_REPO_ERROR;
-    }
-    *rows = r;
-    *n = k;
-    return SW_REPO_OK;
+    return collect(st, limit, 0, rows, n, has_more);
 }
