@@ -156,27 +156,10 @@ out:
     json_decref(body);
 }
 
-/* The room of the path, joined by the caller; 0 or -1 with resp filled. */
-static int member_room(sw_req *req, sw_resp *resp, sw_room *room, int *power)
-{
-    const char *id = sw_req_param(req, "room_id");
-    if (!id || sw_room_get(req->app->db, req->auth.tenant_id, id, room) != SW_REPO_OK) {
-        sw_resp_error(resp, SW_ERR_ROOM_NOT_FOUND, NULL, "no room with id \"%.64s\"", id ? id : "");
-        return -1;
-    }
-    char m[8] = "";
-    if (sw_room_membership(req->app->db, req->auth.tenant_id, room->id, req->auth.participant_id, m, power) != SW_REPO_OK ||
-        strcmp(m, "join") != 0) {
-        sw_resp_error(resp, SW_ERR_NOT_MEMBER, NULL, "you are not a member of this room");
-        return -1;
-    }
-    return 0;
-}
-
 void sw_h_ai_engage(sw_req *req, sw_resp *resp)
 {
     sw_room room;
-    if (member_room(req, resp, &room, NULL) != 0) return;
+    if (sw_http_room(req, resp, &room, 1, NULL) != 0) return;
     json_t *body = sw_req_json(req, resp, 0);
     if (!body) return;
     const char *pid;
@@ -215,7 +198,7 @@ void sw_h_ai_engagement(sw_req *req, sw_resp *resp)
 {
     sw_room room;
     int power = 0;
-    if (member_room(req, resp, &room, &power) != 0) return;
+    if (sw_http_room(req, resp, &room, 1, &power) != 0) return;
     json_t *body = sw_req_json(req, resp, 0);
     if (!body) return;
     const char *mode;
@@ -241,7 +224,7 @@ void sw_h_ai_room_prompt(sw_req *req, sw_resp *resp)
 {
     sw_room room;
     int power = 0;
-    if (member_room(req, resp, &room, &power) != 0) return;
+    if (sw_http_room(req, resp, &room, 1, &power) != 0) return;
     json_t *body = sw_req_json(req, resp, 0);
     if (!body) return;
     const char *prompt;
@@ -262,7 +245,7 @@ out:
 void sw_h_ai_stop(sw_req *req, sw_resp *resp)
 {
     sw_room room;
-    if (member_room(req, resp, &room, NULL) != 0) return;
+    if (sw_http_room(req, resp, &room, 1, NULL) != 0) return;
     int n = sw_ai_stop(req->app->ai, req->auth.tenant_id, room.id);
     sw_resp_data(resp, 200, json_pack("{s:s, s:i}", "room_id", room.id, "stopped", n), NULL);
 }

@@ -14,7 +14,7 @@
 #define MAX_CONTENT (64u << 10)
 
 /* Loads the path's room; need_join: the caller must have joined it. Fills resp on failure. */
-static int load_room(sw_req *req, sw_resp *resp, sw_room *room, int need_join, int *power)
+int sw_http_room(sw_req *req, sw_resp *resp, sw_room *room, int need_join, int *power)
 {
     const char *id = sw_req_param(req, "room_id");
     char m[8] = "";
@@ -80,7 +80,7 @@ out:
 void sw_h_room_get(sw_req *req, sw_resp *resp)
 {
     sw_room room;
-    if (load_room(req, resp, &room, 1, NULL) == 0) room_answer(req, resp, &room, 200);
+    if (sw_http_room(req, resp, &room, 1, NULL) == 0) room_answer(req, resp, &room, 200);
 }
 
 void sw_h_directory_rooms(sw_req *req, sw_resp *resp)
@@ -93,7 +93,7 @@ void sw_h_directory_rooms(sw_req *req, sw_resp *resp)
 void sw_h_room_members(sw_req *req, sw_resp *resp)
 {
     sw_room room;
-    if (load_room(req, resp, &room, 1, NULL) != 0) return;
+    if (sw_http_room(req, resp, &room, 1, NULL) != 0) return;
     json_t *m = sw_room_members_json(req->app->db, req->auth.tenant_id, room.id);
     if (!m) sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the store did not answer");
     else sw_resp_data(resp, 200, m, NULL);
@@ -103,7 +103,7 @@ void sw_h_room_invite(sw_req *req, sw_resp *resp)
 {
     sw_room room;
     int power = 0;
-    if (load_room(req, resp, &room, 1, &power) != 0) return;
+    if (sw_http_room(req, resp, &room, 1, &power) != 0) return;
     json_t *body = sw_req_json(req, resp, 0);
     if (!body) return;
     const char *pid;
@@ -137,7 +137,7 @@ out:
 void sw_h_room_join(sw_req *req, sw_resp *resp)
 {
     sw_room room;
-    if (load_room(req, resp, &room, 0, NULL) != 0) return;
+    if (sw_http_room(req, resp, &room, 0, NULL) != 0) return;
     char m[8] = "";
     int power = 0;
     sw_room_membership(req->app->db, req->auth.tenant_id, room.id, req->auth.participant_id, m, &power);
@@ -161,7 +161,7 @@ void sw_h_room_leave(sw_req *req, sw_resp *resp)
 {
     sw_room room;
     int power = 0;
-    if (load_room(req, resp, &room, 1, &power) != 0) return;
+    if (sw_http_room(req, resp, &room, 1, &power) != 0) return;
     if (sw_rooms_set_member(&req->app->rooms, req->auth.tenant_id, room.id, req->auth.participant_id,
                             req->auth.participant_id, "leave", power) != 0) {
         sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the store did not answer");
@@ -241,7 +241,7 @@ out:
 void sw_h_room_messages(sw_req *req, sw_resp *resp)
 {
     sw_room room;
-    if (load_room(req, resp, &room, 1, NULL) != 0) return;
+    if (sw_http_room(req, resp, &room, 1, NULL) != 0) return;
     int limit;
     if (sw_req_limit(req, resp, &limit) != 0) return;
     const char *dir = sw_req_query(req, "direction"), *from = sw_req_query(req, "from");
@@ -278,7 +278,7 @@ void sw_h_room_plugin_toggle(sw_req *req, sw_resp *resp)
 {
     sw_room room;
     int power = 0;
-    if (load_room(req, resp, &room, 1, &power) != 0) return;
+    if (sw_http_room(req, resp, &room, 1, &power) != 0) return;
     const char *pid = sw_req_param(req, "plugin_id");
     if (!pid || !sw_registry_find(req->app->reg, pid)) {
         sw_resp_error(resp, SW_ERR_PLUGIN_NOT_FOUND, NULL, "no plugin with id \"%.64s\"", pid ? pid : "");
