@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define COPY(dst, src) snprintf((dst), sizeof(dst), "%s", (src) ? (const char *)(src) : "")
 
 void sw_model_config_fini(sw_model_config *m)
 {
@@ -28,11 +27,11 @@ int sw_model_config_get(sw_db *db, const char *tenant_id, const char *participan
     sw_stmt_bind_text(st, 2, participant_id);
     int rc = sw_stmt_step(st);
     if (rc == SW_DB_ROW) {
-        COPY(out->participant_id, sw_stmt_text(st, 0));
-        COPY(out->tenant_id, sw_stmt_text(st, 1));
-        COPY(out->model, sw_stmt_text(st, 2));
-        COPY(out->base_url, sw_stmt_text(st, 3));
-        COPY(out->api_key, sw_stmt_text(st, 4));
+        SW_COPY(out->participant_id, sw_stmt_text(st, 0));
+        SW_COPY(out->tenant_id, sw_stmt_text(st, 1));
+        SW_COPY(out->model, sw_stmt_text(st, 2));
+        SW_COPY(out->base_url, sw_stmt_text(st, 3));
+        SW_COPY(out->api_key, sw_stmt_text(st, 4));
         out->system_prompt = sw_stmt_text(st, 5) ? strdup(sw_stmt_text(st, 5)) : NULL;
         out->temperature_milli = sw_stmt_is_null(st, 6) ? -1 : (int)sw_stmt_int64(st, 6);
         out->stream = (int)sw_stmt_int64(st, 7);

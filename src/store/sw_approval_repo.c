@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define COPY(dst, src) snprintf((dst), sizeof(dst), "%s", (src) ? (const char *)(src) : "")
 
 static char *dup_or_null(const char *s)
 {
@@ -149,17 +148,17 @@ int sw_park_get(sw_db *db, const char *tenant_id, const char *park_id, sw_park *
     sw_stmt_bind_text(st, 2, tenant_id);
     int rc = sw_stmt_step(st);
     if (rc == SW_DB_ROW) {
-        COPY(out->id, sw_stmt_text(st, 0));
-        COPY(out->tenant_id, sw_stmt_text(st, 1));
-        COPY(out->turn_id, sw_stmt_text(st, 2));
-        COPY(out->room_id, sw_stmt_text(st, 3));
-        COPY(out->ai_id, sw_stmt_text(st, 4));
-        COPY(out->initiator_id, sw_stmt_text(st, 5));
+        SW_COPY(out->id, sw_stmt_text(st, 0));
+        SW_COPY(out->tenant_id, sw_stmt_text(st, 1));
+        SW_COPY(out->turn_id, sw_stmt_text(st, 2));
+        SW_COPY(out->room_id, sw_stmt_text(st, 3));
+        SW_COPY(out->ai_id, sw_stmt_text(st, 4));
+        SW_COPY(out->initiator_id, sw_stmt_text(st, 5));
         out->round = (int)sw_stmt_int64(st, 6);
         out->messages = load_array(sw_stmt_text(st, 7));
         out->calls = load_array(sw_stmt_text(st, 8));
         out->results = load_array(sw_stmt_text(st, 9));
-        COPY(out->state, sw_stmt_text(st, 10));
+        SW_COPY(out->state, sw_stmt_text(st, 10));
     }
     sw_stmt_finish(st);
     return rc == SW_DB_ROW ? SW_REPO_OK : rc == SW_DB_DONE ? SW_REPO_NOT_FOUND : SW_REPO_ERROR;
@@ -177,8 +176,8 @@ static int scan_ids(sw_db *db, const char *sql, const char *text_arg, const char
     sw_stmt_bind_int64(st, k, max);
     int n = 0;
     while (n < max && sw_stmt_step(st) == SW_DB_ROW) {
-        COPY(ids[n], sw_stmt_text(st, 0));
-        COPY(tenants[n], sw_stmt_text(st, 1));
+        SW_COPY(ids[n], sw_stmt_text(st, 0));
+        SW_COPY(tenants[n], sw_stmt_text(st, 1));
         n++;
     }
     sw_stmt_finish(st);
@@ -201,26 +200,26 @@ int sw_parks_in_state(sw_db *db, const char *state, const char *after, char (*id
 static void read_approval(sw_stmt *st, sw_approval *out)
 {
     memset(out, 0, sizeof *out);
-    COPY(out->id, sw_stmt_text(st, 0));
-    COPY(out->tenant_id, sw_stmt_text(st, 1));
-    COPY(out->park_id, sw_stmt_text(st, 2));
+    SW_COPY(out->id, sw_stmt_text(st, 0));
+    SW_COPY(out->tenant_id, sw_stmt_text(st, 1));
+    SW_COPY(out->park_id, sw_stmt_text(st, 2));
     out->call_index = (int)sw_stmt_int64(st, 3);
     out->tool_call_id = strdup(sw_stmt_text(st, 4) ? sw_stmt_text(st, 4) : "");
-    COPY(out->turn_id, sw_stmt_text(st, 5));
-    COPY(out->room_id, sw_stmt_text(st, 6));
-    COPY(out->ai_id, sw_stmt_text(st, 7));
-    COPY(out->initiator_id, sw_stmt_text(st, 8));
-    COPY(out->plugin_id, sw_stmt_text(st, 9));
-    COPY(out->tool, sw_stmt_text(st, 10));
+    SW_COPY(out->turn_id, sw_stmt_text(st, 5));
+    SW_COPY(out->room_id, sw_stmt_text(st, 6));
+    SW_COPY(out->ai_id, sw_stmt_text(st, 7));
+    SW_COPY(out->initiator_id, sw_stmt_text(st, 8));
+    SW_COPY(out->plugin_id, sw_stmt_text(st, 9));
+    SW_COPY(out->tool, sw_stmt_text(st, 10));
     out->arguments = strdup(sw_stmt_text(st, 11) ? sw_stmt_text(st, 11) : "");
-    COPY(out->status, sw_stmt_text(st, 12));
+    SW_COPY(out->status, sw_stmt_text(st, 12));
     out->reason = dup_or_null(sw_stmt_text(st, 13));
-    COPY(out->decided_by, sw_stmt_text(st, 14));
-    COPY(out->decided_at, sw_stmt_text(st, 15));
+    SW_COPY(out->decided_by, sw_stmt_text(st, 14));
+    SW_COPY(out->decided_at, sw_stmt_text(st, 15));
     out->started = !sw_stmt_is_null(st, 16);
     out->result = dup_or_null(sw_stmt_text(st, 17));
-    COPY(out->created_at, sw_stmt_text(st, 18));
-    COPY(out->expires_at, sw_stmt_text(st, 19));
+    SW_COPY(out->created_at, sw_stmt_text(st, 18));
+    SW_COPY(out->expires_at, sw_stmt_text(st, 19));
     out->expires_at_ms = sw_stmt_int64(st, 20);
 }
 

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define COPY(dst, src) snprintf((dst), sizeof(dst), "%s", (src) ? (const char *)(src) : "")
 #define NOTE_COLS "n.id, n.tenant_id, n.title, n.body, n.created_by, n.updated_by, n.created_at, n.updated_at"
 
 void sw_note_row_fini(sw_note_row *r)
@@ -89,14 +88,14 @@ static char *dup_text(sw_stmt *st, int col)
 static int note_row(sw_stmt *st, sw_note_row *r)
 {
     memset(r, 0, sizeof *r);
-    COPY(r->id, sw_stmt_text(st, 0));
-    COPY(r->tenant_id, sw_stmt_text(st, 1));
+    SW_COPY(r->id, sw_stmt_text(st, 0));
+    SW_COPY(r->tenant_id, sw_stmt_text(st, 1));
     r->title = dup_text(st, 2);
     r->body = dup_text(st, 3);
-    COPY(r->created_by, sw_stmt_text(st, 4));
-    COPY(r->updated_by, sw_stmt_text(st, 5));
-    COPY(r->created_at, sw_stmt_text(st, 6));
-    COPY(r->updated_at, sw_stmt_text(st, 7));
+    SW_COPY(r->created_by, sw_stmt_text(st, 4));
+    SW_COPY(r->updated_by, sw_stmt_text(st, 5));
+    SW_COPY(r->created_at, sw_stmt_text(st, 6));
+    SW_COPY(r->updated_at, sw_stmt_text(st, 7));
     if (!r->title || !r->body) {
         sw_note_row_fini(r);
         return -1;
@@ -326,11 +325,11 @@ int sw_note_repo_insert(sw_db *db, const char *tenant_id, const char *title, con
     if (!out) return SW_REPO_OK;
     memset(out, 0, sizeof *out);
     snprintf(out->id, sizeof out->id, "%s", id);
-    COPY(out->tenant_id, tenant_id);
+    SW_COPY(out->tenant_id, tenant_id);
     out->title = strdup(title);
     out->body = strdup(body);
-    COPY(out->created_by, author_id);
-    COPY(out->updated_by, author_id);
+    SW_COPY(out->created_by, author_id);
+    SW_COPY(out->updated_by, author_id);
     snprintf(out->created_at, sizeof out->created_at, "%s", ts);
     snprintf(out->updated_at, sizeof out->updated_at, "%s", ts);
     if (!out->title || !out->body) {

@@ -6,19 +6,18 @@
 #include <stdio.h>
 #include <string.h>
 
-#define COPY(dst, src) snprintf((dst), sizeof(dst), "%s", (src) ? (const char *)(src) : "")
 #define COLS "id, tenant_id, local_id, display_name, participant_type, roles, password_hash, created_at"
 
 static void row(sw_stmt *st, sw_participant *p)
 {
-    COPY(p->id, sw_stmt_text(st, 0));
-    COPY(p->tenant_id, sw_stmt_text(st, 1));
-    COPY(p->local_id, sw_stmt_text(st, 2));
-    COPY(p->display_name, sw_stmt_text(st, 3));
-    COPY(p->participant_type, sw_stmt_text(st, 4));
-    COPY(p->roles, sw_stmt_text(st, 5));
-    COPY(p->password_hash, sw_stmt_text(st, 6));
-    COPY(p->created_at, sw_stmt_text(st, 7));
+    SW_COPY(p->id, sw_stmt_text(st, 0));
+    SW_COPY(p->tenant_id, sw_stmt_text(st, 1));
+    SW_COPY(p->local_id, sw_stmt_text(st, 2));
+    SW_COPY(p->display_name, sw_stmt_text(st, 3));
+    SW_COPY(p->participant_type, sw_stmt_text(st, 4));
+    SW_COPY(p->roles, sw_stmt_text(st, 5));
+    SW_COPY(p->password_hash, sw_stmt_text(st, 6));
+    SW_COPY(p->created_at, sw_stmt_text(st, 7));
 }
 
 int sw_participant_create(sw_db *db, const char *tenant_id, const char *local_id,
@@ -28,12 +27,12 @@ int sw_participant_create(sw_db *db, const char *tenant_id, const char *local_id
     sw_participant p;
     memset(&p, 0, sizeof p);
     sw_id_new(p.id);
-    COPY(p.tenant_id, tenant_id);
-    COPY(p.local_id, local_id);
-    COPY(p.display_name, display_name && *display_name ? display_name : local_id);
-    COPY(p.participant_type, type);
-    COPY(p.roles, roles && *roles ? roles : "member");
-    COPY(p.password_hash, password_hash);
+    SW_COPY(p.tenant_id, tenant_id);
+    SW_COPY(p.local_id, local_id);
+    SW_COPY(p.display_name, display_name && *display_name ? display_name : local_id);
+    SW_COPY(p.participant_type, type);
+    SW_COPY(p.roles, roles && *roles ? roles : "member");
+    SW_COPY(p.password_hash, password_hash);
     sw_time_rfc3339(sw_time_now_ms(), p.created_at, sizeof p.created_at);
     int rc = sw_db_run(db, "INSERT INTO participants (" COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                        "tttttttt", p.id, p.tenant_id, p.local_id, p.display_name,

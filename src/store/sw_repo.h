@@ -6,6 +6,10 @@
 #include "store/sw_db.h"
 
 #include <jansson.h>
+#include <stdio.h>
+
+/* Copies a column (or any string, NULL as "") into a fixed-size field of a row struct. */
+#define SW_COPY(dst, src) snprintf((dst), sizeof(dst), "%s", (src) ? (const char *)(src) : "")
 
 enum { SW_REPO_OK = 0, SW_REPO_NOT_FOUND = 1, SW_REPO_ERROR = -1, SW_REPO_CONFLICT = -2 };
 

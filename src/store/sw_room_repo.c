@@ -8,18 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define COPY(dst, src) snprintf((dst), sizeof(dst), "%s", (src) ? (const char *)(src) : "")
 #define ROOM_COLS "id, tenant_id, room_type, name, topic, creator_id, created_at"
 
 static void room_row(sw_stmt *st, sw_room *r)
 {
-    COPY(r->id, sw_stmt_text(st, 0));
-    COPY(r->tenant_id, sw_stmt_text(st, 1));
-    COPY(r->room_type, sw_stmt_text(st, 2));
-    COPY(r->name, sw_stmt_text(st, 3));
-    COPY(r->topic, sw_stmt_text(st, 4));
-    COPY(r->creator_id, sw_stmt_text(st, 5));
-    COPY(r->created_at, sw_stmt_text(st, 6));
+    SW_COPY(r->id, sw_stmt_text(st, 0));
+    SW_COPY(r->tenant_id, sw_stmt_text(st, 1));
+    SW_COPY(r->room_type, sw_stmt_text(st, 2));
+    SW_COPY(r->name, sw_stmt_text(st, 3));
+    SW_COPY(r->topic, sw_stmt_text(st, 4));
+    SW_COPY(r->creator_id, sw_stmt_text(st, 5));
+    SW_COPY(r->created_at, sw_stmt_text(st, 6));
 }
 
 static void now(char ts[40])
@@ -33,11 +32,11 @@ int sw_room_insert(sw_db *db, const char *tenant_id, const char *type, const cha
     sw_room r;
     memset(&r, 0, sizeof r);
     sw_id_new(r.id);
-    COPY(r.tenant_id, tenant_id);
-    COPY(r.room_type, type);
-    COPY(r.name, name);
-    COPY(r.topic, topic);
-    COPY(r.creator_id, creator_id);
+    SW_COPY(r.tenant_id, tenant_id);
+    SW_COPY(r.room_type, type);
+    SW_COPY(r.name, name);
+    SW_COPY(r.topic, topic);
+    SW_COPY(r.creator_id, creator_id);
     now(r.created_at);
     int rc = sw_db_run(db, "INSERT INTO rooms (" ROOM_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?)", "ttttttt",
                        r.id, r.tenant_id, r.room_type, r.name, topic, r.creator_id, r.created_at);

@@ -6,22 +6,21 @@
 #include <stdio.h>
 #include <string.h>
 
-#define COPY(dst, src) snprintf((dst), sizeof(dst), "%s", (src) ? (const char *)(src) : "")
 
 static void row(sw_stmt *st, sw_tenant *t)
 {
-    COPY(t->id, sw_stmt_text(st, 0));
-    COPY(t->slug, sw_stmt_text(st, 1));
-    COPY(t->name, sw_stmt_text(st, 2));
-    COPY(t->created_at, sw_stmt_text(st, 3));
+    SW_COPY(t->id, sw_stmt_text(st, 0));
+    SW_COPY(t->slug, sw_stmt_text(st, 1));
+    SW_COPY(t->name, sw_stmt_text(st, 2));
+    SW_COPY(t->created_at, sw_stmt_text(st, 3));
 }
 
 int sw_tenant_create(sw_db *db, const char *slug, const char *name, sw_tenant *out)
 {
     sw_tenant t;
     sw_id_new(t.id);
-    COPY(t.slug, slug);
-    COPY(t.name, name ? name : slug);
+    SW_COPY(t.slug, slug);
+    SW_COPY(t.name, name ? name : slug);
     sw_time_rfc3339(sw_time_now_ms(), t.created_at, sizeof t.created_at);
     int rc = sw_db_run(db, "INSERT INTO tenants (id, slug, name, created_at) VALUES (?, ?, ?, ?)",
                        "tttt", t.id, t.slug, t.name, t.created_at);
