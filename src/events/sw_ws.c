@@ -7,6 +7,13 @@
  * every send/recv on an upgraded socket, fan-out, timers, closes. Hand-over is a mutex-protected
  * queue plus an eventfd.
  *
+ * Socket ownership. The upgrade callback keeps a duplicate of the socket and releases MHD's side
+ * at once, so MHD frees its connection and memory pool (32 KiB) instead of holding them for as
+ * long as the WebSocket lives; an idle client then costs its wslay context and conn (~9 KiB).
+ *
+ * Events nobody can receive. The bus callback queues an event only while some authorized client
+ * or handshake exists (`audience`); otherwise the WS thread is not woken at all.
+ *
  * Lifetime of the upgrade closure. MHD calls the upgrade callback only after the 101 went out,
  * possibly after sw_ws_free. So the closure is not the sw_ws but a ticket number, looked up in a
  * process-wide registry of live sw_ws objects under a static lock: a ticket that is gone (freed
@@ -24,6 +31,7 @@
 #include "core/sw_time.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -83,11 +91,10 @@ typedef struct conn {
     struct conn *prev, *next; /* ws->clients (WS thread) */
     struct conn *link;        /* ws->incoming or ws->dead */
     wslay_event_context_ptr ctx;
-    struct MHD_UpgradeResponseHandle *urh; /* NULL in the test hook */
     int fd;
     uint32_t evmask;
     unsigned authorized : 1, closing : 1, dead : 1, blocked : 1, registered : 1, linked : 1,
-        in_recv : 1;
+        in_recv : 1, owns_fd : 1; /* owns_fd: our duplicate of the upgraded socket (not in tests) */
     uint8_t *in; /* copy of MHD's extra_in, served before recv() */
     size_t in_len, in_off;
     int64_t last_rx_ms, last_ping_ms, close_deadline_ms;
@@ -117,6 +124,7 @@ struct sw_ws {
     conn *incoming; /* LIFO, from upgrade callbacks */
     ticket *tickets;
     int ntickets;
+    int audience; /* authorized handshakes and clients that may still need events (see on_bus_event) */
     int stopping;
 
     int live; /* atomic: conns created and not finished */
@@ -141,6 +149,13 @@ static const char PONG[] = "{\"type\":\"pong\"}";
 static int64_t mono_ms(void)
 {
     return sw_time_mono_us() / 1000;
+}
+
+static void audience_add(sw_ws *ws, int d)
+{
+    pthread_mutex_lock(&ws->lock);
+    ws->audience += d;
+    pthread_mutex_unlock(&ws->lock);
 }
 
 static void wake(sw_ws *ws)
@@ -436,9 +451,9 @@ static void finish(conn *c)
     }
     wslay_event_context_free(c->ctx);
     c->ctx = NULL;
-    if (c->urh) {
-        MHD_upgrade_action(c->urh, MHD_UPGRADE_ACTION_CLOSE);
-        c->urh = NULL;
+    if (c->owns_fd) {
+        close(c->fd);
+        c->owns_fd = 0;
     }
     if (c->linked) {
         if (c->prev)
@@ -449,6 +464,7 @@ static void finish(conn *c)
         c->linked = 0;
     }
     __atomic_sub_fetch(&ws->live, 1, __ATOMIC_ACQ_REL);
+    if (c->authorized) audience_add(ws, -1);
     free(c->in);
     c->in = NULL;
     free(c->rooms);
@@ -496,14 +512,12 @@ static void send_hello(conn *c)
 }
 
 /* Builds a conn from a ticket (rooms are moved). Any thread. NULL when out of memory. */
-static conn *conn_new(sw_ws *ws, ticket *t, const void *extra, size_t extra_len, int fd,
-                      struct MHD_UpgradeResponseHandle *urh)
+static conn *conn_new(sw_ws *ws, ticket *t, const void *extra, size_t extra_len, int fd)
 {
     conn *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->ws = ws;
     c->fd = fd;
-    c->urh = urh;
     c->authorized = t->authorized ? 1 : 0;
     memcpy(c->tenant, t->tenant, sizeof c->tenant);
     memcpy(c->participant, t->participant, sizeof c->participant);
@@ -711,6 +725,7 @@ static void on_tick(sw_ws *ws)
         if (now - t->created_ms >= TICKET_TTL_MS) {
             *pp = t->next;
             ws->ntickets--;
+            if (t->authorized) ws->audience--;
             t->next = expired;
             expired = t;
         } else {
@@ -790,6 +805,13 @@ static void on_bus_event(void *arg, sw_event *ev)
     sw_ws *ws = arg;
     int w = 0;
     pthread_mutex_lock(&ws->lock);
+    if (ws->audience == 0) {
+        /* Nobody can receive it: no client, and no handshake that read its room set before this
+         * event was stored (one that reads it later sees the event in the store). Not queued, not
+         * counted, and the WS thread is not woken. */
+        pthread_mutex_unlock(&ws->lock);
+        return;
+    }
     if (ws->qlen >= EVQ_MAX || (ws->qlen == ws->qcap && queue_grow(ws) != 0)) {
         ws->drops++;
     } else {
@@ -829,14 +851,25 @@ static void on_upgrade(void *cls, struct MHD_Connection *connection, void *con_c
             }
         pthread_mutex_unlock(&w->lock);
     }
-    conn *c = t ? conn_new(ws, t, extra_in, extra_in_size, sock, urh) : NULL;
+    /* The socket is ours from here on: we keep a duplicate and let MHD release its side at once
+     * (its connection and 32 KiB memory pool would otherwise stay for the socket's lifetime).
+     * MHD_USE_TURBO keeps MHD from shutdown()ing the socket when it lets go; without TLS, the
+     * socket MHD hands over is the client's own TCP socket (see sw_server.c). */
+    conn *c = NULL;
+    int fd = t ? fcntl(sock, F_DUPFD_CLOEXEC, 0) : -1;
+    if (fd >= 0) {
+        c = conn_new(ws, t, extra_in, extra_in_size, fd);
+        if (c) c->owns_fd = 1;
+        else close(fd);
+    }
+    if (t && !c && t->authorized) audience_add(ws, -1);
     if (t) {
         free(t->rooms);
         free(t);
     }
+    MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
     if (!c) { /* stream shut down, ticket expired, or out of memory */
         pthread_mutex_unlock(&g_reg_lock);
-        MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
         return;
     }
     pthread_mutex_lock(&ws->lock);
@@ -907,6 +940,7 @@ static void ticket_drop(sw_ws *ws, uint64_t id)
             t = *pp;
             *pp = t->next;
             ws->ntickets--;
+            if (t->authorized) ws->audience--;
             break;
         }
     pthread_mutex_unlock(&ws->lock);
@@ -952,8 +986,10 @@ enum MHD_Result sw_ws_handle(sw_ws *ws, struct MHD_Connection *c, const sw_auth 
         pthread_mutex_lock(&ws->lock);
         t->member_seq = ws->member_published; /* before the read: see the top of this file */
         t->drops = ws->drops;
+        ws->audience++; /* from here on, events are queued for this client-to-be */
         pthread_mutex_unlock(&ws->lock);
         if (load_rooms(ws, t->tenant, t->participant, &t->rooms, &t->nrooms) != 0) {
+            audience_add(ws, -1);
             free(t);
             return reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, SW_ERR_UNAVAILABLE,
                                "cannot read your rooms right now; retry later");
@@ -1086,7 +1122,7 @@ int sw_ws_test_session(int fd, const uint8_t *extra, size_t extra_len, int autho
     t.authorized = authorized;
     snprintf(t.tenant, sizeof t.tenant, "tenant-test");
     snprintf(t.participant, sizeof t.participant, "participant-test");
-    conn *c = conn_new(&ws, &t, extra, extra_len, fd, NULL);
+    conn *c = conn_new(&ws, &t, extra, extra_len, fd);
     if (!c) return 0;
     adopt(&ws, c); /* hello or 4401, then everything readable, then flush */
     if (!c->dead) on_io(c, EPOLLIN);

@@ -379,7 +379,9 @@ sw_server *sw_server_start(sw_app *app, char *err, size_t errlen)
     int mc = app->cfg.max_connections;
     s->ws = sw_ws_new(app->bus, ws_rooms_of, app, mc > 512 ? mc - 256 : mc / 2);
     if (!s->ws) SW_WARN("the WebSocket endpoint could not start; /v1/stream answers 503");
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_ALLOW_UPGRADE;
+    /* MHD_USE_TURBO: opportunistic reads and writes, and no shutdown() before close — which lets
+     * sw_ws keep an upgraded socket (a duplicate) after MHD has released its side of it. */
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_ALLOW_UPGRADE | MHD_USE_TURBO;
     s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
     if (!s->d) {
         snprintf(err, errlen, "cannot listen on %s:%d (port in use, or no permission)", app->cfg.bind,
