@@ -19,7 +19,6 @@ int sw_rooms_init(sw_rooms *r, sw_db *db, sw_bus *bus, sw_dispatcher *disp, sw_p
     r->disp = disp;
     r->pool = pool;
     pthread_mutex_init(&r->write_mu, NULL);
-    pthread_cond_init(&r->write_cv, NULL);
     pthread_mutex_init(&r->member_mu, NULL);
     pthread_mutex_init(&r->pending_mu, NULL);
     pthread_cond_init(&r->pending_cv, NULL);
@@ -37,7 +36,6 @@ void sw_rooms_fini(sw_rooms *r)
 {
     sw_rooms_drain(r);
     pthread_mutex_destroy(&r->write_mu);
-    pthread_cond_destroy(&r->write_cv);
     pthread_mutex_destroy(&r->member_mu);
     pthread_mutex_destroy(&r->pending_mu);
     pthread_cond_destroy(&r->pending_cv);
@@ -49,6 +47,8 @@ typedef struct append_req {
     const json_t *content;
     json_t *wire;
     int existed, rc, done;
+    int async;          /* heap-allocated by sw_rooms_append_async: the committer frees it */
+    pthread_cond_t cv;  /* a synchronous writer waits here, and only it is woken */
 } append_req;
 
 static void publish(sw_rooms *r, const append_req *a)
@@ -102,40 +102,91 @@ static void commit_batch(sw_rooms *r, append_req *batch)
         if (a->rc == 0 && !a->existed && r->bus) publish(r, a);
 }
 
+static void pending_add(sw_rooms *r, int d)
+{
+    pthread_mutex_lock(&r->pending_mu);
+    r->pending += d;
+    if (r->pending == 0) pthread_cond_broadcast(&r->pending_cv);
+    pthread_mutex_unlock(&r->pending_mu);
+}
+
+/* Queues a request; the first writer to find no leader commits the queue (its own request
+ * included) batch after batch until it is empty, so a queued request is always committed by
+ * somebody. Called and returns with write_mu held. Returns 1 when the caller led. */
+static int enqueue_or_lead(sw_rooms *r, append_req *me)
+{
+    if (r->queue_tail) r->queue_tail->next = me;
+    else r->queue = me;
+    r->queue_tail = me;
+    if (r->leader) return 0;
+    r->leader = 1;
+    while (r->queue) {
+        append_req *batch = r->queue;
+        r->queue = r->queue_tail = NULL;
+        pthread_mutex_unlock(&r->write_mu);
+        commit_batch(r, batch);
+        int finished_async = 0;
+        pthread_mutex_lock(&r->write_mu);
+        for (append_req *a = batch, *n; a; a = n) {
+            n = a->next; /* a synchronous request's memory is gone once its writer wakes */
+            if (a->async) {
+                if (a->rc != 0) SW_ERROR("rooms: a %s event for room %s was not stored", a->event_type, a->room_id);
+                json_decref(a->wire);
+                json_decref((json_t *)a->content);
+                free(a);
+                finished_async++;
+            } else {
+                a->done = 1;
+                if (a != me) pthread_cond_signal(&a->cv);
+            }
+        }
+        if (finished_async) {
+            pthread_mutex_unlock(&r->write_mu);
+            pending_add(r, -finished_async);
+            pthread_mutex_lock(&r->write_mu);
+        }
+    }
+    r->leader = 0;
+    return 1;
+}
+
 int sw_rooms_append(sw_rooms *r, const char *tenant_id, const char *room_id, const char *sender_id,
                     const char *event_type, const json_t *content, const char *event_uuid,
                     json_t **wire_out, int *existed)
 {
     append_req me = {.tenant_id = tenant_id, .room_id = room_id, .sender_id = sender_id,
-                     .event_type = event_type, .event_uuid = event_uuid, .content = content};
+                     .event_type = event_type, .event_uuid = event_uuid, .content = content,
+                     .cv = PTHREAD_COND_INITIALIZER};
     pthread_mutex_lock(&r->write_mu);
-    if (r->queue_tail) r->queue_tail->next = &me;
-    else r->queue = &me;
-    r->queue_tail = &me;
-    while (!me.done && r->leader) pthread_cond_wait(&r->write_cv, &r->write_mu);
-    if (!me.done) {
-        /* lead: commit everything queued (ours included), until the queue is empty */
-        r->leader = 1;
-        while (r->queue) {
-            append_req *batch = r->queue;
-            r->queue = r->queue_tail = NULL;
-            pthread_mutex_unlock(&r->write_mu);
-            commit_batch(r, batch);
-            pthread_mutex_lock(&r->write_mu);
-            for (append_req *a = batch, *n; a; a = n) {
-                n = a->next;
-                a->done = 1;
-            }
-            pthread_cond_broadcast(&r->write_cv);
-        }
-        r->leader = 0;
-        pthread_cond_broadcast(&r->write_cv);
-    }
+    if (!enqueue_or_lead(r, &me))
+        while (!me.done) pthread_cond_wait(&me.cv, &r->write_mu);
     pthread_mutex_unlock(&r->write_mu);
+    pthread_cond_destroy(&me.cv);
     if (existed) *existed = me.existed;
     if (wire_out) *wire_out = me.wire;
     else json_decref(me.wire);
     return me.rc;
+}
+
+int sw_rooms_append_async(sw_rooms *r, const char *tenant_id, const char *room_id, const char *sender_id,
+                          const char *event_type, json_t *content)
+{
+    size_t lt = strlen(tenant_id) + 1, lr = strlen(room_id) + 1, ls = strlen(sender_id) + 1,
+           le = strlen(event_type) + 1;
+    append_req *a = calloc(1, sizeof *a + lt + lr + ls + le);
+    if (!a) return -1;
+    char *p = (char *)(a + 1);
+    a->tenant_id = memcpy(p, tenant_id, lt);
+    a->room_id = memcpy(p += lt, room_id, lr);
+    a->sender_id = memcpy(p += lr, sender_id, ls);
+    a->event_type = memcpy(p += ls, event_type, le);
+    a->content = json_incref(content);
+    a->async = 1;
+    pending_add(r, 1);
+    pthread_mutex_lock(&r->write_mu);
+    enqueue_or_lead(r, a);
+    pthread_mutex_unlock(&r->write_mu);
+    return 0;
 }
 
 static unsigned member_slot(const char *room_id, const char *participant_id)
@@ -201,7 +252,7 @@ int sw_rooms_set_member(sw_rooms *r, const char *tenant_id, const char *room_id,
 static void system_message(sw_rooms *r, const char *tenant_id, const char *room_id, const char *text)
 {
     json_t *c = json_pack("{s:s, s:s}", "msgtype", "swp.system", "body", text);
-    if (c) sw_rooms_append(r, tenant_id, room_id, "system", "swp.room.message", c, NULL, NULL, NULL);
+    if (c) sw_rooms_append_async(r, tenant_id, room_id, "system", "swp.room.message", c);
     json_decref(c);
 }
 
@@ -332,7 +383,7 @@ static void run_slash(slash_job *j)
                                 res.status);
     char sender[96];
     snprintf(sender, sizeof sender, "plugin:%s", res.plugin_id);
-    if (content) sw_rooms_append(r, j->tenant_id, j->room_id, sender, "swp.room.message", content, NULL, NULL, NULL);
+    if (content) sw_rooms_append_async(r, j->tenant_id, j->room_id, sender, "swp.room.message", content);
     json_decref(content);
     sw_dispatch_result_fini(&res);
 out:
@@ -348,9 +399,7 @@ static void slash_job_run(void *arg)
     free(j->token);
     free(j->body);
     free(j);
-    pthread_mutex_lock(&r->pending_mu);
-    if (--r->pending == 0) pthread_cond_broadcast(&r->pending_cv);
-    pthread_mutex_unlock(&r->pending_mu);
+    pending_add(r, -1);
 }
 
 int sw_rooms_send_message(sw_rooms *r, const char *tenant_id, const char *tenant_slug,
@@ -383,9 +432,7 @@ int sw_rooms_send_message(sw_rooms *r, const char *tenant_id, const char *tenant
     snprintf(j->sender_id, sizeof j->sender_id, "%s", sender_id);
     j->token = user_token ? strdup(user_token) : NULL;
     j->body = strdup(body);
-    pthread_mutex_lock(&r->pending_mu);
-    r->pending++;
-    pthread_mutex_unlock(&r->pending_mu);
+    pending_add(r, 1);
     if (!j->body || sw_pool_submit(r->pool, slash_job_run, j) != 0) slash_job_run(j);
     return 0;
 }

@@ -1,7 +1,8 @@
 /* sw_rooms: the room service — the one write path for room events. Appends are group-committed:
  * concurrent writers queue their event, one of them (the leader) stores the whole queue in one
  * transaction and publishes the events to the bus in stream_position order, the others wait for
- * their result. Also membership changes, and slash commands typed in a room (run through the dispatcher
+ * their result (each on its own condition variable: a commit wakes exactly the writers it served),
+ * or do not wait at all (sw_rooms_append_async: tool results and system replies). Also membership changes, and slash commands typed in a room (run through the dispatcher
  * on the worker pool; the result is stored as a swp.tool_result message). */
 #ifndef SW_ROOMS_H
 #define SW_ROOMS_H
@@ -20,10 +21,9 @@ typedef struct sw_rooms {
     sw_dispatcher *disp;
     sw_pool *pool;           /* where slash commands run */
     pthread_mutex_t write_mu; /* guards the append queue and the leader flag */
-    pthread_cond_t write_cv;  /* followers wait here for their append to be done */
     struct append_req *queue, *queue_tail;
     int leader;               /* a thread is committing a batch */
-    int pending;             /* slash commands queued or running */
+    int pending;             /* slash commands and asynchronous appends not yet finished */
     /* (room, participant) → membership, remembered for the send path; every membership change
      * goes through sw_rooms_set_member, which forgets the entry (one process: several nodes
      * would forget on the bus's member events instead) */
@@ -42,7 +42,7 @@ typedef struct sw_rooms {
 } sw_rooms;
 
 int sw_rooms_init(sw_rooms *r, sw_db *db, sw_bus *bus, sw_dispatcher *disp, sw_pool *pool);
-/* Waits for queued slash commands to finish. */
+/* Waits for queued slash commands and asynchronous appends to finish. */
 void sw_rooms_drain(sw_rooms *r);
 void sw_rooms_fini(sw_rooms *r);
 
@@ -51,6 +51,12 @@ void sw_rooms_fini(sw_rooms *r);
 int sw_rooms_append(sw_rooms *r, const char *tenant_id, const char *room_id, const char *sender_id,
                     const char *event_type, const json_t *content, const char *event_uuid,
                     json_t **wire_out, int *existed);
+
+/* Stores and publishes an event without waiting for the commit (when another writer is committing,
+ * it takes this one too); content is referenced, not copied, and must not change afterwards.
+ * A failure to store is logged. sw_rooms_drain waits for these. Returns 0, or -1 out of memory. */
+int sw_rooms_append_async(sw_rooms *r, const char *tenant_id, const char *room_id, const char *sender_id,
+                          const char *event_type, json_t *content);
 
 /* A human's message: stores it; when it is a slash command, queues the command (the result
  * arrives as another event). */
