@@ -129,6 +129,7 @@ static inline void sw_harness_free(sw_harness *h)
     if (!h) return;
     sw_call_ctx_free(h->last);
     sw_pool_free(h->pool);
+    sw_dispatcher_fini(&h->d);
     sw_audit_free(h->audit);
     sw_plugin_states_free(h->states);
     sw_registry_free(h->reg);

@@ -201,7 +201,7 @@ static int plugin_visible(void *arg, const char *plugin_id)
 {
     vis_arg *v = arg;
     if (!in_loadout(v->loadout, plugin_id)) return 0;
-    return sw_room_plugin_toggle_get(v->ai->db, v->tenant_id, v->room_id, plugin_id) != 0;
+    return sw_rooms_plugin_toggle(v->ai->rooms, v->tenant_id, v->room_id, plugin_id) != 0;
 }
 
 json_t *sw_ai_tools(sw_ai *ai, const char *tenant_id, const char *room_id, const json_t *loadout)

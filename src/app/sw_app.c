@@ -154,6 +154,7 @@ void sw_app_close(sw_app *app)
     if (app->bus) sw_rooms_fini(&app->rooms); /* waits for queued slash commands */
     sw_pool_free(app->turn_pool);
     app->turn_pool = NULL;
+    sw_dispatcher_fini(&app->disp); /* the watchdog of tools run on the turn workers */
     sw_pool_free(app->tool_pool); /* finishes running tool calls */
     app->tool_pool = NULL;
     sw_audit_free(app->audit);    /* flushes the audit queue */

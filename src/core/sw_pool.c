@@ -1,8 +1,10 @@
 /* sw_pool: fixed-size thread pool with a mutex/condvar FIFO. A worker that runs out of jobs
  * spins briefly (SPIN_NS) before sleeping, so a burst of short jobs — the common case for tool
- * calls — is handed over without a futex wake-up and a context switch per job. */
+ * calls — is handed over without a futex wake-up and a context switch per job; adaptively
+ * (sw_spin.h): under a load where jobs do not come within the spin, it sleeps at once. */
 #include "core/sw_pool.h"
 
+#include "core/sw_spin.h"
 #include "core/sw_time.h"
 
 #include <pthread.h>
@@ -24,6 +26,7 @@ struct sw_pool {
     job *handoff;      /* a job passed straight to the spinning worker, no lock, no queue */
     int n;
     pthread_t *threads;
+    sw_spin spin;
 };
 
 static _Thread_local sw_pool *current_pool;
@@ -46,7 +49,7 @@ static void *worker(void *arg)
         /* One worker at a time spins; the others sleep, leaving the cores to the callers. The
          * spinner also watches `handoff`, where sw_pool_submit puts a job directly. */
         job *direct = NULL;
-        if (__atomic_fetch_add(&p->spinning, 1, __ATOMIC_ACQ_REL) == 0) {
+        if (__atomic_fetch_add(&p->spinning, 1, __ATOMIC_ACQ_REL) == 0 && sw_spin_should(&p->spin)) {
             __atomic_store_n(&p->spinner_ready, 1, __ATOMIC_SEQ_CST);
             int64_t until = sw_time_mono_ns() + SPIN_NS;
             while (!__atomic_load_n(&p->queued, __ATOMIC_ACQUIRE) &&
@@ -63,6 +66,7 @@ static void *worker(void *arg)
             __atomic_store_n(&p->spinner_ready, 0, __ATOMIC_SEQ_CST);
             /* a submitter may have handed a job over just as we stopped watching */
             if (!direct) direct = __atomic_exchange_n(&p->handoff, NULL, __ATOMIC_SEQ_CST);
+            sw_spin_result(&p->spin, direct || __atomic_load_n(&p->queued, __ATOMIC_ACQUIRE));
         }
         __atomic_sub_fetch(&p->spinning, 1, __ATOMIC_ACQ_REL);
         if (direct) {

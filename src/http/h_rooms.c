@@ -296,7 +296,7 @@ void sw_h_room_plugin_toggle(sw_req *req, sw_resp *resp)
         sw_resp_error(resp, SW_ERR_AUTH_INSUFFICIENT_PERMISSION, NULL, "this needs power level 50 in the room");
         goto out;
     }
-    if (sw_room_plugin_toggle_set(req->app->db, req->auth.tenant_id, room.id, pid, enabled) != 0) {
+    if (sw_rooms_toggle_plugin(&req->app->rooms, req->auth.tenant_id, room.id, pid, enabled) != 0) {
         sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the store did not answer");
         goto out;
     }

@@ -28,6 +28,13 @@ void sw_dispatcher_init(sw_dispatcher *d, sw_db *db, sw_registry *reg, sw_plugin
     d->metrics = metrics;
     d->default_timeout_ms = default_timeout_ms > 0 ? default_timeout_ms : 30000;
     sw_host_init(&d->host);
+    pthread_mutex_init(&d->wd_mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&d->wd_cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_cond_init(&d->wd_done_cv, NULL);
 }
 
 /* ---- per-call context ---- */
@@ -199,16 +206,23 @@ static void job_run(void *arg)
 }
 
 /* Returns 1 when the job finished before the deadline. */
-static int job_wait(exec_job *j, int timeout_ms)
+static int job_wait(exec_job *j, int timeout_ms, sw_spin *spin)
 {
-    /* Most tools answer in microseconds: poll for up to 50 us before sleeping on the condvar. */
-    int64_t until = sw_time_mono_ns() + 50000;
-    do { /* check after every pause (a pause can be ~140 cycles); read the clock now and then */
-        for (int i = 0; i < 64; i++) {
-            if (__atomic_load_n(&j->done, __ATOMIC_ACQUIRE)) return 1;
-            __builtin_ia32_pause();
-        }
-    } while (sw_time_mono_ns() < until);
+    /* Most tools answer in microseconds: poll for up to 50 us before sleeping on the condvar,
+     * while that pays off (sw_spin.h). */
+    if (sw_spin_should(spin)) {
+        int64_t until = sw_time_mono_ns() + 50000;
+        do { /* check after every pause (a pause can be ~140 cycles); read the clock now and then */
+            for (int i = 0; i < 64; i++) {
+                if (__atomic_load_n(&j->done, __ATOMIC_ACQUIRE)) {
+                    sw_spin_result(spin, 1);
+                    return 1;
+                }
+                __builtin_ia32_pause();
+            }
+        } while (sw_time_mono_ns() < until);
+        sw_spin_result(spin, 0);
+    }
     struct timespec dl;
     clock_gettime(CLOCK_REALTIME, &dl);
     dl.tv_sec += timeout_ms / 1000;
@@ -223,6 +237,111 @@ static int job_wait(exec_job *j, int timeout_ms)
     int done = j->done;
     pthread_mutex_unlock(&j->mu);
     return done;
+}
+
+/* ---- the watchdog of inline calls ---- */
+
+typedef struct wd_entry {
+    struct wd_entry *next;
+    int64_t deadline_ns;
+    int state; /* 0 running, 1 the watchdog is answering, 2 answered */
+    sw_dispatcher *d;
+    const sw_call *call;
+    const sw_reg_tool *rt;
+    const json_t *args;
+    sw_dispatch_result *out;
+    int timeout_ms;
+    int64_t t0_us;
+} wd_entry;
+
+static void timeout_result(sw_dispatch_result *out, const char *tool, int timeout_ms)
+{
+    set_result(out, "timeout", 1, SW_ERR_UNAVAILABLE,
+               "Tool %s timed out after %d ms and its result was discarded.\n"
+               "Fallback suggestions: try again with a smaller request, or answer without "
+               "this tool.",
+               tool, timeout_ms);
+}
+
+static void *wd_main(void *arg)
+{
+    sw_dispatcher *d = arg;
+    pthread_mutex_lock(&d->wd_mu);
+    while (!d->wd_stop) {
+        int64_t now = sw_time_mono_ns(), next = now + 1000000000LL;
+        wd_entry *due = NULL;
+        for (wd_entry *e = d->wd_list; e; e = e->next) {
+            if (e->state != 0) continue;
+            if (e->deadline_ns <= now) {
+                due = e;
+                break;
+            }
+            if (e->deadline_ns < next) next = e->deadline_ns;
+        }
+        if (due) { /* the caller is still inside the tool: its frame, call and out are alive */
+            due->state = 1;
+            pthread_mutex_unlock(&d->wd_mu);
+            timeout_result(due->out, due->call->tool, due->timeout_ms);
+            due->out->duration_us = sw_time_mono_us() - due->t0_us;
+            due->out->reported = 1;
+            audit(d, due->call, due->out->plugin_id, due->rt, due->args, due->out, "timeout");
+            due->call->on_timeout(due->call->on_timeout_arg, due->out);
+            pthread_mutex_lock(&d->wd_mu);
+            due->state = 2;
+            pthread_cond_broadcast(&d->wd_done_cv);
+            continue;
+        }
+        d->wd_next_ns = next;
+        struct timespec ts = {.tv_sec = next / 1000000000LL, .tv_nsec = next % 1000000000LL};
+        pthread_cond_timedwait(&d->wd_cv, &d->wd_mu, &ts);
+    }
+    pthread_mutex_unlock(&d->wd_mu);
+    return NULL;
+}
+
+/* Registers an inline call; 0, or -1 when the watchdog cannot run (the caller uses the pool). */
+static int wd_add(sw_dispatcher *d, wd_entry *e)
+{
+    pthread_mutex_lock(&d->wd_mu);
+    if (!d->wd_started && !d->wd_stop) {
+        d->wd_next_ns = INT64_MAX;
+        d->wd_started = pthread_create(&d->wd_thread, NULL, wd_main, d) == 0 ? 1 : -1;
+    }
+    if (d->wd_started != 1 || d->wd_stop) {
+        pthread_mutex_unlock(&d->wd_mu);
+        return -1;
+    }
+    e->next = d->wd_list;
+    d->wd_list = e;
+    /* the watchdog sleeps until wd_next_ns: wake it only when this deadline comes first */
+    if (e->deadline_ns < d->wd_next_ns) pthread_cond_signal(&d->wd_cv);
+    pthread_mutex_unlock(&d->wd_mu);
+    return 0;
+}
+
+/* Unregisters it once the tool returned; 1 when the watchdog had answered (waits for it). */
+static int wd_remove(sw_dispatcher *d, wd_entry *e)
+{
+    pthread_mutex_lock(&d->wd_mu);
+    while (e->state == 1) pthread_cond_wait(&d->wd_done_cv, &d->wd_mu);
+    for (wd_entry **pp = &d->wd_list; *pp; pp = &(*pp)->next)
+        if (*pp == e) {
+            *pp = e->next;
+            break;
+        }
+    pthread_mutex_unlock(&d->wd_mu);
+    return e->state == 2;
+}
+
+void sw_dispatcher_fini(sw_dispatcher *d)
+{
+    pthread_mutex_lock(&d->wd_mu);
+    d->wd_stop = 1;
+    int started = d->wd_started == 1;
+    pthread_cond_signal(&d->wd_cv);
+    pthread_mutex_unlock(&d->wd_mu);
+    if (started) pthread_join(d->wd_thread, NULL);
+    d->wd_started = 0;
 }
 
 /* ---- lookup helpers ---- */
@@ -429,14 +548,22 @@ int sw_dispatch(sw_dispatcher *d, const sw_call *call, sw_dispatch_result *out)
     j->node.fn = job_run;
     j->node.arg = j;
     int timeout_ms = rt->def->timeout_ms > 0 ? rt->def->timeout_ms : d->default_timeout_ms;
-    if (!d->pool || sw_pool_submit_job(d->pool, &j->node) != 0) job_run(j); /* inline fallback */
-    if (!job_wait(j, timeout_ms)) {
+    wd_entry we = {.deadline_ns = sw_time_mono_ns() + (int64_t)timeout_ms * 1000000, .d = d, .call = call,
+                   .rt = rt, .args = args, .out = out, .timeout_ms = timeout_ms, .t0_us = t0};
+    if (call->on_timeout && wd_add(d, &we) == 0) {
+        job_run(j); /* here, on the caller's thread */
+        if (wd_remove(d, &we)) { /* the watchdog answered (and audited) at the deadline */
+            job_release(j);
+            json_decref(args);
+            sw_tenant_plugins_release(tp);
+            return 0;
+        }
+    } else if (!d->pool || sw_pool_submit_job(d->pool, &j->node) != 0) {
+        job_run(j); /* inline fallback */
+    }
+    if (!job_wait(j, timeout_ms, &d->wait_spin)) {
         detail = "timeout";
-        set_result(out, "timeout", 1, SW_ERR_UNAVAILABLE,
-                   "Tool %s timed out after %d ms and its result was discarded.\n"
-                   "Fallback suggestions: try again with a smaller request, or answer without "
-                   "this tool.",
-                   tool, timeout_ms);
+        timeout_result(out, tool, timeout_ms);
         job_release(j);
         goto done;
     }

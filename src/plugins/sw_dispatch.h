@@ -10,12 +10,14 @@
 #include "core/sw_error.h"
 #include "core/sw_metrics.h"
 #include "core/sw_pool.h"
+#include "core/sw_spin.h"
 #include "plugins/sw_audit.h"
 #include "plugins/sw_plugin_state.h"
 #include "plugins/sw_registry.h"
 #include "store/sw_db.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <scaiwave/plugin.h>
 
 typedef struct sw_dispatcher {
@@ -33,7 +35,17 @@ typedef struct sw_dispatcher {
     int (*model_complete)(void *arg, const char *tenant_id, const char *participant_id,
                           const char *system, const char *prompt, char **answer);
     void *model_arg;
+    sw_spin wait_spin;        /* whether waiting for a tool starts with a spin (sw_spin.h) */
+    /* The watchdog of calls run inline (sw_call.on_timeout): started with the first such call */
+    pthread_mutex_t wd_mu;
+    pthread_cond_t wd_cv, wd_done_cv;
+    struct wd_entry *wd_list;
+    int64_t wd_next_ns;       /* when the watchdog wakes next */
+    int wd_started, wd_stop;
+    pthread_t wd_thread;
 } sw_dispatcher;
+
+struct sw_dispatch_result;
 
 /* One call. Strings are borrowed for the duration of sw_dispatch. */
 typedef struct sw_call {
@@ -50,6 +62,13 @@ typedef struct sw_call {
     /* Optional filter (AI loadout, room toggles): return 0 to hide a plugin from this call. */
     int (*plugin_visible)(void *arg, const char *plugin_id);
     void *plugin_visible_arg;
+    /* Optional: run the tool on the calling thread (one where blocking is fine: a pool worker)
+     * instead of handing it to the pool. If it overruns its timeout, a watchdog thread fills the
+     * caller's result with the timeout answer (audited then) and calls on_timeout with it at the
+     * deadline; sw_dispatch returns that same result, with `reported` set, once the tool has
+     * returned. Saves a hand-over between threads per call. */
+    void (*on_timeout)(void *arg, const struct sw_dispatch_result *res);
+    void *on_timeout_arg;
 } sw_call;
 
 typedef struct sw_dispatch_result {
@@ -59,6 +78,7 @@ typedef struct sw_dispatch_result {
     sw_err err;           /* framework error (SW_ERR_TOOL_NOT_FOUND, SW_ERR_VALIDATION, ...) or -1 */
     char plugin_id[72];
     int64_t duration_us;
+    int reported;         /* 1: already handed to sw_call.on_timeout */
 } sw_dispatch_result;
 
 /* Sets up the dispatcher (the host table included). The caller owns every component. */
@@ -69,6 +89,8 @@ void sw_dispatcher_init(sw_dispatcher *d, sw_db *db, sw_registry *reg, sw_plugin
  * memory ran out before anything could be written. */
 int sw_dispatch(sw_dispatcher *d, const sw_call *call, sw_dispatch_result *out);
 void sw_dispatch_result_fini(sw_dispatch_result *r);
+/* Stops the watchdog thread, if it was started. */
+void sw_dispatcher_fini(sw_dispatcher *d);
 
 /* ---- The per-call context (host side). Exposed for the plugin test harness. ---- */
 typedef struct sw_call_ctx {

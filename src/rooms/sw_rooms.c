@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+static void *flusher_main(void *arg);
 
 int sw_rooms_init(sw_rooms *r, sw_db *db, sw_bus *bus, sw_dispatcher *disp, sw_pool *pool)
 {
@@ -19,9 +22,16 @@ int sw_rooms_init(sw_rooms *r, sw_db *db, sw_bus *bus, sw_dispatcher *disp, sw_p
     r->disp = disp;
     r->pool = pool;
     pthread_mutex_init(&r->write_mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&r->flush_cv, &ca);
+    pthread_condattr_destroy(&ca);
     pthread_mutex_init(&r->member_mu, NULL);
     pthread_mutex_init(&r->pending_mu, NULL);
     pthread_cond_init(&r->pending_cv, NULL);
+    r->flusher_ticking = 1;
+    r->flusher_started = pthread_create(&r->flusher, NULL, flusher_main, r) == 0;
     return 0;
 }
 
@@ -35,6 +45,14 @@ void sw_rooms_drain(sw_rooms *r)
 void sw_rooms_fini(sw_rooms *r)
 {
     sw_rooms_drain(r);
+    if (r->flusher_started) {
+        pthread_mutex_lock(&r->write_mu);
+        r->flush_stop = 1;
+        pthread_cond_signal(&r->flush_cv);
+        pthread_mutex_unlock(&r->write_mu);
+        pthread_join(r->flusher, NULL);
+    }
+    pthread_cond_destroy(&r->flush_cv);
     pthread_mutex_destroy(&r->write_mu);
     pthread_mutex_destroy(&r->member_mu);
     pthread_mutex_destroy(&r->pending_mu);
@@ -110,15 +128,18 @@ static void pending_add(sw_rooms *r, int d)
     pthread_mutex_unlock(&r->pending_mu);
 }
 
-/* Queues a request; the first writer to find no leader commits the queue (its own request
- * included) batch after batch until it is empty, so a queued request is always committed by
- * somebody. Called and returns with write_mu held. Returns 1 when the caller led. */
-static int enqueue_or_lead(sw_rooms *r, append_req *me)
+static void enqueue(sw_rooms *r, append_req *me)
 {
     if (r->queue_tail) r->queue_tail->next = me;
     else r->queue = me;
     r->queue_tail = me;
-    if (r->leader) return 0;
+}
+
+/* Commits the queue batch after batch until it is empty, so whatever was queued before a leader
+ * stepped down is committed. Called and returns with write_mu held; me (or NULL) is the
+ * leader's own request, which it does not need to wake. */
+static void lead(sw_rooms *r, append_req *me)
+{
     r->leader = 1;
     while (r->queue) {
         append_req *batch = r->queue;
@@ -147,7 +168,42 @@ static int enqueue_or_lead(sw_rooms *r, append_req *me)
         }
     }
     r->leader = 0;
-    return 1;
+}
+
+/* The flusher: commits asynchronous appends that no synchronous writer took along. It ticks
+ * every FLUSH_TICK_US while there is traffic and sleeps once there has been none for a while,
+ * so under load a tool result rides in the transaction of the next message sent, and a quiet
+ * room sees it within a millisecond. */
+#define FLUSH_TICK_US 1000
+#define FLUSH_IDLE_TICKS 200
+
+static void *flusher_main(void *arg)
+{
+    sw_rooms *r = arg;
+    int idle = 0;
+    pthread_mutex_lock(&r->write_mu);
+    while (!r->flush_stop) {
+        if (r->queue) {
+            idle = 0;
+        } else if (++idle > FLUSH_IDLE_TICKS) {
+            r->flusher_ticking = 0;
+            while (!r->queue && !r->flush_stop) pthread_cond_wait(&r->flush_cv, &r->write_mu);
+            r->flusher_ticking = 1;
+            idle = 0;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_nsec += FLUSH_TICK_US * 1000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        if (!r->flush_stop) pthread_cond_timedwait(&r->flush_cv, &r->write_mu, &ts);
+        if (r->queue && !r->leader) lead(r, NULL);
+    }
+    if (r->queue && !r->leader) lead(r, NULL);
+    pthread_mutex_unlock(&r->write_mu);
+    return NULL;
 }
 
 int sw_rooms_append(sw_rooms *r, const char *tenant_id, const char *room_id, const char *sender_id,
@@ -158,7 +214,10 @@ int sw_rooms_append(sw_rooms *r, const char *tenant_id, const char *room_id, con
                      .event_type = event_type, .event_uuid = event_uuid, .content = content,
                      .cv = PTHREAD_COND_INITIALIZER};
     pthread_mutex_lock(&r->write_mu);
-    if (!enqueue_or_lead(r, &me))
+    enqueue(r, &me);
+    if (!r->leader)
+        lead(r, &me);
+    else
         while (!me.done) pthread_cond_wait(&me.cv, &r->write_mu);
     pthread_mutex_unlock(&r->write_mu);
     pthread_cond_destroy(&me.cv);
@@ -184,7 +243,11 @@ int sw_rooms_append_async(sw_rooms *r, const char *tenant_id, const char *room_i
     a->async = 1;
     pending_add(r, 1);
     pthread_mutex_lock(&r->write_mu);
-    enqueue_or_lead(r, a);
+    enqueue(r, a);
+    if (!r->flusher_started) /* no flusher (it could not start): commit now */
+        lead(r, NULL);
+    else if (!r->flusher_ticking)
+        pthread_cond_signal(&r->flush_cv);
     pthread_mutex_unlock(&r->write_mu);
     return 0;
 }
@@ -256,11 +319,55 @@ static void system_message(sw_rooms *r, const char *tenant_id, const char *room_
     json_decref(c);
 }
 
+static unsigned toggle_slot(const char *room_id, const char *plugin_id)
+{
+    unsigned h = 2166136261u;
+    for (const char *p = room_id; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
+    for (const char *p = plugin_id; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
+    return h & 1023;
+}
+
+int sw_rooms_plugin_toggle(sw_rooms *r, const char *tenant_id, const char *room_id, const char *plugin_id)
+{
+    unsigned k = toggle_slot(room_id, plugin_id);
+    pthread_mutex_lock(&r->member_mu);
+    if (!strcmp(r->toggle_cache[k].room_id, room_id) && !strcmp(r->toggle_cache[k].plugin_id, plugin_id) &&
+        !strcmp(r->toggle_cache[k].tenant_id, tenant_id)) {
+        int v = r->toggle_cache[k].value;
+        pthread_mutex_unlock(&r->member_mu);
+        return v;
+    }
+    uint64_t gen = r->toggle_gen;
+    pthread_mutex_unlock(&r->member_mu);
+    int v = sw_room_plugin_toggle_get(r->db, tenant_id, room_id, plugin_id);
+    if (strlen(room_id) >= 40 || strlen(tenant_id) >= 40 || strlen(plugin_id) >= 72) return v;
+    pthread_mutex_lock(&r->member_mu);
+    if (r->toggle_gen == gen) { /* no toggle raced with the query */
+        strcpy(r->toggle_cache[k].room_id, room_id);
+        strcpy(r->toggle_cache[k].tenant_id, tenant_id);
+        strcpy(r->toggle_cache[k].plugin_id, plugin_id);
+        r->toggle_cache[k].value = v;
+    }
+    pthread_mutex_unlock(&r->member_mu);
+    return v;
+}
+
+int sw_rooms_toggle_plugin(sw_rooms *r, const char *tenant_id, const char *room_id, const char *plugin_id,
+                           int enabled)
+{
+    int rc = sw_room_plugin_toggle_set(r->db, tenant_id, room_id, plugin_id, enabled);
+    pthread_mutex_lock(&r->member_mu); /* after the write: a reader may have cached the old value */
+    r->toggle_cache[toggle_slot(room_id, plugin_id)].room_id[0] = 0;
+    r->toggle_gen++;
+    pthread_mutex_unlock(&r->member_mu);
+    return rc == SW_REPO_OK ? 0 : -1;
+}
+
 /* Is the plugin usable in this room? 1 yes; 0 disabled in the tenant; -1 toggled off here. */
 static int usable(sw_rooms *r, const sw_plugin_tenant_state *st, const char *tenant_id, const char *room_id)
 {
     if (!st->enabled) return 0;
-    if (room_id && sw_room_plugin_toggle_get(r->db, tenant_id, room_id, st->rp->p->id) == 0) return -1;
+    if (room_id && sw_rooms_plugin_toggle(r, tenant_id, room_id, st->rp->p->id) == 0) return -1;
     return 1;
 }
 
@@ -292,8 +399,29 @@ typedef struct {
     char tenant_id[40], tenant_slug[72], room_id[40], sender_id[40];
     char *token;
     char *body;
+    char tool[72];
 } slash_job;
 
+
+/* Stores a command's result as a swp.tool_result message from the plugin. */
+static void post_result(slash_job *j, const sw_dispatch_result *res)
+{
+    json_t *body = json_string(res->text ? res->text : "");
+    if (!body) body = json_string("(the tool returned text that is not valid UTF-8)");
+    json_t *content = json_pack("{s:s, s:s, s:s, s:o, s:b, s:s}", "msgtype", "swp.tool_result", "plugin_id",
+                                res->plugin_id, "tool", j->tool, "body", body, "is_error", res->is_error,
+                                "status", res->status);
+    char sender[96];
+    snprintf(sender, sizeof sender, "plugin:%s", res->plugin_id);
+    if (content) sw_rooms_append_async(j->r, j->tenant_id, j->room_id, sender, "swp.room.message", content);
+    json_decref(content);
+}
+
+/* The watchdog's answer when the tool overran its timeout (the tool is still running). */
+static void slash_timeout(void *arg, const sw_dispatch_result *res)
+{
+    post_result(arg, res);
+}
 
 static void run_slash(slash_job *j)
 {
@@ -372,19 +500,14 @@ static void run_slash(slash_job *j)
     sw_call call = {.tenant_id = j->tenant_id, .tenant_slug = j->tenant_slug, .room_id = j->room_id,
                     .caller_id = j->sender_id, .initiator_id = j->sender_id, .user_token = j->token,
                     .tool = name, .args = atext ? atext : "{}", .args_len = atext ? strlen(atext) : 2,
-                    .only_plugin = hit->rp->p->id};
+                    .only_plugin = hit->rp->p->id,
+                    /* this is a pool worker: run the tool right here, a watchdog keeps its timeout */
+                    .on_timeout = slash_timeout, .on_timeout_arg = j};
+    snprintf(j->tool, sizeof j->tool, "%s", name);
     sw_dispatch_result res;
     sw_dispatch(r->disp, &call, &res);
     free(atext);
-    json_t *body = json_string(res.text ? res.text : "");
-    if (!body) body = json_string("(the tool returned text that is not valid UTF-8)");
-    json_t *content = json_pack("{s:s, s:s, s:s, s:o, s:b, s:s}", "msgtype", "swp.tool_result", "plugin_id",
-                                res.plugin_id, "tool", name, "body", body, "is_error", res.is_error, "status",
-                                res.status);
-    char sender[96];
-    snprintf(sender, sizeof sender, "plugin:%s", res.plugin_id);
-    if (content) sw_rooms_append_async(r, j->tenant_id, j->room_id, sender, "swp.room.message", content);
-    json_decref(content);
+    if (!res.reported) post_result(j, &res);
     sw_dispatch_result_fini(&res);
 out:
     json_decref(cmds);

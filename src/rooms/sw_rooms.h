@@ -2,7 +2,8 @@
  * concurrent writers queue their event, one of them (the leader) stores the whole queue in one
  * transaction and publishes the events to the bus in stream_position order, the others wait for
  * their result (each on its own condition variable: a commit wakes exactly the writers it served),
- * or do not wait at all (sw_rooms_append_async: tool results and system replies). Also membership changes, and slash commands typed in a room (run through the dispatcher
+ * or do not wait at all (sw_rooms_append_async: tool results and system replies, which ride in
+ * the next writer's transaction, or the flusher thread's within a millisecond). Also membership changes, and slash commands typed in a room (run through the dispatcher
  * on the worker pool; the result is stored as a swp.tool_result message). */
 #ifndef SW_ROOMS_H
 #define SW_ROOMS_H
@@ -23,6 +24,9 @@ typedef struct sw_rooms {
     pthread_mutex_t write_mu; /* guards the append queue and the leader flag */
     struct append_req *queue, *queue_tail;
     int leader;               /* a thread is committing a batch */
+    pthread_t flusher;        /* commits asynchronous appends nobody else took */
+    pthread_cond_t flush_cv;
+    int flusher_started, flusher_ticking, flush_stop;
     int pending;             /* slash commands and asynchronous appends not yet finished */
     /* (room, participant) → membership, remembered for the send path; every membership change
      * goes through sw_rooms_set_member, which forgets the entry (one process: several nodes
@@ -34,6 +38,13 @@ typedef struct sw_rooms {
         int power;
     } member_cache[2048];
     uint64_t member_gen;
+    /* (room, plugin) → toggled on/off in the room, remembered for every slash command and AI turn;
+     * sw_rooms_toggle_plugin forgets the entry */
+    struct {
+        char room_id[40], tenant_id[40], plugin_id[72];
+        int value; /* 1 on, 0 off, -1 never toggled */
+    } toggle_cache[1024];
+    uint64_t toggle_gen;
     /* called with the stored event after a person's (non-command) message: AI engagement */
     void (*on_message)(void *arg, const json_t *event);
     void *on_message_arg;
@@ -72,6 +83,13 @@ int sw_rooms_set_member(sw_rooms *r, const char *tenant_id, const char *room_id,
  * never a member): SW_REPO_OK, or SW_REPO_NOT_FOUND when the tenant has no such room. */
 int sw_rooms_membership(sw_rooms *r, const char *tenant_id, const char *room_id, const char *participant_id,
                         char membership[8], int *power);
+
+/* Whether the plugin is toggled on in the room: 1 on, 0 off, -1 never toggled (the tenant's
+ * setting applies); remembered. */
+int sw_rooms_plugin_toggle(sw_rooms *r, const char *tenant_id, const char *room_id, const char *plugin_id);
+/* Turns the plugin on or off in the room. Returns 0, or -1 on a store error. */
+int sw_rooms_toggle_plugin(sw_rooms *r, const char *tenant_id, const char *room_id, const char *plugin_id,
+                           int enabled);
 
 /* The commands available in a tenant (and room, when room_id is given): built-ins and every
  * tool of an enabled (and not toggled-off) plugin that has a usage. */

@@ -365,3 +365,29 @@ def test_both_sockets_see_command_and_result(server, room):
             assert len(cmds) == 1 and cmds[0]["stream_position"] == cmd["stream_position"]
             seen.append(res["stream_position"])
         assert seen[0] == seen[1]
+
+
+def test_a_command_that_overruns_its_timeout_is_answered_at_the_deadline():
+    """The tool runs on a worker and a watchdog keeps its timeout: the timeout answer arrives
+    while the tool is still running (a 4 s wait against a 300 ms timeout; the reply is awaited
+    for at most 3 s), and the audit shows one call, status timeout."""
+    import os
+    from conftest import Server, TenantUsers, unique
+    plugin_dir = os.environ.get("SW_TEST_PLUGIN_DIR") or "/work/main/build/test-plugins"
+    if not os.path.exists(os.path.join(plugin_dir, "recorder.so")):
+        pytest.skip("build/test-plugins/recorder.so is missing")
+    srv = Server(extra_args=["--plugin-dir", plugin_dir, "--tool-timeout-ms", "300"]).start()
+    try:
+        t = TenantUsers(srv, unique("slow"))
+        room = Room(srv, t, enable=False)
+        srv.enable(t.admin_token, "test.recorder")
+        cmd = room.send('/wait {"ms": 4000}')
+        reply = room.wait_reply(cmd, timeout=3)
+        assert reply["sender_id"] == "plugin:test.recorder", reply
+        assert reply["content"]["status"] == "timeout", reply
+        assert reply["content"]["is_error"] is True
+        assert "timed out after 300 ms" in reply["content"]["body"]
+        rows = ok(srv.get("/v1/admin/audit", t.admin_token, params={"tool": "wait"}))
+        assert [r["status"] for r in rows] == ["timeout"], rows
+    finally:
+        srv.close()  # waits for the tool to return; its late result is discarded (unit-tested)

@@ -178,6 +178,85 @@ static void test_timeout_does_not_block_other_calls(void **state)
     free(next);
 }
 
+/* A call run on the caller's thread (sw_call.on_timeout): the watchdog answers at the deadline
+ * while the tool is still stuck, and the call returns that same answer, marked reported, once
+ * the tool lets go; a quick tool answers normally and the watchdog stays silent. */
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int calls;
+    char status[16];
+    char text[200];
+} timeout_seen;
+
+static void on_timeout(void *arg, const sw_dispatch_result *res)
+{
+    timeout_seen *s = arg;
+    pthread_mutex_lock(&s->mu);
+    s->calls++;
+    snprintf(s->status, sizeof s->status, "%s", res->status);
+    snprintf(s->text, sizeof s->text, "%s", res->text);
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+typedef struct {
+    sw_harness *h;
+    timeout_seen *seen;
+    const char *tool;
+    sw_dispatch_result r;
+} inline_arg;
+
+static void *call_inline(void *p)
+{
+    inline_arg *a = p;
+    sw_call call = {.tenant_id = a->h->tenant.id, .tenant_slug = "test", .room_id = "r",
+                    .caller_id = a->h->ai.id, .initiator_id = a->h->alice.id, .tool = a->tool,
+                    .args = "{}", .args_len = 2, .on_timeout = on_timeout, .on_timeout_arg = a->seen};
+    sw_dispatch(&a->h->d, &call, &a->r);
+    return NULL;
+}
+
+static void test_inline_call_keeps_its_timeout(void **state)
+{
+    sw_harness *h = *state;
+    assert_int_equal(sw_harness_enable(h, "test.slow", -1), 0);
+    timeout_seen seen = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+    inline_arg q = {.h = h, .seen = &seen, .tool = "quick"};
+    call_inline(&q);
+    assert_string_equal(q.r.status, "ok");
+    assert_string_equal(q.r.text, "quick");
+    assert_int_equal(q.r.reported, 0);
+    sw_dispatch_result_fini(&q.r);
+
+    slow_release = 0;
+    inline_arg a = {.h = h, .seen = &seen, .tool = "hang"};
+    pthread_t t;
+    pthread_create(&t, NULL, call_inline, &a);
+    pthread_mutex_lock(&seen.mu); /* the answer comes while the tool is still stuck */
+    while (seen.calls == 0) pthread_cond_wait(&seen.cv, &seen.mu);
+    pthread_mutex_unlock(&seen.mu);
+    assert_string_equal(seen.status, "timeout");
+    assert_non_null(strstr(seen.text, "timed out after 100 ms"));
+    assert_int_equal(slow_release, 0);
+    pthread_mutex_lock(&slow_mu);
+    slow_release = 1;
+    pthread_cond_broadcast(&slow_cv);
+    pthread_mutex_unlock(&slow_mu);
+    pthread_join(t, NULL);
+    assert_int_equal(seen.calls, 1);
+    assert_int_equal(a.r.reported, 1);
+    assert_string_equal(a.r.status, "timeout"); /* the late "finally" is discarded */
+    assert_null(strstr(a.r.text, "finally"));
+    sw_dispatch_result_fini(&a.r);
+    char *next = NULL;
+    json_t *rows = sw_audit_list(h->audit, h->tenant.id, "test.slow", "hang", "timeout", NULL, 10, &next);
+    assert_int_equal(json_array_size(rows), 1); /* audited once, at the deadline */
+    json_decref(rows);
+    free(next);
+}
+
 static void test_http_service_needs_external_http(void **state)
 {
     sw_harness *h = *state;
@@ -248,6 +327,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_greeter_through_dispatcher, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disabled_call_is_audited_denied, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timeout_does_not_block_other_calls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_inline_call_keeps_its_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_service_needs_external_http, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tool_permission_checked_by_dispatcher, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kv_is_tenant_scoped, setup, teardown),
