@@ -5,7 +5,7 @@ Starts `scaiwave serve` on a free port with a temporary data dir (access log off
 the time from exec to the first 200 on /healthz, the idle RSS, then runs
 `wrk -t2 -c64 -d<secs>s` on /healthz and /v1/me (token verify + one indexed SELECT + JSON)
 RUNS times each and prints the medians. wrk runs on the same 2 cores as the server."""
-import json, os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, time, http.client
+import json, os, re, shutil, signal, socket, sqlite3, statistics, subprocess, sys, tempfile, time, http.client
 
 from benchlib import free_port, rss_kib
 
@@ -82,13 +82,29 @@ def main():
             print(f"http: POST /v1/rooms/{{id}}/{name}: median {statistics.median(rates):,.0f} req/s over {RUNS} runs "
                   f"(runs: {', '.join(f'{r:,.0f}' for r in rates)}; p99 of each: {', '.join(p for _, p in res)})")
         print(f"http: RSS after load: {rss_kib(proc.pid) / 1024:.1f} MiB")
+        stop(proc)
+        # the figure counts only the answered POSTs; every /greet must also have its result stored
+        db = sqlite3.connect(d + "/var/scaiwave.db")
+        cmds, results = db.execute(
+            "SELECT sum(json_extract(content, '$.body') = '/greet de Alice'),"
+            " sum(json_extract(content, '$.msgtype') = 'swp.tool_result') FROM events").fetchone()
+        db.close()
+        print(f"http: /greet commands stored: {cmds:,}, tool results stored: {results:,}")
+        if cmds != results:
+            raise SystemExit("http: some /greet commands have no stored result")
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         shutil.rmtree(d, ignore_errors=True)
+
+
+def stop(proc):
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 if __name__ == "__main__":

@@ -394,6 +394,28 @@ json_t *sw_rooms_commands(sw_rooms *r, const char *tenant_id, const char *room_i
     return arr;
 }
 
+/* The tenant's slug, remembered (it never changes); "" when the tenant cannot be read. */
+static void tenant_slug_of(sw_rooms *r, const char *tenant_id, char slug[72])
+{
+    unsigned h = 2166136261u;
+    for (const char *p = tenant_id; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
+    unsigned k = h & 63;
+    pthread_mutex_lock(&r->member_mu);
+    int hit = !strcmp(r->slug_cache[k].tenant_id, tenant_id);
+    if (hit) memcpy(slug, r->slug_cache[k].slug, 72);
+    pthread_mutex_unlock(&r->member_mu);
+    if (hit) return;
+    sw_tenant t;
+    slug[0] = 0;
+    if (sw_tenant_by_id(r->db, tenant_id, &t) != SW_REPO_OK) return;
+    snprintf(slug, 72, "%s", t.slug);
+    if (strlen(tenant_id) >= sizeof r->slug_cache[k].tenant_id) return;
+    pthread_mutex_lock(&r->member_mu);
+    strcpy(r->slug_cache[k].tenant_id, tenant_id);
+    memcpy(r->slug_cache[k].slug, slug, 72);
+    pthread_mutex_unlock(&r->member_mu);
+}
+
 typedef struct {
     sw_rooms *r;
     char tenant_id[40], tenant_slug[72], room_id[40], sender_id[40];
@@ -547,10 +569,7 @@ int sw_rooms_send_message(sw_rooms *r, const char *tenant_id, const char *tenant
     j->r = r;
     snprintf(j->tenant_id, sizeof j->tenant_id, "%s", tenant_id);
     snprintf(j->tenant_slug, sizeof j->tenant_slug, "%s", tenant_slug ? tenant_slug : "");
-    if (!j->tenant_slug[0]) {
-        sw_tenant t; /* looked up here, for commands only: plain messages never need it */
-        if (sw_tenant_by_id(r->db, tenant_id, &t) == SW_REPO_OK) snprintf(j->tenant_slug, sizeof j->tenant_slug, "%s", t.slug);
-    }
+    if (!j->tenant_slug[0]) tenant_slug_of(r, tenant_id, j->tenant_slug); /* commands only need it */
     snprintf(j->room_id, sizeof j->room_id, "%s", room_id);
     snprintf(j->sender_id, sizeof j->sender_id, "%s", sender_id);
     j->token = user_token ? strdup(user_token) : NULL;

@@ -45,6 +45,10 @@ typedef struct sw_rooms {
         int value; /* 1 on, 0 off, -1 never toggled */
     } toggle_cache[1024];
     uint64_t toggle_gen;
+    /* tenant id → slug (a tenant's slug never changes), for the context of slash commands */
+    struct {
+        char tenant_id[40], slug[72];
+    } slug_cache[64];
     /* called with the stored event after a person's (non-command) message: AI engagement */
     void (*on_message)(void *arg, const json_t *event);
     void *on_message_arg;
