@@ -422,6 +422,7 @@ typedef struct {
     char *token;
     char *body;
     char tool[72];
+    sw_pool_job node; /* the pool's queue node: no allocation of its own */
 } slash_job;
 
 
@@ -575,6 +576,8 @@ int sw_rooms_send_message(sw_rooms *r, const char *tenant_id, const char *tenant
     j->token = user_token ? strdup(user_token) : NULL;
     j->body = strdup(body);
     pending_add(r, 1);
-    if (!j->body || sw_pool_submit(r->pool, slash_job_run, j) != 0) slash_job_run(j);
+    j->node.fn = slash_job_run;
+    j->node.arg = j;
+    if (!j->body || sw_pool_submit_job(r->pool, &j->node) != 0) slash_job_run(j);
     return 0;
 }
