@@ -252,12 +252,18 @@ int sw_rooms_append_async(sw_rooms *r, const char *tenant_id, const char *room_i
     return 0;
 }
 
-static unsigned member_slot(const char *room_id, const char *participant_id)
+/* FNV-1a of one or two strings: the slot of a key in the caches below (mask = size - 1). */
+static unsigned cache_slot(const char *a, const char *b, unsigned mask)
 {
     unsigned h = 2166136261u;
-    for (const char *p = room_id; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
-    for (const char *p = participant_id; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
-    return h & 2047;
+    for (const char *p = a; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
+    for (const char *p = b ? b : ""; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
+    return h & mask;
+}
+
+static unsigned member_slot(const char *room_id, const char *participant_id)
+{
+    return cache_slot(room_id, participant_id, 2047);
 }
 
 static void member_forget(sw_rooms *r, const char *room_id, const char *participant_id)
@@ -321,10 +327,7 @@ static void system_message(sw_rooms *r, const char *tenant_id, const char *room_
 
 static unsigned toggle_slot(const char *room_id, const char *plugin_id)
 {
-    unsigned h = 2166136261u;
-    for (const char *p = room_id; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
-    for (const char *p = plugin_id; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
-    return h & 1023;
+    return cache_slot(room_id, plugin_id, 1023);
 }
 
 int sw_rooms_plugin_toggle(sw_rooms *r, const char *tenant_id, const char *room_id, const char *plugin_id)
@@ -397,9 +400,7 @@ json_t *sw_rooms_commands(sw_rooms *r, const char *tenant_id, const char *room_i
 /* The tenant's slug, remembered (it never changes); "" when the tenant cannot be read. */
 static void tenant_slug_of(sw_rooms *r, const char *tenant_id, char slug[72])
 {
-    unsigned h = 2166136261u;
-    for (const char *p = tenant_id; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
-    unsigned k = h & 63;
+    unsigned k = cache_slot(tenant_id, NULL, 63);
     pthread_mutex_lock(&r->member_mu);
     int hit = !strcmp(r->slug_cache[k].tenant_id, tenant_id);
     if (hit) memcpy(slug, r->slug_cache[k].slug, 72);
