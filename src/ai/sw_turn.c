@@ -2,6 +2,7 @@
 #include "ai/sw_turn.h"
 #include "ai/sw_approvals.h"
 #include "ai/sw_llm.h"
+#include "core/sw_cache.h"
 #include "core/sw_error.h"
 #include "core/sw_id.h"
 #include "core/sw_log.h"
@@ -49,57 +50,34 @@ struct sw_ai {
     pthread_cond_t cv;
     turn *active; /* running turns */
     int stopping;
-    /* Which rooms have AI members: asked on every person's message, so remembered here and
-     * forgotten when a membership event of the room goes by on the bus. */
-    pthread_mutex_t cache_mu;
-    struct {
-        char room_id[40];
-        int has_ai;
-    } room_cache[1024];
-    uint64_t cache_gen; /* bumped by every invalidation */
+    /* Which rooms have AI members: asked on every person's message, so remembered here
+     * (sw_cache.h) and forgotten when a membership event of the room goes by on the bus. */
+    sw_cache *has_ai;
     int bus_sub;
 };
-
-static unsigned room_slot(const char *room_id)
-{
-    unsigned h = 2166136261u;
-    while (*room_id) h = (h ^ (unsigned char)*room_id++) * 16777619u;
-    return h & 1023;
-}
 
 static void on_bus_event(void *arg, sw_event *ev)
 {
     sw_ai *ai = arg;
     if (strcmp(ev->type, "swp.room.member") != 0) return;
-    pthread_mutex_lock(&ai->cache_mu);
-    unsigned k = room_slot(ev->room_id);
-    if (strcmp(ai->room_cache[k].room_id, ev->room_id) == 0) ai->room_cache[k].room_id[0] = 0;
-    ai->cache_gen++;
-    pthread_mutex_unlock(&ai->cache_mu);
+    char kb[SW_CACHE_KEY_MAX];
+    sw_cache_forget(ai->has_ai, sw_cache_key(kb, ev->room_id, NULL, NULL));
 }
 
 /* 1 when the room may have AI members (cached), 0 when it has none. */
 static int room_has_ai(sw_ai *ai, const char *tenant_id, const char *room_id)
 {
-    unsigned k = room_slot(room_id);
-    pthread_mutex_lock(&ai->cache_mu);
-    if (strcmp(ai->room_cache[k].room_id, room_id) == 0) {
-        int v = ai->room_cache[k].has_ai;
-        pthread_mutex_unlock(&ai->cache_mu);
-        return v;
-    }
-    uint64_t gen = ai->cache_gen;
-    pthread_mutex_unlock(&ai->cache_mu);
+    char kb[SW_CACHE_KEY_MAX];
+    const char *key = sw_cache_key(kb, room_id, NULL, NULL); /* room ids are unique across tenants */
+    int v;
+    uint64_t gen;
+    if (sw_cache_get(ai->has_ai, key, &v, &gen)) return v;
     char one[1][40];
     int n = sw_room_ai_members(ai->db, tenant_id, room_id, one, 1);
     if (n < 0) return 1; /* unknown: let the caller look properly */
-    pthread_mutex_lock(&ai->cache_mu);
-    if (ai->cache_gen == gen) { /* no membership change raced with the query */
-        snprintf(ai->room_cache[k].room_id, sizeof ai->room_cache[k].room_id, "%s", room_id);
-        ai->room_cache[k].has_ai = n > 0;
-    }
-    pthread_mutex_unlock(&ai->cache_mu);
-    return n > 0;
+    v = n > 0;
+    sw_cache_put(ai->has_ai, key, &v, gen);
+    return v;
 }
 
 sw_ai *sw_ai_new(sw_db *db, sw_bus *bus, sw_rooms *rooms, sw_dispatcher *disp, sw_pool *pool,
@@ -120,7 +98,7 @@ sw_ai *sw_ai_new(sw_db *db, sw_bus *bus, sw_rooms *rooms, sw_dispatcher *disp, s
     ai->etiquette = strdup(cfg->etiquette && *cfg->etiquette ? cfg->etiquette : default_etiquette);
     pthread_mutex_init(&ai->mu, NULL);
     pthread_cond_init(&ai->cv, NULL);
-    pthread_mutex_init(&ai->cache_mu, NULL);
+    ai->has_ai = sw_cache_new(1024, sizeof(int));
     ai->bus_sub = bus ? sw_bus_subscribe(bus, on_bus_event, ai) : -1;
     return ai;
 }
@@ -145,7 +123,7 @@ void sw_ai_free(sw_ai *ai)
     if (ai->bus_sub > 0) sw_bus_unsubscribe(ai->bus, ai->bus_sub);
     pthread_mutex_destroy(&ai->mu);
     pthread_cond_destroy(&ai->cv);
-    pthread_mutex_destroy(&ai->cache_mu);
+    sw_cache_free(ai->has_ai);
     free(ai->default_base_url);
     free(ai->default_api_key);
     free(ai->etiquette);

@@ -245,7 +245,6 @@ typedef struct wd_entry {
     struct wd_entry *next;
     int64_t deadline_ns;
     int state; /* 0 running, 1 the watchdog is answering, 2 answered */
-    sw_dispatcher *d;
     const sw_call *call;
     const sw_reg_tool *rt;
     const json_t *args;
@@ -548,7 +547,7 @@ int sw_dispatch(sw_dispatcher *d, const sw_call *call, sw_dispatch_result *out)
     j->node.fn = job_run;
     j->node.arg = j;
     int timeout_ms = rt->def->timeout_ms > 0 ? rt->def->timeout_ms : d->default_timeout_ms;
-    wd_entry we = {.deadline_ns = sw_time_mono_ns() + (int64_t)timeout_ms * 1000000, .d = d, .call = call,
+    wd_entry we = {.deadline_ns = sw_time_mono_ns() + (int64_t)timeout_ms * 1000000, .call = call,
                    .rt = rt, .args = args, .out = out, .timeout_ms = timeout_ms, .t0_us = t0};
     if (call->on_timeout && wd_add(d, &we) == 0) {
         job_run(j); /* here, on the caller's thread */

@@ -14,6 +14,11 @@
 
 static void *flusher_main(void *arg);
 
+typedef struct { /* what r->members remembers */
+    char membership[8];
+    int power;
+} member_entry;
+
 int sw_rooms_init(sw_rooms *r, sw_db *db, sw_bus *bus, sw_dispatcher *disp, sw_pool *pool)
 {
     memset(r, 0, sizeof *r);
@@ -27,7 +32,9 @@ int sw_rooms_init(sw_rooms *r, sw_db *db, sw_bus *bus, sw_dispatcher *disp, sw_p
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&r->flush_cv, &ca);
     pthread_condattr_destroy(&ca);
-    pthread_mutex_init(&r->member_mu, NULL);
+    r->members = sw_cache_new(2048, sizeof(member_entry));
+    r->toggles = sw_cache_new(1024, sizeof(int));
+    r->slugs = sw_cache_new(64, 72);
     pthread_mutex_init(&r->pending_mu, NULL);
     pthread_cond_init(&r->pending_cv, NULL);
     r->flusher_ticking = 1;
@@ -54,7 +61,9 @@ void sw_rooms_fini(sw_rooms *r)
     }
     pthread_cond_destroy(&r->flush_cv);
     pthread_mutex_destroy(&r->write_mu);
-    pthread_mutex_destroy(&r->member_mu);
+    sw_cache_free(r->members);
+    sw_cache_free(r->toggles);
+    sw_cache_free(r->slugs);
     pthread_mutex_destroy(&r->pending_mu);
     pthread_cond_destroy(&r->pending_cv);
 }
@@ -252,64 +261,33 @@ int sw_rooms_append_async(sw_rooms *r, const char *tenant_id, const char *room_i
     return 0;
 }
 
-/* FNV-1a of one or two strings: the slot of a key in the caches below (mask = size - 1). */
-static unsigned cache_slot(const char *a, const char *b, unsigned mask)
-{
-    unsigned h = 2166136261u;
-    for (const char *p = a; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
-    for (const char *p = b ? b : ""; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
-    return h & mask;
-}
-
-static unsigned member_slot(const char *room_id, const char *participant_id)
-{
-    return cache_slot(room_id, participant_id, 2047);
-}
-
-static void member_forget(sw_rooms *r, const char *room_id, const char *participant_id)
-{
-    unsigned k = member_slot(room_id, participant_id);
-    pthread_mutex_lock(&r->member_mu);
-    r->member_cache[k].room_id[0] = 0;
-    r->member_gen++;
-    pthread_mutex_unlock(&r->member_mu);
-}
-
 int sw_rooms_membership(sw_rooms *r, const char *tenant_id, const char *room_id, const char *participant_id,
                         char membership[8], int *power)
 {
-    unsigned k = member_slot(room_id, participant_id);
-    pthread_mutex_lock(&r->member_mu);
-    if (!strcmp(r->member_cache[k].room_id, room_id) && !strcmp(r->member_cache[k].participant_id, participant_id) &&
-        !strcmp(r->member_cache[k].tenant_id, tenant_id)) {
-        memcpy(membership, r->member_cache[k].membership, 8);
-        *power = r->member_cache[k].power;
-        pthread_mutex_unlock(&r->member_mu);
+    char kb[SW_CACHE_KEY_MAX];
+    const char *key = sw_cache_key(kb, tenant_id, room_id, participant_id);
+    member_entry e;
+    uint64_t gen;
+    if (sw_cache_get(r->members, key, &e, &gen)) {
+        memcpy(membership, e.membership, 8);
+        *power = e.power;
         return SW_REPO_OK;
     }
-    uint64_t gen = r->member_gen;
-    pthread_mutex_unlock(&r->member_mu);
     sw_room room;
     int rc = sw_room_get_with_membership(r->db, tenant_id, room_id, participant_id, &room, membership, power);
     if (rc != SW_REPO_OK) return rc;
-    pthread_mutex_lock(&r->member_mu);
-    if (r->member_gen == gen) { /* no membership change raced with the query */
-        snprintf(r->member_cache[k].room_id, 40, "%s", room_id);
-        snprintf(r->member_cache[k].participant_id, 40, "%s", participant_id);
-        snprintf(r->member_cache[k].tenant_id, 40, "%s", tenant_id);
-        memcpy(r->member_cache[k].membership, membership, 8);
-        r->member_cache[k].power = *power;
-    }
-    pthread_mutex_unlock(&r->member_mu);
+    memcpy(e.membership, membership, 8);
+    e.power = *power;
+    sw_cache_put(r->members, key, &e, gen);
     return SW_REPO_OK;
 }
 
 int sw_rooms_set_member(sw_rooms *r, const char *tenant_id, const char *room_id, const char *actor_id,
                         const char *participant_id, const char *membership, int power)
 {
-    member_forget(r, room_id, participant_id);
+    char kb[SW_CACHE_KEY_MAX];
     int set = sw_room_set_member(r->db, tenant_id, room_id, participant_id, membership, power);
-    member_forget(r, room_id, participant_id); /* also after: a reader may have cached the old row */
+    sw_cache_forget(r->members, sw_cache_key(kb, tenant_id, room_id, participant_id));
     if (set != 0) return -1;
     json_t *content = json_pack("{s:s, s:s, s:i}", "participant_id", participant_id, "membership",
                                 membership, "power_level", power);
@@ -325,44 +303,24 @@ static void system_message(sw_rooms *r, const char *tenant_id, const char *room_
     json_decref(c);
 }
 
-static unsigned toggle_slot(const char *room_id, const char *plugin_id)
-{
-    return cache_slot(room_id, plugin_id, 1023);
-}
-
 int sw_rooms_plugin_toggle(sw_rooms *r, const char *tenant_id, const char *room_id, const char *plugin_id)
 {
-    unsigned k = toggle_slot(room_id, plugin_id);
-    pthread_mutex_lock(&r->member_mu);
-    if (!strcmp(r->toggle_cache[k].room_id, room_id) && !strcmp(r->toggle_cache[k].plugin_id, plugin_id) &&
-        !strcmp(r->toggle_cache[k].tenant_id, tenant_id)) {
-        int v = r->toggle_cache[k].value;
-        pthread_mutex_unlock(&r->member_mu);
-        return v;
-    }
-    uint64_t gen = r->toggle_gen;
-    pthread_mutex_unlock(&r->member_mu);
-    int v = sw_room_plugin_toggle_get(r->db, tenant_id, room_id, plugin_id);
-    if (strlen(room_id) >= 40 || strlen(tenant_id) >= 40 || strlen(plugin_id) >= 72) return v;
-    pthread_mutex_lock(&r->member_mu);
-    if (r->toggle_gen == gen) { /* no toggle raced with the query */
-        strcpy(r->toggle_cache[k].room_id, room_id);
-        strcpy(r->toggle_cache[k].tenant_id, tenant_id);
-        strcpy(r->toggle_cache[k].plugin_id, plugin_id);
-        r->toggle_cache[k].value = v;
-    }
-    pthread_mutex_unlock(&r->member_mu);
+    char kb[SW_CACHE_KEY_MAX];
+    const char *key = sw_cache_key(kb, tenant_id, room_id, plugin_id);
+    int v;
+    uint64_t gen;
+    if (sw_cache_get(r->toggles, key, &v, &gen)) return v;
+    v = sw_room_plugin_toggle_get(r->db, tenant_id, room_id, plugin_id);
+    sw_cache_put(r->toggles, key, &v, gen);
     return v;
 }
 
 int sw_rooms_toggle_plugin(sw_rooms *r, const char *tenant_id, const char *room_id, const char *plugin_id,
                            int enabled)
 {
+    char kb[SW_CACHE_KEY_MAX];
     int rc = sw_room_plugin_toggle_set(r->db, tenant_id, room_id, plugin_id, enabled);
-    pthread_mutex_lock(&r->member_mu); /* after the write: a reader may have cached the old value */
-    r->toggle_cache[toggle_slot(room_id, plugin_id)].room_id[0] = 0;
-    r->toggle_gen++;
-    pthread_mutex_unlock(&r->member_mu);
+    sw_cache_forget(r->toggles, sw_cache_key(kb, tenant_id, room_id, plugin_id));
     return rc == SW_REPO_OK ? 0 : -1;
 }
 
@@ -400,21 +358,15 @@ json_t *sw_rooms_commands(sw_rooms *r, const char *tenant_id, const char *room_i
 /* The tenant's slug, remembered (it never changes); "" when the tenant cannot be read. */
 static void tenant_slug_of(sw_rooms *r, const char *tenant_id, char slug[72])
 {
-    unsigned k = cache_slot(tenant_id, NULL, 63);
-    pthread_mutex_lock(&r->member_mu);
-    int hit = !strcmp(r->slug_cache[k].tenant_id, tenant_id);
-    if (hit) memcpy(slug, r->slug_cache[k].slug, 72);
-    pthread_mutex_unlock(&r->member_mu);
-    if (hit) return;
+    char kb[SW_CACHE_KEY_MAX];
+    const char *key = sw_cache_key(kb, tenant_id, NULL, NULL);
+    uint64_t gen;
+    if (sw_cache_get(r->slugs, key, slug, &gen)) return;
     sw_tenant t;
     slug[0] = 0;
     if (sw_tenant_by_id(r->db, tenant_id, &t) != SW_REPO_OK) return;
     snprintf(slug, 72, "%s", t.slug);
-    if (strlen(tenant_id) >= sizeof r->slug_cache[k].tenant_id) return;
-    pthread_mutex_lock(&r->member_mu);
-    strcpy(r->slug_cache[k].tenant_id, tenant_id);
-    memcpy(r->slug_cache[k].slug, slug, 72);
-    pthread_mutex_unlock(&r->member_mu);
+    sw_cache_put(r->slugs, key, slug, gen);
 }
 
 typedef struct {

@@ -8,6 +8,7 @@
 #ifndef SW_ROOMS_H
 #define SW_ROOMS_H
 
+#include "core/sw_cache.h"
 #include "core/sw_pool.h"
 #include "events/sw_bus.h"
 #include "plugins/sw_dispatch.h"
@@ -28,27 +29,11 @@ typedef struct sw_rooms {
     pthread_cond_t flush_cv;
     int flusher_started, flusher_ticking, flush_stop;
     int pending;             /* slash commands and asynchronous appends not yet finished */
-    /* (room, participant) → membership, remembered for the send path; every membership change
-     * goes through sw_rooms_set_member, which forgets the entry (one process: several nodes
-     * would forget on the bus's member events instead) */
-    pthread_mutex_t member_mu;
-    struct {
-        char room_id[40], participant_id[40], tenant_id[40];
-        char membership[8];
-        int power;
-    } member_cache[2048];
-    uint64_t member_gen;
-    /* (room, plugin) → toggled on/off in the room, remembered for every slash command and AI turn;
-     * sw_rooms_toggle_plugin forgets the entry */
-    struct {
-        char room_id[40], tenant_id[40], plugin_id[72];
-        int value; /* 1 on, 0 off, -1 never toggled */
-    } toggle_cache[1024];
-    uint64_t toggle_gen;
-    /* tenant id → slug (a tenant's slug never changes), for the context of slash commands */
-    struct {
-        char tenant_id[40], slug[72];
-    } slug_cache[64];
+    /* Remembered answers (sw_cache.h): (tenant, room, participant) → membership and power, for
+     * the send path, forgotten by sw_rooms_set_member; (tenant, room, plugin) → toggled on/off,
+     * for slash commands and AI turns, forgotten by sw_rooms_toggle_plugin; tenant → slug (it
+     * never changes), for the context of slash commands. */
+    sw_cache *members, *toggles, *slugs;
     /* called with the stored event after a person's (non-command) message: AI engagement */
     void (*on_message)(void *arg, const json_t *event);
     void *on_message_arg;
