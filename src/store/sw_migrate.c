@@ -233,6 +233,11 @@ static const migration migrations[] = {
      "  duration_ms, detail FROM tool_audit;"
      "DROP TABLE tool_audit;"
      "ALTER TABLE tool_audit_v8 RENAME TO tool_audit;"},
+    {9, "stream_position_from_events",
+     /* A tenant's next stream position is one past its last event, read from the events key
+      * inside the write transaction: the per-tenant counter row was one more statement and one
+      * more page written on every send. Events are never deleted, so positions never repeat. */
+     "DROP TABLE tenant_streams;"},
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

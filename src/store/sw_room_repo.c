@@ -1,4 +1,4 @@
-/* sw_room_repo: rooms, room_members, events, tenant_streams, room_plugin_toggles. */
+/* sw_room_repo: rooms, room_members, events (and their stream positions), room_plugin_toggles. */
 #include "store/sw_room_repo.h"
 #include "store/sw_rows.h"
 #include "core/sw_id.h"
@@ -251,20 +251,12 @@ int sw_event_append_in_tx(sw_db *db, const char *tenant_id, const char *room_id,
     char *ctext = json_dumps(content, JSON_COMPACT);
     if (!ctext) return SW_REPO_ERROR;
     int out = SW_REPO_ERROR;
-    int64_t pos = 0;
-    sw_stmt *st = sw_db_prepare(db, "UPDATE tenant_streams SET position = position + 1 WHERE tenant_id = ?"
-                                    " RETURNING position");
-    if (!st) goto done;
-    sw_stmt_bind_text(st, 1, tenant_id);
-    int rc = sw_stmt_step(st);
-    if (rc == SW_DB_ROW) pos = sw_stmt_int64(st, 0);
-    sw_stmt_finish(st);
-    if (rc < 0) goto done;
-    if (!pos) {
-        pos = 1;
-        if (sw_db_run(db, "INSERT INTO tenant_streams (tenant_id, position) VALUES (?, 1)", "t", tenant_id) < 0)
-            goto done;
-    }
+    /* The next position is one past the tenant's last event: the events table is keyed by
+     * (tenant_id, stream_position), so this is one seek, and the caller's write transaction makes
+     * it ours alone. Events are never deleted, so a position is never given twice. */
+    int64_t pos = sw_stream_position(db, tenant_id);
+    if (pos < 0) goto done;
+    pos++;
     char id[40], ts[40];
     sw_id_new(id);
     now(ts);
@@ -332,10 +324,12 @@ json_t *sw_events_since(sw_db *db, const char *tenant_id, const char *participan
 
 int64_t sw_stream_position(sw_db *db, const char *tenant_id)
 {
-    sw_stmt *st = sw_db_prepare(db, "SELECT position FROM tenant_streams WHERE tenant_id = ?");
+    sw_stmt *st = sw_db_prepare(db, "SELECT stream_position FROM events WHERE tenant_id = ?"
+                                    " ORDER BY stream_position DESC LIMIT 1");
     if (!st) return -1;
     sw_stmt_bind_text(st, 1, tenant_id);
-    int64_t p = sw_stmt_step(st) == SW_DB_ROW ? sw_stmt_int64(st, 0) : 0;
+    int rc = sw_stmt_step(st);
+    int64_t p = rc == SW_DB_ROW ? sw_stmt_int64(st, 0) : rc < 0 ? -1 : 0;
     sw_stmt_finish(st);
     return p;
 }

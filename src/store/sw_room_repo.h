@@ -58,7 +58,7 @@ json_t *sw_events_page(sw_db *db, const char *tenant_id, const char *room_id, in
 /* Events after `since` in every room the participant has joined, oldest first. */
 json_t *sw_events_since(sw_db *db, const char *tenant_id, const char *participant_id,
                         int64_t since, int limit, int *has_more);
-/* The tenant's last stream position (0 when none). */
+/* The tenant's last stream position (0 when none, -1 on a store error). */
 int64_t sw_stream_position(sw_db *db, const char *tenant_id);
 
 /* Per-room plugin toggles: 1 on, 0 off, -1 no override. */

@@ -1,6 +1,6 @@
 /* test_db: the SQL layer (prepare/bind/step/column, the statement cache, nested use of the same
  * SQL, transactions, constraint errors, per-thread connections) and the migrations (applied
- * once, recorded, idempotent across re-opens and concurrent starts). */
+ * once, recorded, idempotent across re-opens and concurrent starts), and stream positions. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +10,7 @@
 #include "store/sw_db.h"
 #include "store/sw_migrate.h"
 #include "store/sw_repo.h"
+#include "store/sw_room_repo.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -173,6 +174,52 @@ static void test_tenant_repos(void **state)
     assert_string_equal(q.display_name, "Ann");
 }
 
+/* Each tenant's stream positions run 1, 2, 3, … whatever the other tenant does; an append
+ * rolled back gives its position to the next one; a repeated event_uuid takes none. */
+static void test_stream_positions(void **state)
+{
+    sw_db *db = *state;
+    char err[256];
+    sw_migrate(db, err, sizeof err);
+    sw_tenant a, b;
+    assert_int_equal(sw_tenant_create(db, "a", "A", &a), SW_REPO_OK);
+    assert_int_equal(sw_tenant_create(db, "b", "B", &b), SW_REPO_OK);
+    sw_room ra, rb;
+    assert_int_equal(sw_room_insert(db, a.id, "group", "ra", NULL, "x", &ra), SW_REPO_OK);
+    assert_int_equal(sw_room_insert(db, b.id, "group", "rb", NULL, "y", &rb), SW_REPO_OK);
+    assert_int_equal(sw_stream_position(db, a.id), 0);
+    json_t *content = json_pack("{s:s}", "body", "hi");
+    json_t *w;
+    int existed;
+    for (int i = 1; i <= 3; i++) {
+        assert_int_equal(sw_event_append(db, a.id, ra.id, "x", "swp.room.message", content, NULL, &w, &existed),
+                         SW_REPO_OK);
+        assert_int_equal(json_integer_value(json_object_get(w, "stream_position")), i);
+        json_decref(w);
+    }
+    assert_int_equal(sw_event_append(db, b.id, rb.id, "y", "swp.room.message", content, "u1", &w, &existed),
+                     SW_REPO_OK);
+    assert_int_equal(json_integer_value(json_object_get(w, "stream_position")), 1);
+    json_decref(w);
+    assert_int_equal(sw_event_append(db, b.id, rb.id, "y", "swp.room.message", content, "u1", &w, &existed),
+                     SW_REPO_OK);
+    assert_int_equal(existed, 1);
+    json_decref(w);
+    assert_int_equal(sw_db_begin(db), 0); /* appended, then rolled back */
+    assert_int_equal(sw_event_append_in_tx(db, a.id, ra.id, "x", "swp.room.message", content, NULL, &w, &existed),
+                     SW_REPO_OK);
+    assert_int_equal(json_integer_value(json_object_get(w, "stream_position")), 4);
+    json_decref(w);
+    sw_db_rollback(db);
+    assert_int_equal(sw_stream_position(db, a.id), 3);
+    assert_int_equal(sw_stream_position(db, b.id), 1);
+    assert_int_equal(sw_event_append(db, a.id, ra.id, "x", "swp.room.message", content, NULL, &w, &existed),
+                     SW_REPO_OK);
+    assert_int_equal(json_integer_value(json_object_get(w, "stream_position")), 4);
+    json_decref(w);
+    json_decref(content);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -182,6 +229,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_threads_get_their_own_connection, setup, teardown),
         cmocka_unit_test(test_bad_urls),
         cmocka_unit_test_setup_teardown(test_tenant_repos, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stream_positions, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
