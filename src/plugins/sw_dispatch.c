@@ -547,19 +547,22 @@ int sw_dispatch(sw_dispatcher *d, const sw_call *call, sw_dispatch_result *out)
     j->node.fn = job_run;
     j->node.arg = j;
     int timeout_ms = rt->def->timeout_ms > 0 ? rt->def->timeout_ms : d->default_timeout_ms;
-    wd_entry we = {.deadline_ns = sw_time_mono_ns() + (int64_t)timeout_ms * 1000000, .call = call,
-                   .rt = rt, .args = args, .out = out, .timeout_ms = timeout_ms, .t0_us = t0};
-    if (call->on_timeout && wd_add(d, &we) == 0) {
-        job_run(j); /* here, on the caller's thread */
-        if (wd_remove(d, &we)) { /* the watchdog answered (and audited) at the deadline */
-            job_release(j);
-            json_decref(args);
-            sw_tenant_plugins_release(tp);
-            return 0;
+    int ran_here = 0;
+    if (call->on_timeout) { /* on the caller's thread, the watchdog keeping the deadline */
+        wd_entry we = {.deadline_ns = sw_time_mono_ns() + (int64_t)timeout_ms * 1000000, .call = call,
+                       .rt = rt, .args = args, .out = out, .timeout_ms = timeout_ms, .t0_us = t0};
+        if (wd_add(d, &we) == 0) {
+            job_run(j);
+            ran_here = 1;
+            if (wd_remove(d, &we)) { /* the watchdog answered (and audited) at the deadline */
+                job_release(j);
+                json_decref(args);
+                sw_tenant_plugins_release(tp);
+                return 0;
+            }
         }
-    } else if (!d->pool || sw_pool_submit_job(d->pool, &j->node) != 0) {
-        job_run(j); /* inline fallback */
     }
+    if (!ran_here && (!d->pool || sw_pool_submit_job(d->pool, &j->node) != 0)) job_run(j); /* inline fallback */
     if (!job_wait(j, timeout_ms, &d->wait_spin)) {
         detail = "timeout";
         timeout_result(out, tool, timeout_ms);
