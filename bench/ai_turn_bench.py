@@ -37,7 +37,8 @@ def main():
         wait_file(fport_file, fake)
         fport = int(open(fport_file).read())
         srv = subprocess.Popen([BIN, "serve", "--port", str(port), "--data-dir", d + "/var", "--access-log", "0",
-                                "--workers", "64", "--log-level", "debug"], env=dict(os.environ, SW_PASSWORD_FAST="1"),
+                                "--workers", "64", "--log-level", "debug",
+                                "--outbound-allow", "127.0.0.1"], env=dict(os.environ, SW_PASSWORD_FAST="1"),
                                stdout=subprocess.DEVNULL, stderr=open(d + "/err", "w"))
         wait_file(d + "/var/admin.token", srv)
         time.sleep(0.3)

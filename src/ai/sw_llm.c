@@ -6,6 +6,7 @@
 #include "ai/sw_llm.h"
 #include "ai/sw_sse.h"
 #include "core/sw_log.h"
+#include "core/sw_netpolicy.h"
 
 #include <curl/curl.h>
 #include <limits.h>
@@ -884,6 +885,8 @@ int sw_llm_chat(const sw_llm_config *cfg, const json_t *messages, const json_t *
         return -1;
     }
     char errbuf[CURL_ERROR_SIZE];
+    sw_netguard guard = {0};
+    if (cfg->policy) sw_netguard_install(&guard, e, cfg->policy); /* a tenant's own endpoint */
     curl_easy_setopt(e, CURLOPT_URL, url.p);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -923,7 +926,10 @@ int sw_llm_chat(const sw_llm_config *cfg, const json_t *messages, const json_t *
         int retry = 0;
         char why[LLM_MAX_MSG + 128] = "";
 
-        if (cc.cancelled) {
+        if (guard.refused && a.status == 0) { /* never connected: the address is not allowed */
+            set_error(out, "the model endpoint's address %s is not allowed (a %s address); an "
+                      "operator can allow it with --outbound-allow", guard.addr, guard.why);
+        } else if (cc.cancelled) {
             if (a.mode == BODY_SSE) sw_llm_stream_end(a.stream, out); /* keeps partial text */
             set_error(out, "the request was cancelled");
             out->cancelled = 1;

@@ -22,6 +22,9 @@ typedef struct sw_llm_config {
     int max_retries;    /* for 429/5xx/connection errors; 0 = 3; < 0: no retry */
     int retry_base_ms;  /* first backoff; 0 = 500; doubles, capped at 8000; Retry-After (seconds)
                            wins when present, capped at 30 s */
+    /* NULL: the endpoint is trusted (the operator's); else every connection is checked against
+     * it after DNS resolution (sw_netpolicy.h) and a refused address fails at once, no retry */
+    const struct sw_netpolicy *policy;
 } sw_llm_config;
 
 typedef struct sw_llm_tool_call {

@@ -6,6 +6,7 @@
 #include "core/sw_error.h"
 #include "core/sw_id.h"
 #include "core/sw_log.h"
+#include "core/sw_netpolicy.h"
 #include "core/sw_time.h"
 #include "store/sw_ai_repo.h"
 #include "store/sw_room_repo.h"
@@ -158,6 +159,30 @@ static void store_message(turn *t, const char *msgtype, const char *sender, cons
     json_decref(c);
 }
 
+/* ---- the model endpoint ---- */
+
+typedef struct {
+    const char *base_url, *key;
+    const sw_netpolicy *policy; /* NULL: the operator's default URL, trusted */
+} endpoint;
+
+/* Where an AI's model calls go, with which key: an AI with its own base_url gets only its own
+ * api_key (or none) and its connections are checked against the outbound policy; the operator's
+ * key (SCAIWAVE_SCAIGRID_API_KEY) goes only to the operator's URL. mc may be NULL. */
+static endpoint endpoint_of(const sw_ai *ai, const sw_model_config *mc)
+{
+    endpoint ep = {0};
+    if (mc && mc->base_url[0]) {
+        ep.base_url = mc->base_url;
+        ep.key = mc->api_key[0] ? mc->api_key : NULL;
+        ep.policy = ai->cfg.netpolicy ? ai->cfg.netpolicy : sw_netpolicy_default();
+    } else {
+        ep.base_url = ai->default_base_url;
+        ep.key = mc && mc->api_key[0] ? mc->api_key : ai->default_api_key;
+    }
+    return ep;
+}
+
 /* ---- the tool set ---- */
 
 typedef struct {
@@ -222,7 +247,10 @@ char *sw_ai_system_prompt(sw_ai *ai, const char *tenant_id, const char *room_id,
         const sw_plugin_tenant_state *st = &tp->items[i];
         const sw_plugin *p = st->rp->p;
         if (!st->enabled || !p->injects_context || !p->get_system_context || !plugin_visible(&va, p->id)) continue;
-        sw_call call = {.tenant_id = tenant_id, .room_id = room_id, .caller_id = ai_id, .initiator_id = ai_id};
+        char slug[72];
+        sw_rooms_tenant_slug(ai->rooms, tenant_id, slug);
+        sw_call call = {.tenant_id = tenant_id, .tenant_slug = slug, .room_id = room_id, .caller_id = ai_id,
+                        .initiator_id = ai_id};
         sw_call_ctx *cc = sw_call_ctx_new(ai->disp, st->rp, &call, -1);
         if (!cc) continue;
         sw_call_ctx_set_args(cc, "{}", 2, NULL);
@@ -297,7 +325,9 @@ static void exec_call(sw_ai *ai, const char *tenant_id, const char *room_id, con
     publish_ephemeral(ai, tenant_id, room_id, "swp.tool.call",
                       json_pack("{s:s, s:s, s:s, s:s, s:s}", "participant_id", ai_id, "tool", name ? name : "",
                                 "tool_call_id", call_id ? call_id : "", "status", "running", "turn_id", turn_id));
-    sw_call c = {.tenant_id = tenant_id, .room_id = room_id, .caller_id = ai_id,
+    char slug[72];
+    sw_rooms_tenant_slug(ai->rooms, tenant_id, slug);
+    sw_call c = {.tenant_id = tenant_id, .tenant_slug = slug, .room_id = room_id, .caller_id = ai_id,
                  .initiator_id = initiator_id, .tool = name,
                  .args = arguments ? arguments : "{}",
                  .args_len = arguments ? strlen(arguments) : 2,
@@ -484,8 +514,8 @@ static void run_turn(turn *t)
         status(t, NULL);
         return;
     }
-    const char *base_url = mc.base_url[0] ? mc.base_url : ai->default_base_url;
-    const char *key = mc.api_key[0] ? mc.api_key : ai->default_api_key;
+    endpoint ep = endpoint_of(ai, &mc);
+    const char *base_url = ep.base_url;
     if (!base_url) {
         store_message(t, "swp.system", "system",
                       "This AI has no model endpoint: set its base_url under Admin → AI, or start the server "
@@ -521,9 +551,9 @@ static void run_turn(turn *t)
         json_decref(hist);
     }
     json_t *tools = sw_ai_tools(ai, t->tenant_id, t->room_id, mc.plugins);
-    sw_llm_config lc = {.base_url = base_url, .api_key = key, .model = mc.model,
+    sw_llm_config lc = {.base_url = base_url, .api_key = ep.key, .model = mc.model,
                         .temperature = mc.temperature_milli >= 0 ? mc.temperature_milli / 1000.0 : -1,
-                        .stream = mc.stream};
+                        .stream = mc.stream, .policy = ep.policy};
     stream_ctx sc = {.t = t};
     sw_llm_callbacks cb = {.on_text = on_text, .should_cancel = should_cancel, .arg = &sc};
     int parked = 0;
@@ -739,8 +769,8 @@ int sw_ai_model_complete(void *arg, const char *tenant_id, const char *participa
     int have = participant_id && *participant_id &&
                sw_model_config_get(ai->db, tenant_id, participant_id, &mc) == SW_REPO_OK;
     if (!have) memset(&mc, 0, sizeof mc);
-    const char *base_url = have && mc.base_url[0] ? mc.base_url : ai->default_base_url;
-    const char *key = have && mc.api_key[0] ? mc.api_key : ai->default_api_key;
+    endpoint ep = endpoint_of(ai, have ? &mc : NULL);
+    const char *base_url = ep.base_url;
     const char *model = have ? mc.model : getenv("SCAIWAVE_SCAIGRID_MODEL");
     if (!base_url || !model || !*model) {
         if (have) sw_model_config_fini(&mc);
@@ -749,9 +779,9 @@ int sw_ai_model_complete(void *arg, const char *tenant_id, const char *participa
     json_t *messages = json_array();
     if (system && *system) json_array_append_new(messages, json_pack("{s:s, s:s}", "role", "system", "content", system));
     json_array_append_new(messages, json_pack("{s:s, s:s}", "role", "user", "content", prompt));
-    sw_llm_config lc = {.base_url = base_url, .api_key = key, .model = model,
+    sw_llm_config lc = {.base_url = base_url, .api_key = ep.key, .model = model,
                         .temperature = have && mc.temperature_milli >= 0 ? mc.temperature_milli / 1000.0 : -1,
-                        .stream = 0, .timeout_ms = 60000};
+                        .stream = 0, .timeout_ms = 60000, .policy = ep.policy};
     sw_llm_result r;
     int rc = sw_llm_chat(&lc, messages, NULL, NULL, &r);
     int out = SW_E_IO;

@@ -27,6 +27,9 @@ typedef struct sw_ai_config {
     int max_rounds;               /* tool rounds before the final no-tools request (8) */
     int history_chars;            /* budget for the history block (24000 ≈ 6000 tokens) */
     const char *etiquette;        /* the tool-etiquette block, or NULL for the default */
+    /* where an AI's own base_url may connect (NULL = the default rules); the default URL is
+     * the operator's and is not checked */
+    const struct sw_netpolicy *netpolicy;
 } sw_ai_config;
 
 sw_ai *sw_ai_new(sw_db *db, sw_bus *bus, sw_rooms *rooms, sw_dispatcher *disp, sw_pool *pool,

@@ -88,6 +88,8 @@ int sw_app_open(sw_app *app, const sw_config *cfg, char *err, size_t errlen)
         return -1;
     }
     if (load_key(app, err, errlen) != 0) return -1;
+    app->netpolicy = sw_netpolicy_new(app->cfg.outbound_allow, err, errlen);
+    if (!app->netpolicy) return -1;
     app->db = sw_db_open(app->cfg.db_url, err, errlen);
     if (!app->db) return -1;
     char merr[512];
@@ -113,11 +115,13 @@ int sw_app_open(sw_app *app, const sw_config *cfg, char *err, size_t errlen)
     }
     sw_dispatcher_init(&app->disp, app->db, app->reg, app->states, app->audit, app->tool_pool,
                        app->metrics, app->cfg.tool_timeout_ms);
+    app->disp.netpolicy = app->netpolicy;
     sw_rooms_init(&app->rooms, app->db, app->bus, &app->disp, app->turn_pool);
     sw_ai_config aic = {.default_base_url = getenv("SCAIWAVE_SCAIGRID_URL"),
                         .default_api_key = getenv("SCAIWAVE_SCAIGRID_API_KEY"),
                         .max_rounds = app->cfg.ai_max_rounds,
-                        .etiquette = getenv("SCAIWAVE_TOOL_ETIQUETTE")};
+                        .etiquette = getenv("SCAIWAVE_TOOL_ETIQUETTE"),
+                        .netpolicy = app->netpolicy};
     app->ai = sw_ai_new(app->db, app->bus, &app->rooms, &app->disp, app->turn_pool, &aic);
     if (!app->ai) {
         snprintf(err, errlen, "out of memory at start-up");
@@ -169,6 +173,8 @@ void sw_app_close(sw_app *app)
     app->metrics = NULL;
     sw_bus_free(app->bus);
     app->bus = NULL;
+    sw_netpolicy_free(app->netpolicy);
+    app->netpolicy = NULL;
     sodium_memzero(app->jwt_key, sizeof app->jwt_key);
     curl_global_cleanup();
 }

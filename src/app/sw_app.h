@@ -8,6 +8,7 @@
 #include "ai/sw_turn.h"
 #include "core/sw_config.h"
 #include "core/sw_metrics.h"
+#include "core/sw_netpolicy.h"
 #include "core/sw_pool.h"
 #include "events/sw_bus.h"
 #include "plugins/sw_audit.h"
@@ -33,6 +34,7 @@ typedef struct sw_app {
     sw_rooms rooms;
     sw_ai *ai;
     sw_approvals *approvals; /* human-in-the-loop approval of AI tool calls */
+    sw_netpolicy *netpolicy; /* where tenants' outbound HTTP may go (cfg.outbound_allow) */
     uint8_t jwt_key[32];
     int draining; /* set when shutdown begins */
 } sw_app;

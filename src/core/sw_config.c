@@ -41,6 +41,7 @@ static const opt_def opts[] = {
     {"log-level", "SCAIWAVE_LOG_LEVEL", S(log_level), "debug|info|warn|error (info)"},
     {"port-file", "SCAIWAVE_PORT_FILE", S(port_file), "write the bound port to this file once listening"},
     {"web-dir", "SCAIWAVE_WEB_DIR", S(web_dir), "directory of the web app served at / (./web)"},
+    {"outbound-allow", "SCAIWAVE_OUTBOUND_ALLOW", S(outbound_allow), "hosts, addresses, CIDRs (comma-separated) tenants' outbound HTTP may reach although loopback/private/link-local (none)"},
 };
 
 static int set_opt(sw_config *c, const opt_def *o, const char *val, char *err, size_t errlen)

@@ -23,6 +23,9 @@ typedef struct sw_config {
     char log_level[16];     /* SCAIWAVE_LOG_LEVEL debug|info|warn|error (info) */
     char port_file[1024];   /* SCAIWAVE_PORT_FILE, --port-file: write the bound port here */
     char web_dir[1024];     /* SCAIWAVE_WEB_DIR, --web-dir: the web app's files (./web) */
+    /* SCAIWAVE_OUTBOUND_ALLOW, --outbound-allow: hosts/addresses/CIDRs (comma-separated) that
+     * tenant-set AI endpoints and plugins' HTTP may reach although loopback/private/... ("") */
+    char outbound_allow[4096];
 } sw_config;
 
 /* Defaults, then the environment. */

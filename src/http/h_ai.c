@@ -1,5 +1,7 @@
 /* h_ai: AI participants (Admin → AI) and a room's AI controls: engage, engagement mode,
- * system-prompt addition, stop. API keys are write-only: they read back as "********". */
+ * system-prompt addition, stop. API keys are write-only: they read back as "********". A
+ * base_url the outbound policy refuses outright (a loopback/private/metadata/... address, a
+ * localhost name) is refused here; names are checked again once resolved, at connect time. */
 #include "http/sw_handlers.h"
 #include "store/sw_ai_repo.h"
 #include "store/sw_room_repo.h"
@@ -20,6 +22,15 @@ static int apply_model_fields(sw_req *req, sw_resp *resp, const json_t *body, sw
     if (base_url && *base_url && strncmp(base_url, "http://", 7) != 0 && strncmp(base_url, "https://", 8) != 0) {
         sw_resp_error(resp, SW_ERR_VALIDATION, json_pack("{s:s}", "field", "base_url"),
                       "base_url: expected an http:// or https:// URL (the OpenAI-compatible /v1 base)");
+        return -1;
+    }
+    char why[300];
+    int allowed = base_url && *base_url ? sw_netpolicy_check_url(req->app->netpolicy, base_url, why, sizeof why) : 1;
+    if (allowed != 1) {
+        sw_resp_error(resp, SW_ERR_VALIDATION, json_pack("{s:s}", "field", "base_url"),
+                      allowed < 0 ? "base_url: %s" : "base_url: %s; this server does not connect there for a tenant "
+                                                     "(an operator can allow it with --outbound-allow)",
+                      why);
         return -1;
     }
     const json_t *t = json_object_get(body, "temperature");
@@ -159,7 +170,8 @@ out:
 void sw_h_ai_engage(sw_req *req, sw_resp *resp)
 {
     sw_room room;
-    if (sw_http_room(req, resp, &room, 1, NULL) != 0) return;
+    int power = 0;
+    if (sw_http_room(req, resp, &room, 1, &power) != 0) return;
     json_t *body = sw_req_json(req, resp, 0);
     if (!body) return;
     const char *pid;
@@ -178,6 +190,12 @@ void sw_h_ai_engage(sw_req *req, sw_resp *resp)
     }
     char m[8] = "";
     sw_room_membership(req->app->db, req->auth.tenant_id, room.id, p.id, m, NULL);
+    if (strcmp(m, "join") != 0 && strcmp(m, "invite") != 0 && power < 50) { /* adding it = inviting it */
+        sw_resp_error(resp, SW_ERR_AUTH_INSUFFICIENT_PERMISSION, NULL,
+                      "%s is not in this room: adding it needs power level 50 here, as inviting does",
+                      p.display_name);
+        goto out;
+    }
     if (strcmp(m, "join") != 0 &&
         sw_rooms_set_member(&req->app->rooms, req->auth.tenant_id, room.id, req->auth.participant_id, p.id, "join", 0) != 0) {
         sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the store did not answer");

@@ -35,6 +35,8 @@ typedef struct sw_dispatcher {
     int (*model_complete)(void *arg, const char *tenant_id, const char *participant_id,
                           const char *system, const char *prompt, char **answer);
     void *model_arg;
+    /* where sw_http_fetch may connect (sw_netpolicy.h); NULL = the default rules */
+    const struct sw_netpolicy *netpolicy;
     sw_spin wait_spin;        /* whether waiting for a tool starts with a spin (sw_spin.h) */
     /* The watchdog of calls run inline (sw_call.on_timeout): started with the first such call */
     pthread_mutex_t wd_mu;

@@ -4,6 +4,7 @@
  * permission checks the plugin's grant in this tenant before doing anything. */
 #include "core/sw_id.h"
 #include "core/sw_log.h"
+#include "core/sw_netpolicy.h"
 #include "events/sw_bus.h"
 #include "core/sw_time.h"
 #include "plugins/sw_dispatch.h"
@@ -178,8 +179,15 @@ static int h_http_fetch(sw_ctx *ctx, const sw_http_request *req, sw_http_respons
     if (need(ctx, SW_PERM_EXTERNAL_HTTP, "HTTP request") != 0) return SW_E_PERM;
     if (strncmp(req->url, "http://", 7) != 0 && strncmp(req->url, "https://", 8) != 0) return SW_E_INVAL;
     sw_call_ctx *cc = CC(ctx);
+    char why[300];
+    if (sw_netpolicy_check_url(cc->d->netpolicy, req->url, why, sizeof why) != 1) {
+        SW_WARN("HTTP request of %s refused: %s", ctx->plugin_id, why); /* the host only, no path */
+        return SW_E_PERM;
+    }
     CURL *c = curl_easy_init();
     if (!c) return SW_E_NOMEM;
+    sw_netguard guard; /* every connection, redirects too, checked once resolved */
+    sw_netguard_install(&guard, c, cc->d->netpolicy);
     http_body b = {.arena = &cc->arena};
     struct curl_slist *hdrs = NULL;
     if (req->headers)
@@ -202,7 +210,10 @@ static int h_http_fetch(sw_ctx *ctx, const sw_http_request *req, sw_http_respons
     }
     CURLcode rc = curl_easy_perform(c);
     int out = SW_OK;
-    if (rc != CURLE_OK) {
+    if (rc != CURLE_OK && guard.refused) {
+        SW_WARN("HTTP request of %s refused: %s is a %s address", ctx->plugin_id, guard.addr, guard.why);
+        out = SW_E_PERM;
+    } else if (rc != CURLE_OK) {
         out = rc == CURLE_OPERATION_TIMEDOUT ? SW_E_TIMEDOUT : b.too_big ? SW_E_INVAL : SW_E_IO;
     } else {
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);

@@ -369,6 +369,11 @@ static void tenant_slug_of(sw_rooms *r, const char *tenant_id, char slug[72])
     sw_cache_put(r->slugs, key, slug, gen);
 }
 
+void sw_rooms_tenant_slug(sw_rooms *r, const char *tenant_id, char slug[72])
+{
+    tenant_slug_of(r, tenant_id, slug);
+}
+
 typedef struct {
     sw_rooms *r;
     char tenant_id[40], tenant_slug[72], room_id[40], sender_id[40];

@@ -64,6 +64,9 @@ int sw_rooms_send_message(sw_rooms *r, const char *tenant_id, const char *tenant
                           const char *room_id, const char *sender_id, const char *user_token,
                           const json_t *content, const char *event_uuid, json_t **wire_out);
 
+/* The tenant's slug (remembered; it never changes), "" when the tenant cannot be read. */
+void sw_rooms_tenant_slug(sw_rooms *r, const char *tenant_id, char slug[72]);
+
 /* Membership change + its swp.room.member event. */
 int sw_rooms_set_member(sw_rooms *r, const char *tenant_id, const char *room_id, const char *actor_id,
                         const char *participant_id, const char *membership, int power);

@@ -1,6 +1,7 @@
 """AI participants and the tool-calling turn loop, against the real client and a fake
 OpenAI-compatible model server on loopback (tests/fakes/fake_llm.py). Each test scripts the
 fake's answers and asserts on the requests the fake received and on what the room shows."""
+import hashlib
 import json
 import os
 import signal
@@ -75,7 +76,7 @@ def fake():
 
 @pytest.fixture(scope="module")
 def srv():
-    extra = ["--ai-max-rounds", "3"]
+    extra = ["--ai-max-rounds", "3", "--outbound-allow", "127.0.0.1"]  # the fake model is on loopback
     if os.path.exists(os.path.join(TEST_PLUGIN_DIR, "acme_echo.so")):
         extra += ["--plugin-dir", TEST_PLUGIN_DIR]
     s = Server(extra_args=extra)
@@ -128,6 +129,11 @@ class Room:
         return self.wait_for(lambda e: e["content"].get("msgtype") == "swp.system")
 
 
+def bearer_hash(key):
+    """What the fake records of an `Authorization: Bearer <key>` header."""
+    return hashlib.sha256(("Bearer " + key).encode()).hexdigest()
+
+
 def tool_names(req):
     return [t["function"]["name"] for t in (req["body"].get("tools") or [])]
 
@@ -154,7 +160,8 @@ def test_say_hello_in_german(srv, fake):
     assistant = [m for m in second["messages"] if m["role"] == "assistant" and m.get("tool_calls")]
     assert assistant[0]["tool_calls"][0]["function"]["name"] == "greet"
     # the key reached the endpoint but never the API
-    assert reqs[0].get("authorization_present") in (True, None)
+    assert all(q["authorization_present"] for q in reqs)
+    assert all(q["authorization_sha256"] == bearer_hash("sk-test-secret") for q in reqs)
     ps = ok(srv.get("/v1/admin/participants", r.tok))
     mc = [p for p in ps if p["participant_id"] == r.ai["participant_id"]][0]["model_config"]
     assert mc["api_key"] == "********" and "sk-test-secret" not in json.dumps(ps)
@@ -353,3 +360,187 @@ def test_plugin_asks_the_model_and_publishes_events(srv, fake):
     ok(srv.post("/v1/admin/plugins/test.services/enable", r.tok, json={"permissions": []}))
     res = ok(srv.post("/v1/tools/announce/call", r.tok, json={"arguments": {"kind": "x"}, "room_id": r.room["id"]}))
     assert res["is_error"] and "permission" in res["result"]
+
+
+# ---- whose key goes where (issue 13, points 1 and 10) --------------------------------------
+
+def test_an_ais_own_api_key_reaches_its_model(srv, fake):
+    r = Room(srv, fake)
+    ok(srv.put("/v1/admin/participants/%s" % r.ai["participant_id"], r.tok,
+               json={"model": "fake-model", "api_key": "sk-own-key-123"}))
+    fake.script({"content": "keyed"})
+    r.say("hi")
+    assert r.ai_answer()["content"]["body"] == "keyed"
+    reqs = fake.requests()
+    assert len(reqs) == 1 and reqs[0]["authorization_present"] is True
+    assert reqs[0]["authorization_sha256"] == bearer_hash("sk-own-key-123")
+    assert reqs[0]["headers"]["Authorization"] == "[present]"
+
+
+@pytest.fixture(scope="module")
+def operator_fake():
+    f = Fake()
+    yield f
+    f.close()
+
+
+def test_operator_key_goes_only_to_the_operator_url(fake, operator_fake):
+    """An AI with its own base_url and no api_key gets no Authorization header at all — in the
+    turn and in a plugin's sw_model_complete; the operator's key reaches only the default URL."""
+    extra = ["--ai-max-rounds", "3", "--outbound-allow", "127.0.0.1"]
+    if os.path.exists(os.path.join(TEST_PLUGIN_DIR, "services.so")):
+        extra += ["--plugin-dir", TEST_PLUGIN_DIR]
+    s = Server(extra_args=extra, env={"SCAIWAVE_SCAIGRID_URL": operator_fake.base,
+                                      "SCAIWAVE_SCAIGRID_API_KEY": "sk-operator-secret"})
+    try:
+        s.start()
+        r = Room(s, fake)
+        ok(s.put("/v1/admin/participants/%s" % r.ai["participant_id"], r.tok,
+                 json={"model": "fake-model", "api_key": None}))
+        operator_fake.script()
+        fake.script({"content": "no key here"})
+        r.say("hi")
+        assert r.ai_answer()["content"]["body"] == "no key here"
+        reqs = fake.requests()
+        assert len(reqs) == 1
+        assert reqs[0]["authorization_present"] is False and "Authorization" not in reqs[0]["headers"]
+        assert operator_fake.requests() == []
+        if "--plugin-dir" in extra:  # the model client offered to plugins: same rule
+            ok(s.post("/v1/admin/plugins/test.services/enable", r.tok, json={}))
+            fake.script({"tool_calls": [{"id": "s1", "name": "summarize", "arguments": '{"text":"story"}'}]},
+                        {"content": "short", "stream": False}, {"content": "summarised"})
+            r.say("summarise")
+            assert r.ai_answer()["content"]["body"] == "summarised"
+            reqs = fake.requests()
+            assert len(reqs) == 3 and [q["authorization_present"] for q in reqs] == [False, False, False]
+            assert operator_fake.requests() == []
+        # an AI on the default URL does get the operator's key (so the check above can fail)
+        dflt = ok(s.post("/v1/admin/participants/model", r.tok, json={"local_id": "dflt", "model": "m"}), 201)
+        ok(s.post("/v1/rooms/%s/invite" % r.room["id"], r.tok, json={"participant_id": dflt["participant_id"]}))
+        operator_fake.script({"content": "from the operator's model"})
+        fake.script()
+        ok(s.post("/v1/rooms/%s/ai/engage" % r.room["id"], r.tok, json={"participant_id": dflt["participant_id"]}), 202)
+        r.wait_for(lambda e: e["sender_id"] == dflt["participant_id"] and e["content"].get("msgtype") == "swp.text")
+        oreqs = operator_fake.requests()
+        assert len(oreqs) == 1 and oreqs[0]["authorization_sha256"] == bearer_hash("sk-operator-secret")
+        assert fake.requests() == []
+        assert "sk-operator-secret" not in s.stderr_text() + s.stdout_text()
+    finally:
+        s.close()
+
+
+# ---- outbound address policy for an AI's base_url (issue 13, point 7: SSRF) ----------------
+
+def blocked_urls(fake):
+    return {"loopback": fake.base, "private": "http://10.0.0.1:8080/v1",
+            "metadata": "http://169.254.169.254/v1", "localhost": "http://localhost:%d/v1" % fake.port}
+
+
+def test_base_url_at_refused_addresses_is_422_without_the_allow_list(fake):
+    s = Server()
+    try:
+        s.start()
+        t = TenantUsers(s, unique("ssrf"))
+        for what, url in blocked_urls(fake).items():
+            e = err(s.post("/v1/admin/participants/model", t.admin_token,
+                           json={"local_id": "ai-" + what, "model": "m", "base_url": url}), 422, "SW_VALIDATION")
+            assert e["details"]["field"] == "base_url" and "--outbound-allow" in e["message"], (what, e)
+        ai = ok(s.post("/v1/admin/participants/model", t.admin_token,
+                       json={"local_id": "public", "model": "m", "base_url": "https://models.example.com/v1"}), 201)
+        for what, url in blocked_urls(fake).items():
+            err(s.put("/v1/admin/participants/%s" % ai["participant_id"], t.admin_token,
+                      json={"model": "m", "base_url": url}), 422, "SW_VALIDATION")
+        ps = ok(s.get("/v1/admin/participants", t.admin_token))
+        assert [p["model_config"]["base_url"] for p in ps if p["participant_id"] == ai["participant_id"]] == \
+            ["https://models.example.com/v1"]
+    finally:
+        s.close()
+
+
+def test_refused_addresses_are_refused_at_connect_time_and_allowed_when_listed(fake):
+    """Stored while the operator allowed them, refused once the allow-list no longer names them:
+    the check runs on the resolved address when connecting (localhost is a name), no request
+    reaches the fake and the room says why."""
+    allow = ["--outbound-allow", "127.0.0.1, localhost,10.0.0.1,169.254.169.254"]
+    s = Server(extra_args=allow)
+    try:
+        s.start()
+        t = TenantUsers(s, unique("ssrf"))
+        room = ok(s.post("/v1/rooms", t.admin_token, json={"room_type": "group", "name": "r"}), 201)
+        ais = {}
+        for what, url in blocked_urls(fake).items():
+            ais[what] = ok(s.post("/v1/admin/participants/model", t.admin_token,
+                                  json={"local_id": "ai-" + what, "model": "m", "base_url": url}), 201)
+            ok(s.post("/v1/rooms/%s/invite" % room["id"], t.admin_token,
+                      json={"participant_id": ais[what]["participant_id"]}))
+        cursor = int(ok(s.get("/v1/sync", t.admin_token, params={"timeout": 0}))["next_cursor"])
+
+        def next_event(pred):
+            nonlocal cursor
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                d = ok(s.get("/v1/sync", t.admin_token, params={"since": cursor, "timeout": 5000}, timeout=15))
+                cursor = int(d["next_cursor"])
+                for ev in d["events"]:
+                    if pred(ev):
+                        return ev
+            raise AssertionError("no matching event")
+
+        # allowed: the loopback AIs reach the fake (by address, and by the name localhost)
+        for what in ("loopback", "localhost"):
+            fake.script({"content": "hello from " + what})
+            pid = ais[what]["participant_id"]
+            ok(s.post("/v1/rooms/%s/ai/engage" % room["id"], t.admin_token, json={"participant_id": pid}), 202)
+            ev = next_event(lambda e: e["sender_id"] == pid and e["content"].get("msgtype") == "swp.text")
+            assert ev["content"]["body"] == "hello from " + what
+            assert len(fake.requests()) == 1
+
+        s.extra_args = [a for a in s.extra_args if a not in allow]
+        s.restart()
+        for what, ai in ais.items():
+            fake.script()
+            pid = ai["participant_id"]
+            ok(s.post("/v1/rooms/%s/ai/engage" % room["id"], t.admin_token, json={"participant_id": pid}), 202)
+            ev = next_event(lambda e: e["content"].get("msgtype") == "swp.system" and "could not answer" in
+                            e["content"]["body"])
+            assert "is not allowed" in ev["content"]["body"] and "--outbound-allow" in ev["content"]["body"], ev
+            assert fake.requests() == [], what
+    finally:
+        s.close()
+
+
+# ---- /ai/engage needs the power that inviting needs (issue 13, point 7) --------------------
+
+def test_engage_adding_an_ai_needs_invite_power(srv, fake):
+    r = Room(srv, fake)
+    mia = r.t.member
+    ok(srv.post("/v1/rooms/%s/invite" % r.room["id"], r.tok, json={"participant_id": mia["participant_id"]}))
+    ok(srv.post("/v1/rooms/%s/join" % r.room["id"], r.t.member_token, json={}))
+    other = ok(srv.post("/v1/admin/participants/model", r.tok,
+                        json={"local_id": "outsider-ai", "model": "fake-model", "base_url": fake.base}), 201)
+    # inviting it herself is refused, and so is engaging (= adding) it
+    err(srv.post("/v1/rooms/%s/invite" % r.room["id"], r.t.member_token,
+                 json={"participant_id": other["participant_id"]}), 403, "SW_AUTH_INSUFFICIENT_PERMISSION")
+    err(srv.post("/v1/rooms/%s/ai/engage" % r.room["id"], r.t.member_token,
+                 json={"participant_id": other["participant_id"]}), 403, "SW_AUTH_INSUFFICIENT_PERMISSION")
+    members = ok(srv.get("/v1/rooms/%s/members" % r.room["id"], r.tok))
+    assert other["participant_id"] not in json.dumps(members)
+    # an AI that is already in the room she may still engage
+    fake.script({"content": "here"})
+    ok(srv.post("/v1/rooms/%s/ai/engage" % r.room["id"], r.t.member_token,
+                json={"participant_id": r.ai["participant_id"]}), 202)
+    assert r.ai_answer()["content"]["body"] == "here"
+
+
+# ---- AI-turn tool calls carry the tenant slug (issue 13, point 17) -------------------------
+
+def test_ai_tool_calls_get_the_tenant_slug(srv, fake):
+    if not os.path.exists(os.path.join(TEST_PLUGIN_DIR, "services.so")):
+        pytest.skip("services.so not built")
+    r = Room(srv, fake)
+    ok(srv.post("/v1/admin/plugins/test.services/enable", r.tok, json={}))
+    fake.script({"tool_calls": [{"id": "c1", "name": "context", "arguments": "{}"}]}, {"content": "done"})
+    r.say("where am I?")
+    assert r.ai_answer()["content"]["body"] == "done"
+    tool = [m for m in fake.requests()[1]["body"]["messages"] if m["role"] == "tool"]
+    assert tool == [{"role": "tool", "tool_call_id": "c1", "content": "tenant=%s room=%s" % (r.t.slug, r.room["id"])}]

@@ -40,7 +40,8 @@ def fake():
 
 
 def start_server(*extra):
-    s = Server(extra_args=["--plugin-dir", TEST_PLUGIN_DIR, "--ai-max-rounds", "3"] + list(extra))
+    s = Server(extra_args=["--plugin-dir", TEST_PLUGIN_DIR, "--ai-max-rounds", "3",
+                            "--outbound-allow", "127.0.0.1"] + list(extra))  # the fake model
     return s.start()
 
 
@@ -484,7 +485,7 @@ def test_expiry_tells_the_model_and_never_runs(fake):
 
 
 def test_expiry_is_configurable_from_the_environment(fake):
-    s0 = Server(extra_args=["--plugin-dir", TEST_PLUGIN_DIR], env={"SCAIWAVE_APPROVAL_TIMEOUT_S": "1"})
+    s0 = Server(extra_args=["--plugin-dir", TEST_PLUGIN_DIR, "--outbound-allow", "127.0.0.1"], env={"SCAIWAVE_APPROVAL_TIMEOUT_S": "1"})
     try:
         srv = s0.start()
         s = Setup(srv, fake)

@@ -17,7 +17,7 @@ NOTES = "scaiwave.notes"
 
 @pytest.fixture(scope="module")
 def srv():
-    s = Server(extra_args=["--ai-max-rounds", "4"])
+    s = Server(extra_args=["--ai-max-rounds", "4", "--outbound-allow", "127.0.0.1"])  # the fake model
     try:
         yield s.start()
     finally:

@@ -19,7 +19,7 @@ let n = 0;
 const slug = (p) => `${p}-${process.pid}-${++n}`;
 
 before(async () => {
-  const extra = ['--ai-max-rounds', '3'];
+  const extra = ['--ai-max-rounds', '3', '--outbound-allow', '127.0.0.1']; // the fake model
   if (existsSync(join(TEST_PLUGIN_DIR, 'recorder.so'))) extra.push('--plugin-dir', TEST_PLUGIN_DIR);
   srv = new Server(extra);
   fake = new FakeModel();

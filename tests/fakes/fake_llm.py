@@ -13,8 +13,11 @@ POST /v1/chat/completions   (any path ending in /chat/completions is accepted)
     Records the request, then answers with the next scripted response (FIFO), or with the
     default {"content": "ok"} response when the queue is empty.
     Recorded: {"method", "path", "headers": {name: value}, "body": <parsed JSON or null>,
-    "raw_body": <text, only when the body is not JSON>}. The Authorization header is never
-    recorded as sent: its value is replaced by "[present]" (absent header = no key in "headers").
+    "raw_body": <text, only when the body is not JSON>, "authorization_present": <bool>,
+    "authorization_sha256": <hex SHA-256 of the Authorization header's value, or null>}. The
+    Authorization header is never recorded as sent: in "headers" its value is replaced by
+    "[present]" (absent header = no key in "headers"); a test compares the hash with the key it
+    expects (sha256("Bearer " + key)).
     Recording happens before hang_ms, so a test can see a request that is still being answered.
 
 POST /_script   body {"responses": [<response>, ...]} — replaces the queue. Answers
@@ -64,6 +67,7 @@ mid-character. A plain answer is an OpenAI `chat.completion` object with Content
 """
 
 import argparse
+import hashlib
 import json
 import os
 import socket
@@ -247,6 +251,9 @@ class Handler(BaseHTTPRequestHandler):
             body = None
             rec = {"method": "POST", "path": self.path, "headers": headers, "body": None,
                    "raw_body": raw.decode("utf-8", "replace")}
+        auth = self.headers.get("Authorization")
+        rec["authorization_present"] = auth is not None
+        rec["authorization_sha256"] = hashlib.sha256(auth.encode("utf-8")).hexdigest() if auth is not None else None
         with STATE.lock:
             STATE.requests.append(rec)
             resp = STATE.queue.pop(0) if STATE.queue else dict(DEFAULT_RESPONSE)

@@ -1,5 +1,6 @@
 /* services: a test plugin that uses the model client and the event publisher of the host
- * (test.services: `summarize` asks the calling AI's model, `announce` publishes an event). */
+ * (test.services: `summarize` asks the calling AI's model, `announce` publishes an event,
+ * `context` answers the call's context as the host gave it: "tenant=<slug> room=<room_id>"). */
 #include <scaiwave/plugin.h>
 
 static const sw_tool tools[] = {
@@ -7,12 +8,17 @@ static const sw_tool tools[] = {
      .parameters = "{\"type\":\"object\",\"properties\":{\"text\":{\"type\":\"string\"}},\"required\":[\"text\"]}"},
     {.name = "announce", .description = "Publish an event to the room.",
      .parameters = "{\"type\":\"object\",\"properties\":{\"kind\":{\"type\":\"string\"},\"data\":{}},\"required\":[\"kind\"]}"},
+    {.name = "context", .description = "Tell the call's tenant and room.",
+     .parameters = "{\"type\":\"object\",\"properties\":{}}"},
     SW_TOOL_END,
 };
 
 static int exec(sw_ctx *ctx, const char *tool, const char *args, sw_result *out)
 {
     (void)args;
+    if (tool[0] == 'c')
+        return sw_result_text(out, sw_printf(ctx, "tenant=%s room=%s", ctx->tenant_slug ? ctx->tenant_slug : "(null)",
+                                             ctx->room_id ? ctx->room_id : "(null)"));
     if (tool[0] == 's') {
         const char *answer = NULL;
         int rc = sw_model_complete(ctx, "Summarise in three words.", sw_arg_string(ctx, "text"), &answer);

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "plugin_harness.h"
+#include "core/sw_netpolicy.h"
 
 #include <pthread.h>
 #include <time.h>
@@ -263,9 +264,17 @@ static void test_http_service_needs_external_http(void **state)
     /* enabled without EXTERNAL_HTTP: the service refuses */
     assert_int_equal(sw_harness_enable(h, "test.net", SW_PERM_READ_USERS), 0);
     call_expect(h, "fetch", "{}", "ok", 0, "rc=-3 permission not granted");
-    /* granted: the request is made (and fails to connect to the discard port) */
+    /* granted, but 127.0.0.1 is loopback: the outbound policy refuses it, nothing is sent */
     assert_int_equal(sw_harness_enable(h, "test.net", SW_PERM_EXTERNAL_HTTP | SW_PERM_READ_USERS), 0);
+    call_expect(h, "fetch", "{}", "ok", 0, "rc=-3 permission not granted");
+    /* allowed by the operator: the request is made (and fails to connect to the discard port) */
+    char err[256];
+    sw_netpolicy *p = sw_netpolicy_new("127.0.0.1", err, sizeof err);
+    assert_non_null(p);
+    h->d.netpolicy = p;
     call_expect(h, "fetch", "{}", "ok", 0, "rc=-8");
+    h->d.netpolicy = NULL;
+    sw_netpolicy_free(p);
 }
 
 static void test_tool_permission_checked_by_dispatcher(void **state)
