@@ -131,7 +131,9 @@ typedef struct sw_plugin {
     __attribute__((visibility("default"))) const sw_plugin *sw_plugin_entry(void);             \
     const sw_plugin *sw_plugin_entry(void) { return &(desc); }
 
-/* ---- HTTP service (needs SW_PERM_EXTERNAL_HTTP) ---- */
+/* ---- HTTP service (needs SW_PERM_EXTERNAL_HTTP; loopback/private/link-local/metadata/...
+ * addresses, also reached by a name or a redirect, are refused with SW_E_PERM unless the
+ * operator allows them with --outbound-allow) ---- */
 typedef struct sw_http_request {
     const char *method;   /* "GET" (default when NULL), "POST", ... */
     const char *url;      /* http:// or https:// */
