@@ -1,6 +1,7 @@
 /* h_sync: GET /v1/sync?since=&limit=&timeout= — long-poll catch-up. Answers at once with the
  * events after `since` in the rooms the caller has joined; when there are none it parks the
  * request (no thread waits) until an event of the tenant arrives or `timeout` ms pass. */
+#include "core/sw_metrics.h"
 #include "core/sw_time.h"
 #include "http/sw_handlers.h"
 #include "store/sw_room_repo.h"
@@ -15,6 +16,7 @@ void sw_h_sync(sw_req *req, sw_resp *resp)
         sw_req_int(req, resp, "timeout", 30000, 0, 120000, &timeout))
         return;
     int more = 0;
+    sw_metrics_sync(req->app->metrics, SW_SYNC_SCANS, 1);
     json_t *evs = sw_events_since(req->app->db, req->auth.tenant_id, req->auth.participant_id, since,
                                   (int)limit, &more);
     if (!evs) {

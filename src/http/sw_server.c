@@ -239,6 +239,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             w->next = s->waiters;
             s->waiters = w;
             MHD_suspend_connection(c);
+            sw_metrics_sync(s->app->metrics, SW_SYNC_PARKED, 1);
             pthread_cond_signal(&s->wcv);
         }
         pthread_mutex_unlock(&s->wmu);
@@ -295,6 +296,8 @@ static void on_event(void *arg, sw_event *ev)
         waiter *w = *pw;
         if (strcmp(w->tenant_id, ev->tenant_id) == 0) {
             *pw = w->next;
+            sw_metrics_sync(s->app->metrics, SW_SYNC_WAKES, 1);
+            sw_metrics_sync(s->app->metrics, SW_SYNC_PARKED, -1);
             MHD_resume_connection(w->conn);
             free(w);
         } else {
@@ -315,6 +318,7 @@ static void *timer_main(void *arg)
             waiter *w = *pw;
             if (w->deadline_us <= now || s->quiesced) {
                 *pw = w->next;
+                sw_metrics_sync(s->app->metrics, SW_SYNC_PARKED, -1);
                 MHD_resume_connection(w->conn);
                 free(w);
             } else {
@@ -434,6 +438,7 @@ void sw_server_stop(sw_server *s)
     s->quiesced = 1;
     for (waiter *w = s->waiters, *n; w; w = n) { /* MHD must not stop with parked requests */
         n = w->next;
+        sw_metrics_sync(s->app->metrics, SW_SYNC_PARKED, -1);
         MHD_resume_connection(w->conn);
         free(w);
     }

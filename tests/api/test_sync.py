@@ -229,6 +229,58 @@ def test_many_parked_requests_wake_together(server, make_tenant):
         assert returned_at - start < POLL_MS / 1000 / 2
 
 
+def metric(server, name):
+    """The value of an unlabelled metric on /metrics (fails when it is not there)."""
+    r = server.get("/metrics")
+    assert r.status_code == 200, r.text
+    for line in r.text.splitlines():
+        if line.startswith(name + " "):
+            return int(float(line.split()[1]))
+    raise AssertionError("no metric %s on /metrics" % name)
+
+
+def wait_for_parked(server, want, timeout=60):
+    """Polls the parked-requests gauge until it reaches want (a deadline, not a fixed sleep)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        n = metric(server, "scaiwave_sync_parked")
+        if n >= want:
+            return n
+        assert time.monotonic() < deadline, "only %d of %d long-polls parked" % (n, want)
+        time.sleep(0.02)
+
+
+def test_parked_polls_wake_only_for_their_rooms(server, make_tenant):
+    # 30 parked polls of a member; 10 messages in a room the member is not in must neither wake
+    # nor re-scan them; one message in the member's room wakes
+    # each exactly once and each looks at the store exactly once more
+    t = make_tenant("amp")
+    mine = create_room(server, t.admin_token, "mine")
+    invite_and_join(server, t.admin_token, mine, t.member_token, t.member["participant_id"])
+    other = create_room(server, t.admin_token, "not the member's")
+    _, cursor = sync_all(server, t.member_token)
+    N = 30
+    POLL_MS = 60000
+    parked0 = metric(server, "scaiwave_sync_parked")
+    getters = [run_in_thread(lambda: sync(server, t.member_token, cursor, timeout=POLL_MS,
+                                          http_timeout=POLL_MS / 1000 + 30)) for _ in range(N)]
+    wait_for_parked(server, parked0 + N)
+    scans0 = metric(server, "scaiwave_sync_scans_total")
+    wakes0 = metric(server, "scaiwave_sync_wakes_total")
+    for i in range(10):
+        send(server, t.admin_token, other, "not for the member %d" % i)
+    assert metric(server, "scaiwave_sync_wakes_total") == wakes0
+    assert metric(server, "scaiwave_sync_scans_total") == scans0
+    assert metric(server, "scaiwave_sync_parked") == parked0 + N
+    ev = send(server, t.admin_token, mine, "for the member")
+    for get in getters:
+        d, _ = get(POLL_MS / 1000 + 30)
+        assert [e["id"] for e in d["events"]] == [ev["id"]], d
+    assert metric(server, "scaiwave_sync_wakes_total") - wakes0 == N
+    assert metric(server, "scaiwave_sync_scans_total") - scans0 == N
+    assert metric(server, "scaiwave_sync_parked") == parked0
+
+
 def test_timeout_with_nothing_new_returns_empty(server, make_tenant):
     t = make_tenant("tmo")
     create_room(server, t.admin_token)
