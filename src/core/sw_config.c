@@ -41,6 +41,7 @@ static const opt_def opts[] = {
     {"log-level", "SCAIWAVE_LOG_LEVEL", S(log_level), "debug|info|warn|error (info)"},
     {"port-file", "SCAIWAVE_PORT_FILE", S(port_file), "write the bound port to this file once listening"},
     {"web-dir", "SCAIWAVE_WEB_DIR", S(web_dir), "directory of the web app served at / (./web)"},
+    {"db-synchronous", "SCAIWAVE_DB_SYNCHRONOUS", S(db_synchronous), "full: an acknowledged write survives power loss; normal: a crash of the process only (full)"},
 };
 
 static int set_opt(sw_config *c, const opt_def *o, const char *val, char *err, size_t errlen)
@@ -84,6 +85,7 @@ void sw_config_defaults(sw_config *c)
     c->max_connections = 4096;
     c->access_log = 1;
     strcpy(c->log_level, "info");
+    strcpy(c->db_synchronous, "full");
     char err[256];
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
         const char *v = getenv(opts[i].env);

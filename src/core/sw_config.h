@@ -23,6 +23,7 @@ typedef struct sw_config {
     char log_level[16];     /* SCAIWAVE_LOG_LEVEL debug|info|warn|error (info) */
     char port_file[1024];   /* SCAIWAVE_PORT_FILE, --port-file: write the bound port here */
     char web_dir[1024];     /* SCAIWAVE_WEB_DIR, --web-dir: the web app's files (./web) */
+    char db_synchronous[16]; /* SCAIWAVE_DB_SYNCHRONOUS, --db-synchronous full|normal (full) */
 } sw_config;
 
 /* Defaults, then the environment. */
