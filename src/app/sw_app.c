@@ -90,7 +90,8 @@ int sw_app_open(sw_app *app, const sw_config *cfg, char *err, size_t errlen)
     if (load_key(app, err, errlen) != 0) return -1;
     app->netpolicy = sw_netpolicy_new(app->cfg.outbound_allow, err, errlen);
     if (!app->netpolicy) return -1;
-    app->db = sw_db_open(app->cfg.db_url, err, errlen);
+    app->db = sw_db_open_with(app->cfg.db_url, &(sw_db_options){.synchronous = app->cfg.db_synchronous}, err,
+                              errlen);
     if (!app->db) return -1;
     char merr[512];
     int applied = sw_migrate(app->db, merr, sizeof merr);

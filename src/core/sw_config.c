@@ -42,6 +42,7 @@ static const opt_def opts[] = {
     {"port-file", "SCAIWAVE_PORT_FILE", S(port_file), "write the bound port to this file once listening"},
     {"web-dir", "SCAIWAVE_WEB_DIR", S(web_dir), "directory of the web app served at / (./web)"},
     {"outbound-allow", "SCAIWAVE_OUTBOUND_ALLOW", S(outbound_allow), "hosts, addresses, CIDRs (comma-separated) tenants' outbound HTTP may reach although loopback/private/link-local (none)"},
+    {"db-synchronous", "SCAIWAVE_DB_SYNCHRONOUS", S(db_synchronous), "full: an acknowledged write survives power loss; normal: a crash of the process only (full)"},
 };
 
 static int set_opt(sw_config *c, const opt_def *o, const char *val, char *err, size_t errlen)
@@ -85,6 +86,7 @@ void sw_config_defaults(sw_config *c)
     c->max_connections = 4096;
     c->access_log = 1;
     strcpy(c->log_level, "info");
+    strcpy(c->db_synchronous, "full");
     char err[256];
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
         const char *v = getenv(opts[i].env);

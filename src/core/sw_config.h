@@ -26,6 +26,7 @@ typedef struct sw_config {
     /* SCAIWAVE_OUTBOUND_ALLOW, --outbound-allow: hosts/addresses/CIDRs (comma-separated) that
      * tenant-set AI endpoints and plugins' HTTP may reach although loopback/private/... ("") */
     char outbound_allow[4096];
+    char db_synchronous[16]; /* SCAIWAVE_DB_SYNCHRONOUS, --db-synchronous full|normal (full) */
 } sw_config;
 
 /* Defaults, then the environment. */

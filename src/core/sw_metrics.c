@@ -23,6 +23,7 @@ struct sw_metrics {
     int nroutes;
     route_stats routes[SW_METRICS_MAX_ROUTES + 1]; /* last slot = unmatched */
     uint64_t tool_calls[N_TOOL_STATUS];
+    int64_t sync[SW_SYNC_NCOUNTERS];
 };
 
 sw_metrics *sw_metrics_new(void)
@@ -64,6 +65,11 @@ void sw_metrics_tool(sw_metrics *m, const char *status)
     for (size_t i = 0; i < N_TOOL_STATUS; i++)
         if (strcmp(status, tool_status_names[i]) == 0)
             __atomic_fetch_add(&m->tool_calls[i], 1, __ATOMIC_RELAXED);
+}
+
+void sw_metrics_sync(sw_metrics *m, sw_sync_counter which, int64_t delta)
+{
+    if (m && which >= 0 && which < SW_SYNC_NCOUNTERS) __atomic_fetch_add(&m->sync[which], delta, __ATOMIC_RELAXED);
 }
 
 char *sw_metrics_render(sw_metrics *m, size_t *len)
@@ -109,6 +115,18 @@ char *sw_metrics_render(sw_metrics *m, size_t *len)
     for (size_t i = 0; i < N_TOOL_STATUS; i++)
         fprintf(f, "scaiwave_tool_calls_total{status=\"%s\"} %llu\n", tool_status_names[i],
                 (unsigned long long)__atomic_load_n(&m->tool_calls[i], __ATOMIC_RELAXED));
+    fprintf(f, "# HELP scaiwave_sync_scans_total Store reads by GET /v1/sync (first look and each wake).\n"
+               "# TYPE scaiwave_sync_scans_total counter\n"
+               "scaiwave_sync_scans_total %lld\n"
+               "# HELP scaiwave_sync_wakes_total Parked long-polls resumed by an event that concerns them.\n"
+               "# TYPE scaiwave_sync_wakes_total counter\n"
+               "scaiwave_sync_wakes_total %lld\n"
+               "# HELP scaiwave_sync_parked Long-polls parked now.\n"
+               "# TYPE scaiwave_sync_parked gauge\n"
+               "scaiwave_sync_parked %lld\n",
+            (long long)__atomic_load_n(&m->sync[SW_SYNC_SCANS], __ATOMIC_RELAXED),
+            (long long)__atomic_load_n(&m->sync[SW_SYNC_WAKES], __ATOMIC_RELAXED),
+            (long long)__atomic_load_n(&m->sync[SW_SYNC_PARKED], __ATOMIC_RELAXED));
     fclose(f);
     if (len) *len = sz;
     return buf;

@@ -19,6 +19,10 @@ int sw_metrics_route(sw_metrics *m, const char *label);
 void sw_metrics_observe(sw_metrics *m, int idx, int status, int64_t micros);
 /* Counts a tool call outcome ("ok", "error", "denied", "timeout", "rejected"). */
 void sw_metrics_tool(sw_metrics *m, const char *status);
+/* Long-poll counters (GET /v1/sync): looks at the store, wakes of a parked request by a bus
+ * event, and the number parked now (a gauge: +1 on park, -1 on resume). */
+typedef enum { SW_SYNC_SCANS, SW_SYNC_WAKES, SW_SYNC_PARKED, SW_SYNC_NCOUNTERS } sw_sync_counter;
+void sw_metrics_sync(sw_metrics *m, sw_sync_counter which, int64_t delta);
 /* Renders the text exposition into a malloc'd string. */
 char *sw_metrics_render(sw_metrics *m, size_t *len);
 

@@ -25,6 +25,14 @@ typedef struct sw_auth {
     const char *token; /* borrowed from the request headers */
 } sw_auth;
 
+/* What a parked long-poll waits for: stored events of these rooms (sorted, malloc'd; the
+ * handler replaces them on each look) or a membership event naming the participant. */
+typedef struct sw_poll_interest {
+    char participant_id[40];
+    char (*rooms)[40];
+    int nrooms;
+} sw_poll_interest;
+
 typedef struct sw_req {
     sw_app *app;
     struct MHD_Connection *conn;
@@ -37,6 +45,7 @@ typedef struct sw_req {
     char *param_values[SW_MAX_PARAMS];
     sw_auth auth;
     int64_t *poll_deadline_us; /* long-poll deadline kept across a suspended request's calls */
+    sw_poll_interest *poll;    /* long-poll: filled by the handler when it parks (NULL: cannot park) */
 } sw_req;
 
 typedef struct sw_resp {
@@ -53,7 +62,7 @@ typedef struct sw_resp {
     unsigned long long file_size;
     const char *cache_control; /* static; default "no-store" */
     const char *csp;           /* static; a Content-Security-Policy header when set */
-    int suspend;       /* no answer yet: park the request until an event of the caller's tenant
+    int suspend;       /* no answer yet: park the request until an event that *req->poll names
                           arrives or *poll_deadline_us passes, then call the handler again */
 } sw_resp;
 

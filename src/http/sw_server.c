@@ -24,8 +24,19 @@ typedef struct waiter {
     struct waiter *next;
     struct MHD_Connection *conn;
     char tenant_id[40];
+    const sw_poll_interest *poll; /* the request's (conn_req), stable while it is parked */
     int64_t deadline_us;
 } waiter;
+
+/* The last stored events published, so that a request about to park can tell whether one that
+ * concerns it arrived while its handler looked (then it looks again instead of parking). */
+#define RECENT 32
+typedef struct recent_event {
+    uint64_t seq;
+    char tenant_id[40];
+    char room_id[40];
+    char target[40]; /* the participant a membership event names, else "" */
+} recent_event;
 
 struct sw_server {
     sw_app *app;
@@ -38,7 +49,8 @@ struct sw_server {
     pthread_mutex_t wmu;
     pthread_cond_t wcv;
     waiter *waiters;
-    uint64_t publish_seq; /* bumped (under wmu) on every bus event */
+    uint64_t publish_seq; /* bumped (under wmu) on every stored bus event */
+    recent_event recent[RECENT]; /* recent[seq % RECENT] */
     int bus_sub;
     int stop_timer;
     pthread_t timer;
@@ -55,6 +67,7 @@ typedef struct conn_req {
     int upgraded; /* a WebSocket: no longer an in-flight request for the drain */
     int observed; /* already counted in the metrics */
     char poll_tenant[40];
+    sw_poll_interest poll;
     char method[12];
     char path[200]; /* for the access log; MHD gives the path without the query string */
 } conn_req;
@@ -117,7 +130,7 @@ static void handle(sw_server *s, struct MHD_Connection *c, const char *method, c
     char scratch[2050];
     char allow[128];
     sw_req req = {.app = app, .conn = c, .method = method, .path = url, .body = cr->body, .body_len = cr->len,
-                  .poll_deadline_us = &cr->poll_deadline_us};
+                  .poll_deadline_us = &cr->poll_deadline_us, .poll = &cr->poll};
     const sw_route *route = NULL;
     sw_route_status st = sw_router_match(sw_routes, sw_routes_count, method, url, &req, scratch,
                                          &route, allow, sizeof allow);
@@ -176,6 +189,8 @@ static void handle(sw_server *s, struct MHD_Connection *c, const char *method, c
     if (resp->suspend) snprintf(cr->poll_tenant, sizeof cr->poll_tenant, "%s", req.auth.tenant_id);
 }
 
+static int missed_event(sw_server *s, uint64_t seq0, const char *tenant_id, const sw_poll_interest *p);
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
@@ -231,14 +246,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!resp.suspend) break;
         /* Park it, unless an event arrived while the handler looked (then look again). */
         pthread_mutex_lock(&s->wmu);
-        waiter *w = (s->publish_seq == seq0 || tries >= 3) && !s->quiesced ? calloc(1, sizeof *w) : NULL;
+        waiter *w = (!missed_event(s, seq0, cr->poll_tenant, &cr->poll) || tries >= 3) && !s->quiesced
+                        ? calloc(1, sizeof *w)
+                        : NULL;
         if (w) {
             w->conn = c;
+            w->poll = &cr->poll;
             snprintf(w->tenant_id, sizeof w->tenant_id, "%s", cr->poll_tenant);
             w->deadline_us = cr->poll_deadline_us;
             w->next = s->waiters;
             s->waiters = w;
             MHD_suspend_connection(c);
+            sw_metrics_sync(s->app->metrics, SW_SYNC_PARKED, 1);
             pthread_cond_signal(&s->wcv);
         }
         pthread_mutex_unlock(&s->wmu);
@@ -272,6 +291,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     /* The path has no query string, so a ?token= never reaches the log. */
     if (s->app->cfg.access_log) sw_log_access(cr->method, cr->path, status, us);
     int counted = !cr->upgraded;
+    free(cr->poll.rooms);
     free(cr->body);
     free(cr);
     *con_cls = NULL;
@@ -285,16 +305,55 @@ static int ws_rooms_of(void *arg, const char *tenant_id, const char *participant
     return sw_rooms_of_member(app->db, tenant_id, participant_id, out, max);
 }
 
-/* A bus event: resume the parked requests of its tenant (they look again). */
+static int cmp_room(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* Whether a stored event of tenant_id in room_id (target: the participant a membership event
+ * names) is one a parked long-poll of poll_tenant with interest p would answer with. */
+static int concerns(const char *poll_tenant, const sw_poll_interest *p, const char *tenant_id,
+                    const char *room_id, const char *target)
+{
+    if (strcmp(poll_tenant, tenant_id) != 0) return 0;
+    if (target[0] && strcmp(target, p->participant_id) == 0) return 1; /* joined (or left) a room */
+    return p->nrooms > 0 && bsearch(room_id, p->rooms, (size_t)p->nrooms, sizeof *p->rooms, cmp_room) != NULL;
+}
+
+/* Under wmu: did an event that concerns the poll arrive after seq0 (or too many to tell)? */
+static int missed_event(sw_server *s, uint64_t seq0, const char *tenant_id, const sw_poll_interest *p)
+{
+    if (s->publish_seq - seq0 > RECENT) return 1;
+    for (uint64_t q = seq0 + 1; q <= s->publish_seq; q++) {
+        const recent_event *r = &s->recent[q % RECENT];
+        if (concerns(tenant_id, p, r->tenant_id, r->room_id, r->target)) return 1;
+    }
+    return 0;
+}
+
+/* A stored bus event: resume only the parked requests it concerns (they look again from their
+ * position). Ephemeral events (chunks, status) are never in /v1/sync and wake nobody. */
 static void on_event(void *arg, sw_event *ev)
 {
     sw_server *s = arg;
+    if (ev->stream_position <= 0) return;
+    const char *target = "";
+    if (strcmp(ev->type, "swp.room.member") == 0) {
+        const char *t = json_string_value(json_object_get(ev->content, "participant_id"));
+        if (t) target = t;
+    }
     pthread_mutex_lock(&s->wmu);
-    s->publish_seq++;
+    recent_event *r = &s->recent[++s->publish_seq % RECENT];
+    r->seq = s->publish_seq;
+    snprintf(r->tenant_id, sizeof r->tenant_id, "%s", ev->tenant_id);
+    snprintf(r->room_id, sizeof r->room_id, "%s", ev->room_id);
+    snprintf(r->target, sizeof r->target, "%s", target);
     for (waiter **pw = &s->waiters; *pw;) {
         waiter *w = *pw;
-        if (strcmp(w->tenant_id, ev->tenant_id) == 0) {
+        if (concerns(w->tenant_id, w->poll, ev->tenant_id, ev->room_id, target)) {
             *pw = w->next;
+            sw_metrics_sync(s->app->metrics, SW_SYNC_WAKES, 1);
+            sw_metrics_sync(s->app->metrics, SW_SYNC_PARKED, -1);
             MHD_resume_connection(w->conn);
             free(w);
         } else {
@@ -315,6 +374,7 @@ static void *timer_main(void *arg)
             waiter *w = *pw;
             if (w->deadline_us <= now || s->quiesced) {
                 *pw = w->next;
+                sw_metrics_sync(s->app->metrics, SW_SYNC_PARKED, -1);
                 MHD_resume_connection(w->conn);
                 free(w);
             } else {
@@ -434,6 +494,7 @@ void sw_server_stop(sw_server *s)
     s->quiesced = 1;
     for (waiter *w = s->waiters, *n; w; w = n) { /* MHD must not stop with parked requests */
         n = w->next;
+        sw_metrics_sync(s->app->metrics, SW_SYNC_PARKED, -1);
         MHD_resume_connection(w->conn);
         free(w);
     }

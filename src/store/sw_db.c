@@ -35,6 +35,8 @@ typedef struct conn {
 struct sw_db {
     const sw_db_driver *drv;
     char target[1100];
+    char synchronous[16];
+    sw_db_options opts; /* points into this struct */
     pthread_key_t key;
     pthread_mutex_t mu;
     conn *conns;
@@ -78,7 +80,7 @@ static conn *get_conn(sw_db *db)
     c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->db = db;
-    c->drv = db->drv->connect(db->target, db->open_err, sizeof db->open_err);
+    c->drv = db->drv->connect(db->target, &db->opts, db->open_err, sizeof db->open_err);
     if (!c->drv) {
         free(c);
         return NULL;
@@ -93,6 +95,11 @@ static conn *get_conn(sw_db *db)
 }
 
 sw_db *sw_db_open(const char *url, char *err, size_t errlen)
+{
+    return sw_db_open_with(url, NULL, err, errlen);
+}
+
+sw_db *sw_db_open_with(const char *url, const sw_db_options *opts, char *err, size_t errlen)
 {
     const sw_db_driver *drv = NULL;
     const char *target = url;
@@ -113,6 +120,10 @@ sw_db *sw_db_open(const char *url, char *err, size_t errlen)
     if (!db) return NULL;
     db->drv = drv;
     snprintf(db->target, sizeof db->target, "%s", target);
+    const char *sync = opts && opts->synchronous ? opts->synchronous : "";
+    if (strlen(sync) >= sizeof db->synchronous) sync = "?"; /* refused by the driver */
+    snprintf(db->synchronous, sizeof db->synchronous, "%s", sync);
+    db->opts.synchronous = db->synchronous;
     pthread_mutex_init(&db->mu, NULL);
     pthread_key_create(&db->key, thread_exit_cb);
     if (!get_conn(db)) { /* open once now so configuration errors surface at start */

@@ -13,8 +13,17 @@ typedef struct sw_stmt sw_stmt;
 
 enum { SW_DB_ROW = 1, SW_DB_DONE = 0, SW_DB_ERROR = -1, SW_DB_CONSTRAINT = -2, SW_DB_BUSY = -3 };
 
+/* How commits reach the disk. synchronous: "full" (NULL or "" too) — a commit that returned
+ * survives power loss (SQLite: an fsync of the WAL per commit); "normal" — it survives a crash
+ * of the process, and the last commits before a power loss may be lost (never corrupted). */
+typedef struct sw_db_options {
+    const char *synchronous;
+} sw_db_options;
+
 /* Opens a store: "sqlite:PATH" (or a bare path). Returns NULL with a message in err. */
 sw_db *sw_db_open(const char *url, char *err, size_t errlen);
+/* The same with options (NULL = the defaults); an unknown option value is an error. */
+sw_db *sw_db_open_with(const char *url, const sw_db_options *opts, char *err, size_t errlen);
 void sw_db_close(sw_db *db);
 const char *sw_db_driver_name(const sw_db *db);
 

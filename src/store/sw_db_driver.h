@@ -3,13 +3,16 @@
 #ifndef SW_DB_DRIVER_H
 #define SW_DB_DRIVER_H
 
+#include "store/sw_db.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
 typedef struct sw_db_driver {
     const char *name;
-    /* Opens one connection (one per thread). Returns the driver's handle or NULL + err. */
-    void *(*connect)(const char *target, char *err, size_t errlen);
+    /* Opens one connection (one per thread) with the store's options (never NULL). Returns the
+     * driver's handle or NULL + err. */
+    void *(*connect)(const char *target, const sw_db_options *opts, char *err, size_t errlen);
     void (*disconnect)(void *conn);
     void *(*prepare)(void *conn, const char *sql); /* NULL on error */
     void (*finalize)(void *stmt);

@@ -1,5 +1,5 @@
 /* sw_db_sqlite: the SQLite driver: one connection per thread (SQLITE_OPEN_NOMUTEX), WAL,
- * busy timeout, foreign keys. */
+ * synchronous FULL (or NORMAL by option), busy timeout, foreign keys. */
 #include "store/sw_db.h"
 #include "store/sw_db_driver.h"
 
@@ -19,9 +19,27 @@ static void sq_global_init(void)
     sqlite3_initialize();
 }
 
-static void *sq_connect(const char *target, char *err, size_t errlen)
+static void *sq_connect(const char *target, const sw_db_options *opts, char *err, size_t errlen)
 {
     pthread_once(&sq_once, sq_global_init);
+    /* WAL lets readers run beside the writer. synchronous=FULL (the default): the WAL is synced
+     * at every commit, so a commit that returned — an acknowledged message — survives power loss;
+     * the room writer's group commit shares that sync among every event of the batch.
+     * synchronous=NORMAL syncs only at checkpoints: a returned commit survives a crash of the
+     * process (kill -9) but the last ones may roll back on power loss (the database stays
+     * consistent). */
+    const char *sync = opts->synchronous && opts->synchronous[0] ? opts->synchronous : "full";
+    const char *pragmas;
+    if (strcasecmp(sync, "full") == 0)
+        pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                  "PRAGMA temp_store=MEMORY;";
+    else if (strcasecmp(sync, "normal") == 0)
+        pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+                  "PRAGMA temp_store=MEMORY;";
+    else {
+        snprintf(err, errlen, "--db-synchronous: expected full or normal, got \"%.16s\"", sync);
+        return NULL;
+    }
     sqlite3 *h = NULL;
     int rc = sqlite3_open_v2(target, &h,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -33,17 +51,7 @@ static void *sq_connect(const char *target, char *err, size_t errlen)
     }
     sqlite3_busy_timeout(h, 10000);
     char *msg = NULL;
-    /* WAL lets readers run beside the writer. synchronous=NORMAL: a commit that returned
-     * survives a crash of the process (kill -9); SCAIWAVE_SQLITE_SYNC=full adds an fsync per
-     * commit so it also survives power loss. */
-    const char *sync = getenv("SCAIWAVE_SQLITE_SYNC");
-    int full = sync && strcasecmp(sync, "full") == 0;
-    rc = sqlite3_exec(h,
-                      full ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-                             "PRAGMA temp_store=MEMORY;"
-                           : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-                             "PRAGMA temp_store=MEMORY;",
-                      NULL, NULL, &msg);
+    rc = sqlite3_exec(h, pragmas, NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "cannot configure SQLite database \"%s\": %s", target,
                  msg ? msg : sqlite3_errstr(rc));

@@ -305,21 +305,119 @@ json_t *sw_events_page(sw_db *db, const char *tenant_id, const char *room_id, in
     return sw_rows_collect(st, limit, has_more, event_row);
 }
 
-json_t *sw_events_since(sw_db *db, const char *tenant_id, const char *participant_id,
+static int cmp_room(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+int sw_rooms_joined(sw_db *db, const char *tenant_id, const char *participant_id, char (**out)[40])
+{
+    *out = NULL;
+    sw_stmt *st = sw_db_prepare(db, "SELECT room_id FROM room_members WHERE tenant_id = ?"
+                                    " AND participant_id = ? AND membership = 'join'");
+    if (!st) return -1;
+    sw_stmt_bind_text(st, 1, tenant_id);
+    sw_stmt_bind_text(st, 2, participant_id);
+    char (*v)[40] = NULL;
+    int n = 0, cap = 0, rc;
+    while ((rc = sw_stmt_step(st)) == SW_DB_ROW) {
+        if (n == cap) {
+            int nc = cap ? cap * 2 : 8;
+            char (*nv)[40] = realloc(v, (size_t)nc * sizeof *v);
+            if (!nv) {
+                rc = -1;
+                break;
+            }
+            v = nv;
+            cap = nc;
+        }
+        snprintf(v[n++], 40, "%s", sw_stmt_text(st, 0));
+    }
+    sw_stmt_finish(st);
+    if (rc < 0) {
+        free(v);
+        return -1;
+    }
+    if (n > 1) qsort(v, (size_t)n, sizeof *v, cmp_room);
+    *out = v;
+    return n;
+}
+
+static int cmp_pos(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The first `keep` positions after since over the rooms, ascending, into pos (room by room,
+ * each bounded by the keep-th smallest found so far). Returns how many, or -1. */
+static int first_positions(sw_db *db, const char *tenant_id, char (*rooms)[40], int nrooms, int64_t since,
+                           int keep, int64_t *pos)
+{
+    int n = 0;
+    int64_t upto = INT64_MAX;
+    int64_t *buf = malloc((size_t)keep * 2 * sizeof *buf);
+    if (!buf) return -1;
+    for (int r = 0; r < nrooms; r++) {
+        sw_stmt *st = sw_db_prepare(db, "SELECT stream_position FROM events WHERE room_id = ?"
+                                        " AND stream_position > ? AND stream_position <= ? AND tenant_id = ?"
+                                        " ORDER BY stream_position ASC LIMIT ?");
+        if (!st) {
+            free(buf);
+            return -1;
+        }
+        sw_stmt_bind_text(st, 1, rooms[r]);
+        sw_stmt_bind_int64(st, 2, since);
+        sw_stmt_bind_int64(st, 3, upto);
+        sw_stmt_bind_text(st, 4, tenant_id);
+        sw_stmt_bind_int64(st, 5, keep);
+        int rc;
+        while ((rc = sw_stmt_step(st)) == SW_DB_ROW && n < keep * 2) buf[n++] = sw_stmt_int64(st, 0);
+        sw_stmt_finish(st);
+        if (rc < 0) {
+            free(buf);
+            return -1;
+        }
+        if (n > keep || r == nrooms - 1) { /* keep the smallest `keep` of what was found */
+            qsort(buf, (size_t)n, sizeof *buf, cmp_pos);
+            if (n > keep) n = keep;
+            if (n == keep) upto = buf[n - 1];
+        }
+    }
+    memcpy(pos, buf, (size_t)n * sizeof *pos);
+    free(buf);
+    return n;
+}
+
+json_t *sw_events_since(sw_db *db, const char *tenant_id, char (*rooms)[40], int nrooms,
                         int64_t since, int limit, int *has_more)
 {
-    sw_stmt *st = sw_db_prepare(
-        db, "SELECT e.id, e.room_id, e.tenant_id, e.sender_id, e.event_type, e.content, e.stream_position,"
-            " e.origin_ts FROM events e WHERE e.tenant_id = ? AND e.stream_position > ?"
-            " AND e.room_id IN (SELECT room_id FROM room_members WHERE tenant_id = ? AND participant_id = ?"
-            " AND membership = 'join') ORDER BY e.stream_position ASC LIMIT ?");
-    if (!st) return NULL;
-    sw_stmt_bind_text(st, 1, tenant_id);
-    sw_stmt_bind_int64(st, 2, since);
-    sw_stmt_bind_text(st, 3, tenant_id);
-    sw_stmt_bind_text(st, 4, participant_id);
-    sw_stmt_bind_int64(st, 5, limit + 1);
-    return sw_rows_collect(st, limit, has_more, event_row);
+    *has_more = 0;
+    int64_t *pos = malloc((size_t)(limit + 1) * sizeof *pos);
+    if (!pos) return NULL;
+    int n = nrooms > 0 ? first_positions(db, tenant_id, rooms, nrooms, since, limit + 1, pos) : 0;
+    json_t *out = n >= 0 ? json_array() : NULL;
+    if (n > limit) {
+        *has_more = 1;
+        n = limit;
+    }
+    for (int i = 0; out && i < n; i++) {
+        sw_stmt *st = sw_db_prepare(db, "SELECT " EV_COLS " FROM events WHERE tenant_id = ? AND stream_position = ?");
+        if (!st) break;
+        sw_stmt_bind_text(st, 1, tenant_id);
+        sw_stmt_bind_int64(st, 2, pos[i]);
+        int rc = sw_stmt_step(st);
+        json_t *row = rc == SW_DB_ROW ? event_row(st) : NULL;
+        sw_stmt_finish(st);
+        if (!row) break;
+        json_array_append_new(out, row);
+    }
+    if (out && (int)json_array_size(out) != n) { /* a store error or a vanished row */
+        json_decref(out);
+        out = NULL;
+    }
+    free(pos);
+    return out;
 }
 
 int64_t sw_stream_position(sw_db *db, const char *tenant_id)

@@ -55,8 +55,13 @@ int sw_event_append_in_tx(sw_db *db, const char *tenant_id, const char *room_id,
  * positions > from (oldest first). from 0 = the end (back) or the start (forward). */
 json_t *sw_events_page(sw_db *db, const char *tenant_id, const char *room_id, int64_t from,
                        int forward, int limit, int *has_more);
-/* Events after `since` in every room the participant has joined, oldest first. */
-json_t *sw_events_since(sw_db *db, const char *tenant_id, const char *participant_id,
+/* The rooms the participant has joined, sorted by id (strcmp), in a malloc'd array (*out, NULL
+ * when none; free it). Returns the count, or -1 on a store error. */
+int sw_rooms_joined(sw_db *db, const char *tenant_id, const char *participant_id, char (**out)[40]);
+/* Events after `since` in the given rooms, oldest first, at most `limit`. Each room is read from
+ * its (room_id, stream_position) index for at most limit + 1 positions and the page's rows are
+ * then read by key, so the cost is bounded by rooms × limit, never by the tenant's size. */
+json_t *sw_events_since(sw_db *db, const char *tenant_id, char (*rooms)[40], int nrooms,
                         int64_t since, int limit, int *has_more);
 /* The tenant's last stream position (0 when none, -1 on a store error). */
 int64_t sw_stream_position(sw_db *db, const char *tenant_id);

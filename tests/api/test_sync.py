@@ -4,7 +4,9 @@ new event, an empty answer after the timeout, catching up from a saved cursor wi
 a parked request answered when the server is stopped with SIGTERM.
 
 Timing assertions are loose on purpose: "did not answer at once" and "answered well before the
-deadline", never exact durations."""
+deadline", never exact durations. A request is known to be parked from the scaiwave_sync_parked
+gauge on /metrics (polled with a deadline), and which events woke it from
+scaiwave_sync_wakes_total / scaiwave_sync_scans_total."""
 import threading
 import time
 
@@ -171,10 +173,12 @@ def test_long_poll_wakes_on_a_new_event(server, make_tenant):
     _, cursor = sync_all(server, t.member_token)
 
     POLL_MS = 30000
+    parked0 = metric(server, "scaiwave_sync_parked")
+    wakes0 = metric(server, "scaiwave_sync_wakes_total")
     start = time.monotonic()
     get = run_in_thread(lambda: sync(server, t.member_token, cursor, timeout=POLL_MS,
                                      http_timeout=POLL_MS / 1000 + 30))
-    time.sleep(0.5)  # let the request park (the test passes either way; this exercises the wake-up)
+    wait_for_parked(server, parked0 + 1)  # parked: the event below must wake it, not find it
     sent_at = time.monotonic()
     ev = send(server, t.admin_token, rid, "wake up")
     d, returned_at = get(POLL_MS / 1000 + 30)
@@ -183,6 +187,7 @@ def test_long_poll_wakes_on_a_new_event(server, make_tenant):
     assert d["next_cursor"] == str(ev["stream_position"])
     assert returned_at >= sent_at
     assert returned_at - start < POLL_MS / 1000 / 2, "answered only near its timeout"
+    assert metric(server, "scaiwave_sync_wakes_total") - wakes0 == 1  # woken by the event
 
 
 def test_long_poll_ignores_other_rooms_and_tenants(server, make_tenant):
@@ -195,14 +200,17 @@ def test_long_poll_ignores_other_rooms_and_tenants(server, make_tenant):
     _, cursor = sync_all(server, a.member_token)
 
     POLL_MS = 30000
+    parked0 = metric(server, "scaiwave_sync_parked")
+    wakes0 = metric(server, "scaiwave_sync_wakes_total")
     start = time.monotonic()
     get = run_in_thread(lambda: sync(server, a.member_token, cursor, timeout=POLL_MS,
                                      http_timeout=POLL_MS / 1000 + 30))
-    time.sleep(0.3)
-    # events the member must not see: the request keeps waiting through them
+    wait_for_parked(server, parked0 + 1)
+    # events the member must not see: the request keeps waiting through them, not woken
     send(server, a.admin_token, not_joined, "not for you")
     send(server, b.admin_token, other_tenant, "other tenant")
-    time.sleep(0.3)
+    assert metric(server, "scaiwave_sync_parked") == parked0 + 1
+    assert metric(server, "scaiwave_sync_wakes_total") == wakes0
     ev = send(server, a.admin_token, joined, "for you")
     d, returned_at = get(POLL_MS / 1000 + 30)
     assert [e["id"] for e in d["events"]] == [ev["id"]], d
@@ -216,9 +224,10 @@ def test_many_parked_requests_wake_together(server, make_tenant):
     _, cursor = sync_all(server, t.admin_token)
     N = 24
     POLL_MS = 30000
+    parked0 = metric(server, "scaiwave_sync_parked")
     getters = [run_in_thread(lambda: sync(server, t.admin_token, cursor, timeout=POLL_MS,
                                           http_timeout=POLL_MS / 1000 + 30)) for _ in range(N)]
-    time.sleep(0.5)
+    wait_for_parked(server, parked0 + N)  # all parked at once: none holds a thread
     # the server still answers other requests while they wait
     assert ok(server.get("/v1/me", t.member_token))["local_id"] == t.member_name
     start = time.monotonic()
@@ -227,6 +236,80 @@ def test_many_parked_requests_wake_together(server, make_tenant):
         d, returned_at = get(POLL_MS / 1000 + 30)
         assert [e["id"] for e in d["events"]] == [ev["id"]]
         assert returned_at - start < POLL_MS / 1000 / 2
+
+
+def metric(server, name):
+    """The value of an unlabelled metric on /metrics (fails when it is not there)."""
+    r = server.get("/metrics")
+    assert r.status_code == 200, r.text
+    for line in r.text.splitlines():
+        if line.startswith(name + " "):
+            return int(float(line.split()[1]))
+    raise AssertionError("no metric %s on /metrics" % name)
+
+
+def wait_for_parked(server, want, timeout=60):
+    """Polls the parked-requests gauge until it reaches want (a deadline, not a fixed sleep)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        n = metric(server, "scaiwave_sync_parked")
+        if n >= want:
+            return n
+        assert time.monotonic() < deadline, "only %d of %d long-polls parked" % (n, want)
+        time.sleep(0.02)
+
+
+def test_parked_polls_wake_only_for_their_rooms(server, make_tenant):
+    # 30 parked polls of a member; 10 messages in a room the member is not in must neither wake
+    # nor re-scan them; one message in the member's room wakes
+    # each exactly once and each looks at the store exactly once more
+    t = make_tenant("amp")
+    mine = create_room(server, t.admin_token, "mine")
+    invite_and_join(server, t.admin_token, mine, t.member_token, t.member["participant_id"])
+    other = create_room(server, t.admin_token, "not the member's")
+    _, cursor = sync_all(server, t.member_token)
+    N = 30
+    POLL_MS = 60000
+    parked0 = metric(server, "scaiwave_sync_parked")
+    getters = [run_in_thread(lambda: sync(server, t.member_token, cursor, timeout=POLL_MS,
+                                          http_timeout=POLL_MS / 1000 + 30)) for _ in range(N)]
+    wait_for_parked(server, parked0 + N)
+    scans0 = metric(server, "scaiwave_sync_scans_total")
+    wakes0 = metric(server, "scaiwave_sync_wakes_total")
+    for i in range(10):
+        send(server, t.admin_token, other, "not for the member %d" % i)
+    assert metric(server, "scaiwave_sync_wakes_total") == wakes0
+    assert metric(server, "scaiwave_sync_scans_total") == scans0
+    assert metric(server, "scaiwave_sync_parked") == parked0 + N
+    ev = send(server, t.admin_token, mine, "for the member")
+    for get in getters:
+        d, _ = get(POLL_MS / 1000 + 30)
+        assert [e["id"] for e in d["events"]] == [ev["id"]], d
+    assert metric(server, "scaiwave_sync_wakes_total") - wakes0 == N
+    assert metric(server, "scaiwave_sync_scans_total") - scans0 == N
+    assert metric(server, "scaiwave_sync_parked") == parked0
+
+
+def test_a_parked_poll_wakes_when_its_participant_joins_a_room(server, make_tenant):
+    # the poll waits on the rooms it had; joining another one must still wake it with the join
+    t = make_tenant("joinwake")
+    rid = create_room(server, t.admin_token)
+    ok(server.post("/v1/rooms/%s/invite" % rid, t.admin_token,
+                   json={"participant_id": t.member["participant_id"]}))
+    _, cursor = sync_all(server, t.member_token)
+    POLL_MS = 60000
+    parked0 = metric(server, "scaiwave_sync_parked")
+    get = run_in_thread(lambda: sync(server, t.member_token, cursor, timeout=POLL_MS,
+                                     http_timeout=POLL_MS / 1000 + 30))
+    wait_for_parked(server, parked0 + 1)
+    ok(server.post("/v1/rooms/%s/join" % rid, t.member_token))
+    d, _ = get(POLL_MS / 1000 + 30)
+    # the room's history comes with it (the member now sees the room); its join ends the page
+    last = d["events"][-1]
+    assert (last["event_type"], last["content"].get("membership"),
+            last["content"].get("participant_id")) == (
+        "swp.room.member", "join", t.member["participant_id"]), d
+    assert {e["room_id"] for e in d["events"]} == {rid}
 
 
 def test_timeout_with_nothing_new_returns_empty(server, make_tenant):
@@ -326,7 +409,7 @@ def test_sigterm_answers_a_parked_sync(server_factory):
         return r
 
     get = run_in_thread(parked)
-    time.sleep(0.5)  # parked by now
+    wait_for_parked(s, 1)
     start = time.monotonic()
     rc = s.stop()
     r, returned_at = get(POLL_MS / 1000 + 30)

@@ -1,6 +1,7 @@
 /* test_db: the SQL layer (prepare/bind/step/column, the statement cache, nested use of the same
  * SQL, transactions, constraint errors, per-thread connections) and the migrations (applied
- * once, recorded, idempotent across re-opens and concurrent starts), and stream positions. */
+ * once, recorded, idempotent across re-opens and concurrent starts), stream positions, and the
+ * synchronous option (FULL by default, NORMAL on request, anything else refused). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -220,6 +221,33 @@ static void test_stream_positions(void **state)
     json_decref(content);
 }
 
+static int64_t synchronous_of(sw_db *db)
+{
+    sw_stmt *st = sw_db_prepare(db, "PRAGMA synchronous");
+    assert_non_null(st);
+    assert_int_equal(sw_stmt_step(st), SW_DB_ROW);
+    int64_t v = sw_stmt_int64(st, 0);
+    sw_stmt_finish(st);
+    return v;
+}
+
+static void test_synchronous_option(void **state)
+{
+    /* the default (setup's handle): FULL, so an acknowledged commit survives power loss */
+    assert_int_equal(synchronous_of(*state), 2);
+    char err[256];
+    sw_db *db = sw_db_open_with(url, &(sw_db_options){.synchronous = "normal"}, err, sizeof err);
+    assert_non_null(db);
+    assert_int_equal(synchronous_of(db), 1);
+    sw_db_close(db);
+    db = sw_db_open_with(url, &(sw_db_options){.synchronous = "FULL"}, err, sizeof err);
+    assert_non_null(db);
+    assert_int_equal(synchronous_of(db), 2);
+    sw_db_close(db);
+    assert_null(sw_db_open_with(url, &(sw_db_options){.synchronous = "off"}, err, sizeof err));
+    assert_non_null(strstr(err, "--db-synchronous"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -230,6 +258,7 @@ int main(void)
         cmocka_unit_test(test_bad_urls),
         cmocka_unit_test_setup_teardown(test_tenant_repos, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_positions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_synchronous_option, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
