@@ -597,7 +597,13 @@ int sw_approvals_decide(sw_approvals *a, const char *tenant_id, const char *requ
     int rc = sw_approval_get(a->db, tenant_id, request_id, &r);
     if (rc == SW_REPO_NOT_FOUND) return SW_ERR_APPROVAL_NOT_FOUND;
     if (rc != SW_REPO_OK) return SW_ERR_INTERNAL;
-    if (strcmp(r.initiator_id, participant_id) != 0) {
+    /* the initiator decides, and only while still a joined member of the room (checked now, at
+     * decision time: leaving the room gives up the decision) */
+    char m[8] = "";
+    int power = 0;
+    if (strcmp(r.initiator_id, participant_id) != 0 ||
+        sw_rooms_membership(a->rooms, tenant_id, r.room_id, participant_id, m, &power) != SW_REPO_OK ||
+        strcmp(m, "join") != 0) {
         sw_approval_fini(&r);
         return SW_ERR_APPROVAL_FORBIDDEN;
     }

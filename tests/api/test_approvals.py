@@ -495,3 +495,19 @@ def test_expiry_is_configurable_from_the_environment(fake):
         assert s.answer() == "expired"
     finally:
         s0.close()
+
+
+def test_initiator_who_left_the_room_cannot_approve(srv, fake):
+    """Membership is checked when the decision comes in: an initiator who left the room gave the
+    decision up (403 SW_APPROVAL_FORBIDDEN) and the tool does not run."""
+    s = Setup(srv, fake)
+    fake.script(calls(record_call("left", "call_l1")), {"content": "never"})
+    s.say("please record left")
+    rid = s.card()["request_id"]
+    ok(srv.post("/v1/rooms/%s/leave" % s.room["id"], s.boss, json={}))
+    err(s.approve(rid), 403, "SW_APPROVAL_FORBIDDEN")
+    err(s.reject(rid), 403, "SW_APPROVAL_FORBIDDEN")
+    assert s.count() == 0
+    # still pending: nobody decided it
+    row = ok(srv.get("/v1/queue/hitl", s.mia))
+    assert [q["status"] for q in row if q["id"] == rid] == ["pending"]
