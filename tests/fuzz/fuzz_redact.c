@@ -3,6 +3,7 @@
  * fields. Invariants: an answer always comes back, a secret field never shows its value, and
  * text that is not an object is withheld for a tool with secrets. */
 #include "plugins/sw_redact.h"
+#include "plugins/sw_schema.h"
 
 #include <stdint.h>
 #include <stdlib.h>
