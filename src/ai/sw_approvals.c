@@ -5,6 +5,7 @@
 #include "core/sw_id.h"
 #include "core/sw_log.h"
 #include "core/sw_time.h"
+#include "plugins/sw_redact.h"
 #include "store/sw_approval_repo.h"
 #include "store/sw_room_repo.h"
 
@@ -57,28 +58,10 @@ void sw_approvals_set_ai(sw_approvals *a, struct sw_ai *ai)
 
 /* ---- presentation: arguments, cards, events, audit ---- */
 
-/* The arguments as people and the audit log see them: the object with the tool's secret
- * fields masked, or the text (at most 1024 bytes, whole characters) when it is not an object. */
+/* The arguments as people and the audit log see them (sw_redact: the one redaction). */
 static json_t *shown_args(sw_approvals *a, const char *plugin_id, const char *tool, const char *text)
 {
-    json_t *j = json_loads(text ? text : "", 0, NULL);
-    if (json_is_object(j)) {
-        const sw_reg_plugin *rp = sw_registry_find(a->disp->reg, plugin_id);
-        const sw_reg_tool *rt = rp ? sw_registry_tool(rp, tool) : NULL;
-        size_t i;
-        json_t *f;
-        if (rt)
-            json_array_foreach(rt->secret_fields, i, f) {
-                const char *k = json_string_value(f);
-                if (k && json_object_get(j, k)) json_object_set_new(j, k, json_string("***"));
-            }
-        return j;
-    }
-    json_decref(j);
-    size_t len = text ? strlen(text) : 0, n = len > 1024 ? 1024 : len;
-    while (n < len && n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80) n--;
-    json_t *s = json_stringn(text ? text : "", n);
-    return s ? s : json_string("<non-UTF-8 arguments>");
+    return sw_redact_args_text(a->disp->reg, plugin_id, tool, text);
 }
 
 /* The request in API form (new reference). */
@@ -597,7 +580,13 @@ int sw_approvals_decide(sw_approvals *a, const char *tenant_id, const char *requ
     int rc = sw_approval_get(a->db, tenant_id, request_id, &r);
     if (rc == SW_REPO_NOT_FOUND) return SW_ERR_APPROVAL_NOT_FOUND;
     if (rc != SW_REPO_OK) return SW_ERR_INTERNAL;
-    if (strcmp(r.initiator_id, participant_id) != 0) {
+    /* the initiator decides, and only while still a joined member of the room (checked now, at
+     * decision time: leaving the room gives up the decision) */
+    char m[8] = "";
+    int power = 0;
+    if (strcmp(r.initiator_id, participant_id) != 0 ||
+        sw_rooms_membership(a->rooms, tenant_id, r.room_id, participant_id, m, &power) != SW_REPO_OK ||
+        strcmp(m, "join") != 0) {
         sw_approval_fini(&r);
         return SW_ERR_APPROVAL_FORBIDDEN;
     }
@@ -641,16 +630,15 @@ json_t *sw_approvals_list(sw_approvals *a, const char *tenant_id, const char *pa
     json_t *row;
     json_array_foreach(rows, i, row) {
         json_t *args = json_object_get(row, "arguments");
-        if (!json_is_object(args)) continue;
-        const sw_reg_plugin *rp = sw_registry_find(a->disp->reg, json_string_value(json_object_get(row, "plugin_id")));
-        const sw_reg_tool *rt = rp ? sw_registry_tool(rp, json_string_value(json_object_get(row, "tool"))) : NULL;
-        size_t k;
-        json_t *f;
-        if (rt)
-            json_array_foreach(rt->secret_fields, k, f) {
-                const char *key = json_string_value(f);
-                if (key && json_object_get(args, key)) json_object_set_new(args, key, json_string("***"));
-            }
+        char *txt = args ? json_dumps(args, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+        if (json_is_string(args)) {
+            free(txt);
+            txt = strdup(json_string_value(args));
+        }
+        json_t *shown = shown_args(a, json_string_value(json_object_get(row, "plugin_id")),
+                                   json_string_value(json_object_get(row, "tool")), txt);
+        free(txt);
+        if (shown) json_object_set_new(row, "arguments", shown);
     }
     return rows;
 }

@@ -8,6 +8,7 @@
 #include "core/sw_log.h"
 #include "core/sw_netpolicy.h"
 #include "core/sw_time.h"
+#include "plugins/sw_redact.h"
 #include "store/sw_ai_repo.h"
 #include "store/sw_room_repo.h"
 
@@ -333,14 +334,14 @@ static void exec_call(sw_ai *ai, const char *tenant_id, const char *room_id, con
                  .args_len = arguments ? strlen(arguments) : 2,
                  .plugin_visible = plugin_visible, .plugin_visible_arg = va};
     sw_dispatch(ai->disp, &c, res);
-    json_t *args = json_loads(c.args, 0, NULL);
+    json_t *args = sw_redact_args_text(ai->disp->reg, res->plugin_id, name, c.args); /* the one redaction */
     json_t *result = json_string(res->text ? res->text : "");
     publish_ephemeral(ai, tenant_id, room_id, "swp.tool.call",
                       json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:b, s:s}", "participant_id", ai_id,
                                 "plugin_id", res->plugin_id, "tool", name ? name : "", "tool_call_id",
                                 call_id ? call_id : "", "status", res->status, "turn_id", turn_id,
                                 "duration_ms", (json_int_t)(res->duration_us / 1000),
-                                "arguments", args ? args : json_string(c.args), "result",
+                                "arguments", args ? args : json_string(SW_REDACT_MASK), "result",
                                 result ? result : json_string(""), "is_error", res->is_error, "initiator_id",
                                 initiator_id));
 }

@@ -16,6 +16,25 @@ void sw_h_tool_call(sw_req *req, sw_resp *resp)
         json_decref(body);
         return;
     }
+    /* a room is trusted only when the caller has joined it (as for /send), and its plugin
+     * toggles apply through the rooms' one resolver */
+    if (room_id && *room_id) {
+        char m[8] = "";
+        int power = 0;
+        int rc = sw_rooms_membership(&req->app->rooms, req->auth.tenant_id, room_id, req->auth.participant_id, m,
+                                     &power);
+        if (rc != SW_REPO_OK || strcmp(m, "join") != 0) {
+            if (rc == SW_REPO_NOT_FOUND)
+                sw_resp_error(resp, SW_ERR_ROOM_NOT_FOUND, NULL, "no room with id \"%.64s\"", room_id);
+            else if (rc != SW_REPO_OK)
+                sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the store did not answer");
+            else
+                sw_resp_error(resp, SW_ERR_NOT_MEMBER, NULL, "you are not a member of this room");
+            json_decref(body);
+            return;
+        }
+    }
+    sw_rooms_scope scope = {&req->app->rooms, req->auth.tenant_id, room_id};
     json_t *a = json_object_get(body, "arguments");
     char *args = NULL;
     if (json_is_string(a))
@@ -35,6 +54,8 @@ void sw_h_tool_call(sw_req *req, sw_resp *resp)
         .args = args ? args : "{}",
         .args_len = args ? strlen(args) : 2,
         .only_plugin = plugin_id,
+        .plugin_visible = sw_rooms_plugin_visible,
+        .plugin_visible_arg = &scope,
     };
     sw_dispatch_result r;
     sw_dispatch(&req->app->disp, &call, &r);

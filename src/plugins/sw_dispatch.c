@@ -3,6 +3,7 @@
 #include "core/sw_log.h"
 #include "core/sw_text.h"
 #include "core/sw_time.h"
+#include "plugins/sw_redact.h"
 #include "plugins/sw_schema.h"
 
 #include <ctype.h>
@@ -127,32 +128,12 @@ static void set_result(sw_dispatch_result *out, const char *status, int is_error
     out->err = err;
 }
 
-static json_t *redacted_args(const sw_reg_tool *rt, const json_t *args, const char *raw, size_t rawlen)
-{
-    if (json_is_object(args)) {
-        if (!rt || json_array_size(rt->secret_fields) == 0) return json_incref((json_t *)args);
-        json_t *copy = json_deep_copy(args);
-        size_t i;
-        json_t *f;
-        if (rt && copy)
-            json_array_foreach(rt->secret_fields, i, f) {
-                const char *k = json_string_value(f);
-                if (k && json_object_get(copy, k)) json_object_set_new(copy, k, json_string("***"));
-            }
-        return copy;
-    }
-    size_t n = rawlen > 1024 ? 1024 : rawlen;
-    while (n < rawlen && n > 0 && ((unsigned char)raw[n] & 0xC0) == 0x80) n--; /* whole characters */
-    json_t *txt = json_stringn(raw ? raw : "", raw ? n : 0);
-    return txt ? txt : json_string("<non-UTF-8 arguments>");
-}
-
 static void audit(sw_dispatcher *d, const sw_call *call, const char *plugin_id, const sw_reg_tool *rt,
                   const json_t *args, const sw_dispatch_result *out, const char *detail)
 {
     if (d->metrics) sw_metrics_tool(d->metrics, out->status);
     if (!d->audit) return;
-    json_t *red = redacted_args(rt, args, call->args, call->args ? call->args_len : 0);
+    json_t *red = sw_redact_args(rt, args, call->args, call->args ? call->args_len : 0);
     char *txt = red ? json_dumps(red, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
     json_decref(red);
     sw_audit_record r = {

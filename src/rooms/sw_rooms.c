@@ -324,11 +324,19 @@ int sw_rooms_toggle_plugin(sw_rooms *r, const char *tenant_id, const char *room_
     return rc == SW_REPO_OK ? 0 : -1;
 }
 
+int sw_rooms_plugin_visible(void *arg, const char *plugin_id)
+{
+    const sw_rooms_scope *s = arg;
+    if (!s->room_id || !s->room_id[0]) return 1;
+    return sw_rooms_plugin_toggle(s->r, s->tenant_id, s->room_id, plugin_id) != 0;
+}
+
 /* Is the plugin usable in this room? 1 yes; 0 disabled in the tenant; -1 toggled off here. */
 static int usable(sw_rooms *r, const sw_plugin_tenant_state *st, const char *tenant_id, const char *room_id)
 {
     if (!st->enabled) return 0;
-    if (room_id && sw_rooms_plugin_toggle(r, tenant_id, room_id, st->rp->p->id) == 0) return -1;
+    sw_rooms_scope scope = {r, tenant_id, room_id};
+    if (!sw_rooms_plugin_visible(&scope, st->rp->p->id)) return -1;
     return 1;
 }
 

@@ -79,6 +79,14 @@ int sw_rooms_membership(sw_rooms *r, const char *tenant_id, const char *room_id,
 /* Whether the plugin is toggled on in the room: 1 on, 0 off, -1 never toggled (the tenant's
  * setting applies); remembered. */
 int sw_rooms_plugin_toggle(sw_rooms *r, const char *tenant_id, const char *room_id, const char *plugin_id);
+/* The one resolver of room toggles for tool calls (sw_call.plugin_visible): arg is a
+ * sw_rooms_scope; 0 when the plugin is toggled off in the scope's room, else 1. Slash commands,
+ * AI turns and POST /v1/tools/{tool}/call all decide through it. */
+typedef struct sw_rooms_scope {
+    sw_rooms *r;
+    const char *tenant_id, *room_id;
+} sw_rooms_scope;
+int sw_rooms_plugin_visible(void *arg, const char *plugin_id);
 /* Turns the plugin on or off in the room. Returns 0, or -1 on a store error. */
 int sw_rooms_toggle_plugin(sw_rooms *r, const char *tenant_id, const char *room_id, const char *plugin_id,
                            int enabled);

@@ -496,3 +496,56 @@ def test_expiry_is_configurable_from_the_environment(fake):
         assert s.answer() == "expired"
     finally:
         s0.close()
+
+
+def test_initiator_who_left_the_room_cannot_approve(srv, fake):
+    """Membership is checked when the decision comes in: an initiator who left the room gave the
+    decision up (403 SW_APPROVAL_FORBIDDEN) and the tool does not run."""
+    s = Setup(srv, fake)
+    fake.script(calls(record_call("left", "call_l1")), {"content": "never"})
+    s.say("please record left")
+    rid = s.card()["request_id"]
+    ok(srv.post("/v1/rooms/%s/leave" % s.room["id"], s.boss, json={}))
+    err(s.approve(rid), 403, "SW_APPROVAL_FORBIDDEN")
+    err(s.reject(rid), 403, "SW_APPROVAL_FORBIDDEN")
+    assert s.count() == 0
+    # still pending: nobody decided it
+    row = ok(srv.get("/v1/queue/hitl", s.mia))
+    assert [q["status"] for q in row if q["id"] == rid] == ["pending"]
+
+
+def test_secret_arguments_are_masked_everywhere(srv, fake):
+    """An x-secret argument of an AI's tool call is masked in every place arguments leave the
+    dispatcher: the approval card and request, the queue, the swp.tool.call event and the audit
+    log (sw_redact) — while the tool itself gets the real value."""
+    if not os.path.exists(os.path.join(TEST_PLUGIN_DIR, "secretive.so")):
+        pytest.fail("build/test-plugins/secretive.so is missing")
+    from test_stream import WS
+    secret = "hunter2-" + unique("pw")
+    s = Setup(srv, fake)
+    ok(srv.post("/v1/admin/plugins/test.secretive/enable", s.boss, json={}))
+    fake.script(calls({"id": "call_s1", "name": "sign_in",
+                       "arguments": json.dumps({"user": "ann", "password": secret})}),
+                {"content": "Signed in."})
+    with WS(srv, s.boss) as ws:
+        ws.hello()
+        s.say("sign me in")
+        card = s.card()
+        assert card["arguments"] == {"user": "ann", "password": "***"}, card
+        rid = card["request_id"]
+        q = [r for r in s.pending() if r["id"] == rid]
+        assert q and q[0]["arguments"] == {"user": "ann", "password": "***"}
+        ok(s.approve(rid))
+        seen = []
+        (done,) = collect(ws, [lambda m: seen.append(m) or (m["type"] == "swp.tool.call"
+                                                             and m["content"].get("status") == "ok")])
+        assert done["content"]["arguments"] == {"user": "ann", "password": "***"}, done
+        assert done["content"]["result"] == "signed in ann"
+        assert secret not in json.dumps(seen)
+    assert "Signed in." in s.answer()
+    # the tool got the real password (it refuses an empty one) and the model its result
+    assert tool_messages(wait_requests(fake, 2)[1])[0]["content"] == "signed in ann"
+    rows = ok(srv.get("/v1/admin/audit", s.boss, params={"tool": "sign_in", "limit": 200}))
+    assert {r["status"] for r in rows} >= {"requested", "approved", "ok"}
+    assert secret not in json.dumps(rows)
+    assert secret not in json.dumps(s.messages())

@@ -572,3 +572,28 @@ def test_echo_plugin_absent_without_plugin_dir(server):
     assert ECHO not in [p["id"] for p in server.plugins(server.admin_token)]
     r = server.post("/v1/admin/plugins/%s/enable" % ECHO, server.admin_token)
     err(r, 404, "SW_PLUGIN_NOT_FOUND")
+
+
+def test_tool_call_checks_room_membership_and_toggles(server, make_tenant):
+    """POST /v1/tools/{tool}/call trusts a room_id only when the caller has joined the room, and
+    a plugin toggled off in the room does not run there (the rooms' one resolver)."""
+    t = make_tenant()
+    ok(server.post("/v1/admin/plugins/scaiwave.greeter/enable", t.admin_token, json={}))
+    room = ok(server.post("/v1/rooms", t.admin_token, json={"room_type": "group", "name": "private"}), 201)
+    body = {"arguments": {"language": "de"}, "room_id": room["id"]}
+    # the admin (a member) may call there
+    r = ok(server.post("/v1/tools/greet/call", t.admin_token, json=body))
+    assert r["status"] == "ok", r
+    # a member of the tenant who is not in the room may not
+    err(server.post("/v1/tools/greet/call", t.member_token, json=body), 403, "SW_NOT_MEMBER")
+    # a room that does not exist (or is another tenant's) is 404
+    err(server.post("/v1/tools/greet/call", t.member_token,
+                    json={"arguments": {"language": "de"}, "room_id": "no-such-room"}), 404, "SW_ROOM_NOT_FOUND")
+    # toggled off in the room: denied, not run
+    ok(server.post("/v1/rooms/%s/plugins/scaiwave.greeter/toggle" % room["id"], t.admin_token,
+                   json={"enabled": False}))
+    r = ok(server.post("/v1/tools/greet/call", t.admin_token, json=body))
+    assert r["status"] == "denied" and r["is_error"], r
+    # nothing was published into the room by the refused calls
+    evs = ok(server.get("/v1/rooms/%s/messages" % room["id"], t.admin_token, params={"limit": 200}))
+    assert [e for e in evs if e["event_type"] == "swp.room.message"] == []
