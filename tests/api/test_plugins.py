@@ -509,7 +509,7 @@ ECHO_SO = os.path.join(PLUGIN_BUILD_DIR, "acme_echo.so")
 @pytest.fixture
 def echo_server(server_factory, tmp_path):
     if not os.path.exists(ECHO_SO):
-        pytest.skip("%s is not built" % ECHO_SO)
+        pytest.fail("%s is not built" % ECHO_SO)
     plugin_dir = tmp_path / "plugins"
     plugin_dir.mkdir()
     shutil.copy(ECHO_SO, plugin_dir / "acme_echo.so")

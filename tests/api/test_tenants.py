@@ -186,7 +186,7 @@ def test_tool_calls_run_with_the_callers_tenant_settings(server_factory, tmp_pat
     from conftest import PLUGIN_BUILD_DIR
     so = os.path.join(PLUGIN_BUILD_DIR, "acme_echo.so")
     if not os.path.exists(so):
-        pytest.skip("%s is not built" % so)
+        pytest.fail("%s is not built" % so)
     d = tmp_path / "plugins"
     d.mkdir()
     shutil.copy(so, d / "acme_echo.so")
