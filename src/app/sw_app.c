@@ -31,6 +31,24 @@ static int mkdir_p(const char *dir)
     return (mkdir(tmp, 0700) != 0 && errno != EEXIST) ? -1 : 0;
 }
 
+/* The data dir holds the store, keys and tokens: owner-only (0700), also when it existed before. */
+static int tighten_data_dir(const char *dir, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        snprintf(err, errlen, "cannot stat data dir %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    if ((st.st_mode & 0077) == 0) return 0;
+    if (chmod(dir, st.st_mode & 0700) != 0) {
+        snprintf(err, errlen, "cannot make data dir %s owner-only: %s", dir, strerror(errno));
+        return -1;
+    }
+    SW_WARN("data dir %s was mode %04o; now %04o (owner only)", dir, (unsigned)(st.st_mode & 07777),
+                (unsigned)(st.st_mode & 0700));
+    return 0;
+}
+
 /* Writes data to path atomically with mode 0600. */
 static int write_secret_file(const char *path, const void *data, size_t len)
 {
@@ -87,6 +105,7 @@ int sw_app_open(sw_app *app, const sw_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "cannot create data dir %s: %s", app->cfg.data_dir, strerror(errno));
         return -1;
     }
+    if (tighten_data_dir(app->cfg.data_dir, err, errlen) != 0) return -1;
     if (load_key(app, err, errlen) != 0) return -1;
     app->netpolicy = sw_netpolicy_new(app->cfg.outbound_allow, err, errlen);
     if (!app->netpolicy) return -1;

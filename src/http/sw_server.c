@@ -11,6 +11,7 @@
 #include "http/sw_router.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -191,6 +192,31 @@ static void handle(sw_server *s, struct MHD_Connection *c, const char *method, c
 
 static int missed_event(sw_server *s, uint64_t seq0, const char *tenant_id, const sw_poll_interest *p);
 
+/* Content-Length says the body is over SW_MAX_BODY (an unparsable one is left to MHD: 400). */
+static int declared_too_large(struct MHD_Connection *c)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (!v) return 0;
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (end == v || *end) return 0;
+    return errno == ERANGE || n > SW_MAX_BODY;
+}
+
+/* The 413 envelope, queued at once with Connection: close (the rest of the body is never read). */
+static enum MHD_Result answer_too_large(sw_server *s, struct MHD_Connection *c, conn_req *cr)
+{
+    sw_resp resp = {0};
+    resp.close = 1;
+    sw_resp_error(&resp, SW_ERR_CONTENT_TOO_LARGE, json_pack("{s:i}", "max_bytes", SW_MAX_BODY),
+                  "the request body is larger than %u bytes", SW_MAX_BODY);
+    enum MHD_Result ret = send_resp(s, c, cr, &resp);
+    sw_metrics_observe(s->app->metrics, cr->metric, cr->status, sw_time_mono_us() - cr->start_us);
+    cr->observed = 1;
+    return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
@@ -207,17 +233,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         snprintf(cr->path, sizeof cr->path, "%s", url);
         *con_cls = cr;
         __atomic_add_fetch(&s->active, 1, __ATOMIC_ACQ_REL);
-        return MHD_YES;
+        /* A declared body over the limit is refused before a byte of it is read. */
+        if (!declared_too_large(c)) return MHD_YES;
+        cr->too_large = 1;
+        return answer_too_large(s, c, cr);
     }
     if (*upload_size) {
         size_t n = *upload_size;
         *upload_size = 0;
-        if (cr->too_large || cr->len + n > SW_MAX_BODY) {
-            cr->too_large = 1; /* keep reading and discard, then answer 413 */
+        if (cr->too_large) return MHD_YES; /* answered already; MHD closes after the answer */
+        if (cr->len + n > SW_MAX_BODY) { /* a chunked body grew past the limit: answer now, read no more */
+            cr->too_large = 1;
             free(cr->body);
             cr->body = NULL;
             cr->len = cr->cap = 0;
-            return MHD_YES;
+            return answer_too_large(s, c, cr);
         }
         if (cr->len + n + 1 > cr->cap) {
             size_t cap = cr->cap ? cr->cap : 4096;
