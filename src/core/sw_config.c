@@ -41,6 +41,10 @@ static const opt_def opts[] = {
     {"log-level", "SCAIWAVE_LOG_LEVEL", S(log_level), "debug|info|warn|error (info)"},
     {"port-file", "SCAIWAVE_PORT_FILE", S(port_file), "write the bound port to this file once listening"},
     {"web-dir", "SCAIWAVE_WEB_DIR", S(web_dir), "directory of the web app served at / (./web)"},
+    {"login-workers", "SCAIWAVE_LOGIN_WORKERS", I(login_workers, 1, 64), "password verifier threads (2)"},
+    {"login-queue", "SCAIWAVE_LOGIN_QUEUE", I(login_queue, 0, 100000), "sign-ins waiting for a verifier before 503 (64)"},
+    {"login-account-failures", "SCAIWAVE_LOGIN_ACCOUNT_FAILURES", I(login_account_failures, 1, 1000000), "failed sign-ins per account before backoff (5)"},
+    {"login-address-failures", "SCAIWAVE_LOGIN_ADDRESS_FAILURES", I(login_address_failures, 1, 1000000), "failed sign-ins per client address before backoff (20)"},
 };
 
 static int set_opt(sw_config *c, const opt_def *o, const char *val, char *err, size_t errlen)
@@ -82,6 +86,10 @@ void sw_config_defaults(sw_config *c)
     c->token_ttl = 86400;
     c->admin_token_ttl = 30 * 86400;
     c->max_connections = 4096;
+    c->login_workers = 2;
+    c->login_queue = 64;
+    c->login_account_failures = 5;
+    c->login_address_failures = 20;
     c->access_log = 1;
     strcpy(c->log_level, "info");
     char err[256];

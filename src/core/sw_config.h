@@ -23,6 +23,10 @@ typedef struct sw_config {
     char log_level[16];     /* SCAIWAVE_LOG_LEVEL debug|info|warn|error (info) */
     char port_file[1024];   /* SCAIWAVE_PORT_FILE, --port-file: write the bound port here */
     char web_dir[1024];     /* SCAIWAVE_WEB_DIR, --web-dir: the web app's files (./web) */
+    int login_workers;          /* SCAIWAVE_LOGIN_WORKERS: password verifier threads (2) */
+    int login_queue;            /* SCAIWAVE_LOGIN_QUEUE: verifications waiting at most (64) */
+    int login_account_failures; /* SCAIWAVE_LOGIN_ACCOUNT_FAILURES: before backoff (5) */
+    int login_address_failures; /* SCAIWAVE_LOGIN_ADDRESS_FAILURES: before backoff (20) */
 } sw_config;
 
 /* Defaults, then the environment. */

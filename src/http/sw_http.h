@@ -22,8 +22,23 @@ typedef struct sw_auth {
     char tenant_id[40];
     char participant_id[40];
     int is_admin;
+    int64_t token_gen; /* the token's generation (sw_tokgen): the current one */
     const char *token; /* borrowed from the request headers */
 } sw_auth;
+
+/* Work a handler hands to another thread (a password verification): the handler allocates
+ * one, stores it in *req->deferred and sets resp->defer. The server then suspends the
+ * connection and calls start(d); the other thread ends with sw_req_resume(d) (its last touch),
+ * and the handler is called again with *req->deferred still set, to answer and release it.
+ * Should the connection end first, the server calls release(d). */
+typedef struct sw_deferred {
+    void (*start)(struct sw_deferred *d);
+    void (*release)(struct sw_deferred *d);
+    struct MHD_Connection *conn; /* set by the server before start */
+} sw_deferred;
+
+/* Resumes the suspended request of d (from any thread). */
+void sw_req_resume(sw_deferred *d);
 
 typedef struct sw_req {
     sw_app *app;
@@ -37,6 +52,7 @@ typedef struct sw_req {
     char *param_values[SW_MAX_PARAMS];
     sw_auth auth;
     int64_t *poll_deadline_us; /* long-poll deadline kept across a suspended request's calls */
+    sw_deferred **deferred;    /* the handler's deferred work, kept across its calls */
 } sw_req;
 
 typedef struct sw_resp {
@@ -55,6 +71,8 @@ typedef struct sw_resp {
     const char *csp;           /* static; a Content-Security-Policy header when set */
     int suspend;       /* no answer yet: park the request until an event of the caller's tenant
                           arrives or *poll_deadline_us passes, then call the handler again */
+    int defer;         /* no answer yet: *req->deferred was handed to another thread (above) */
+    int retry_after;   /* > 0: a Retry-After header (seconds) */
 } sw_resp;
 
 typedef void (*sw_handler)(sw_req *req, sw_resp *resp);
