@@ -69,6 +69,7 @@ typedef struct conn_req {
     int observed; /* already counted in the metrics */
     char poll_tenant[40];
     sw_poll_interest poll;
+    sw_deferred *deferred; /* a handler's work on another thread (sw_http.h) */
     char method[12];
     char path[200]; /* for the access log; MHD gives the path without the query string */
 } conn_req;
@@ -81,6 +82,11 @@ static void add_common_headers(struct MHD_Response *r, const sw_resp *resp, int 
     if (resp->csp) MHD_add_response_header(r, "Content-Security-Policy", resp->csp);
     if (resp->allow) MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
     if (resp->status == 401) MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    if (resp->retry_after > 0) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", resp->retry_after);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
     if (draining || resp->close) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 }
 
@@ -131,7 +137,7 @@ static void handle(sw_server *s, struct MHD_Connection *c, const char *method, c
     char scratch[2050];
     char allow[128];
     sw_req req = {.app = app, .conn = c, .method = method, .path = url, .body = cr->body, .body_len = cr->len,
-                  .poll_deadline_us = &cr->poll_deadline_us, .poll = &cr->poll};
+                  .poll_deadline_us = &cr->poll_deadline_us, .poll = &cr->poll, .deferred = &cr->deferred};
     const sw_route *route = NULL;
     sw_route_status st = sw_router_match(sw_routes, sw_routes_count, method, url, &req, scratch,
                                          &route, allow, sizeof allow);
@@ -273,6 +279,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             if (cr->upgraded) __atomic_sub_fetch(&s->active, 1, __ATOMIC_ACQ_REL);
             return (enum MHD_Result)resp.queue_result;
         }
+        if (resp.defer && cr->deferred) { /* suspended before the other thread can resume it */
+            free(resp.body);
+            cr->deferred->conn = c;
+            MHD_suspend_connection(c);
+            cr->deferred->start(cr->deferred);
+            return MHD_YES;
+        }
         if (!resp.suspend) break;
         /* Park it, unless an event arrived while the handler looked (then look again). */
         pthread_mutex_lock(&s->wmu);
@@ -322,6 +335,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (s->app->cfg.access_log) sw_log_access(cr->method, cr->path, status, us);
     int counted = !cr->upgraded;
     free(cr->poll.rooms);
+    if (cr->deferred) cr->deferred->release(cr->deferred);
     free(cr->body);
     free(cr);
     *con_cls = NULL;
@@ -391,6 +405,11 @@ static void on_event(void *arg, sw_event *ev)
         }
     }
     pthread_mutex_unlock(&s->wmu);
+}
+
+void sw_req_resume(sw_deferred *d)
+{
+    MHD_resume_connection(d->conn);
 }
 
 /* Resumes parked requests whose deadline passed (they answer with what they have). */
@@ -532,6 +551,7 @@ void sw_server_stop(sw_server *s)
     pthread_cond_signal(&s->wcv);
     pthread_mutex_unlock(&s->wmu);
     pthread_join(s->timer, NULL);
+    sw_login_drain(s->app->login); /* sign-ins on the verifier threads resume their requests */
     sw_ws_free(s->ws); /* closes the sockets (1001) before MHD stops, as MHD requires */
     MHD_stop_daemon(s->d);
     pthread_mutex_destroy(&s->wmu);
