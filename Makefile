@@ -4,9 +4,13 @@
 BUILD      ?= build
 JOBS       ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
+TEST_FUZZ_SECONDS ?= 20
+# Unit tests need cmocka: `make test` requires it (SW_TESTS=ON: a configure error without it);
+# `make run` / `make build` build without them when cmocka is not installed, and say so.
+SW_TESTS   ?= $(shell pkg-config --exists cmocka 2>/dev/null && echo ON || echo OFF)
 CMAKE_GEN  := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all deps deps-test build run test test-fast test-asan bench fuzz format clean
+.PHONY: all deps deps-test build run test test-fast test-asan test-fuzz fuzz-build bench fuzz format clean
 
 all: build
 
@@ -17,19 +21,20 @@ deps-test:
 	@bash scripts/deps.sh --test
 
 build: deps
-	@cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@[ "$(SW_TESTS)" = ON ] || echo "note: cmocka is not installed: building without the unit tests (make test installs it)"
+	@cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSW_TESTS=$(SW_TESTS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
 # Build, then start the server on the embedded defaults (SQLite under ./var, port 8080).
 run: build
 	@$(BUILD)/scaiwave serve $(ARGS)
 
-# Every test: the normal build, then the same suite under ASan/UBSan (CTest's summary is last).
-test: test-fast test-asan
+# Every test: the normal build, every fuzz target for TEST_FUZZ_SECONDS from its committed seed
+# corpus (a finding fails), then the same suite under ASan/UBSan (CTest's summary is last).
+test: test-fast test-fuzz test-asan
 
+test test-fast test-asan: SW_TESTS := ON
 test-fast: deps-test build
-	@cmake -S . -B $(BUILD) $(CMAKE_GEN) -DSW_TESTS=ON >/dev/null
-	@cmake --build $(BUILD) -j $(JOBS)
 	@cd $(BUILD) && ctest --output-on-failure -j 2
 
 test-asan: deps-test
@@ -43,12 +48,18 @@ bench: deps-test build
 	@cmake --build $(BUILD) --target benches -j $(JOBS)
 	@bash bench/run.sh $(BUILD)
 
-# libFuzzer targets (clang-14), each run FUZZ_SECONDS seconds with its corpus in build-fuzz/corpus.
-fuzz: deps-test
-	@CC=clang-14 cmake -S . -B build-fuzz $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DSW_FUZZ=ON \
+# libFuzzer targets (clang-14, ASan/UBSan): every tests/fuzz/fuzz_*.c, each run FUZZ_SECONDS
+# seconds from tests/fuzz/corpus/<target>/ (new inputs go to a scratch copy in build-fuzz/).
+fuzz-build: deps-test
+	@CC=clang-14 cmake -S . -B build-fuzz $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DSW_FUZZ=ON -DSW_TESTS=OFF \
 	  -DSW_SANITIZE=ON -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link" >/dev/null
-	@cmake --build build-fuzz -j $(JOBS)
+	@cmake --build build-fuzz --target fuzzers -j $(JOBS)
+
+fuzz: fuzz-build
 	@bash tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+
+test-fuzz: fuzz-build
+	@bash tests/fuzz/run.sh build-fuzz $(TEST_FUZZ_SECONDS)
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')

@@ -6,7 +6,12 @@ each turn is one tool round (greet) and a final answer, i.e. two model requests.
 turn, the time from the human's POST /send to the AI's stored answer arriving on a /v1/sync
 long-poll, sequentially (p50/p99 over TURNS turns), then 50 rooms' turns at once (turns per
 second and the server's max RSS). The fake is a Python process on the same 2 cores; its own
-time is part of the figures, so they are an upper bound of the server's overhead."""
+time is part of the figures, so they are an upper bound of the server's overhead.
+
+Nothing is counted that did not happen: every turn's stored answer must be the scripted
+"Hallo, Alice!", the fake must have received exactly two requests per turn (the second carrying
+the greet tool's result), every send must be answered 200, and every room must be answered;
+otherwise the bench prints what went wrong and exits 1."""
 import http.client, json, os, shutil, signal, socket, statistics, subprocess, sys, tempfile, threading, time
 
 from benchlib import call, free_port, rss_kib
@@ -16,6 +21,37 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 FAKE = os.path.join(HERE, "..", "tests", "fakes", "fake_llm.py")
 TURNS = int(os.environ.get("AI_TURNS", "200"))
 ROOMS = int(os.environ.get("AI_ROOMS", "50"))
+
+
+ANSWER = "Hallo, Alice!"
+failures = []
+
+
+def expect(cond, what):
+    """Records a failed check (the bench exits 1 at the end)."""
+    if not cond:
+        failures.append(what)
+        if len(failures) <= 10:
+            print("ai: CHECK FAILED: " + what, file=sys.stderr)
+    return cond
+
+
+def check_model_requests(fport, turns, phase):
+    """Exactly two model requests per turn: the first offers the tools, the second carries the
+    greet tool's result as a role "tool" message."""
+    reqs = call(fport, "GET", "/_requests")
+    expect(len(reqs) == 2 * turns, f"{phase}: the fake got {len(reqs)} requests for {turns} turns (expected {2 * turns})")
+    with_result = [r for r in reqs if (r.get("body") or {}).get("messages")
+                   and r["body"]["messages"][-1].get("role") == "tool"]
+    expect(len(with_result) == turns, f"{phase}: {len(with_result)} requests carried a tool result (expected {turns})")
+    bad = [r for r in with_result if r["body"]["messages"][-1].get("content") != ANSWER]
+    expect(not bad, f"{phase}: {len(bad)} tool results were not {ANSWER!r}, e.g. "
+                    f"{bad[0]['body']['messages'][-1].get('content')!r}" if bad else "")
+
+
+def send(port, room, tok):
+    r = call(port, "POST", f"/v1/rooms/{room}/send", {"content": {"msgtype": "swp.text", "body": "hello"}}, tok)
+    expect(isinstance(r, dict) and "data" in r, f"send to {room} was refused: {str(r)[:200]}")
 
 
 def wait_file(path, proc, secs=15):
@@ -57,25 +93,37 @@ def main():
 
         def one_turn(room, cursor):
             t0 = time.monotonic()
-            call(port, "POST", f"/v1/rooms/{room}/send", {"content": {"msgtype": "swp.text", "body": "hello"}}, tok)
-            while True:
+            send(port, room, tok)
+            deadline = t0 + 60
+            while time.monotonic() < deadline:
                 r = call(port, "GET", f"/v1/sync?since={cursor}&timeout=10000", None, tok)["data"]
                 cursor = int(r["next_cursor"])
                 for ev in r["events"]:
                     if ev["room_id"] == room and ev["sender_id"] == ai["participant_id"]:
+                        body = (ev.get("content") or {}).get("body")
+                        expect(body == ANSWER, f"turn answered {body!r}, expected {ANSWER!r}")
                         return time.monotonic() - t0, cursor
+            expect(False, "a turn got no answer within 60 s")
+            return None, cursor
 
         # sequential turns
         room = make_room(0)
+        call(fport, "POST", "/_reset", {})
         call(fport, "POST", "/_script", {"responses": [tool_round, final] * TURNS})
         cursor = int(call(port, "GET", "/v1/sync?timeout=0", None, tok)["data"]["next_cursor"])
         lat = []
         for _ in range(TURNS):
             dt, cursor = one_turn(room, cursor)
+            if dt is None:
+                break
             lat.append(dt)
+        check_model_requests(fport, TURNS, "sequential turns")
+        if not lat:
+            raise SystemExit("ai: FAILED: no turn was answered")
         lat.sort()
         q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] * 1000
         # the model's own time: the same two streamed requests straight to the fake
+        call(fport, "POST", "/_reset", {})
         call(fport, "POST", "/_script", {"responses": [tool_round, final] * TURNS})
         body = {"model": "fake", "stream": True, "messages": [{"role": "user", "content": "hello"}]}
         model = []
@@ -106,7 +154,10 @@ def main():
 
         # many rooms at once
         rooms = [make_room(i + 1) for i in range(ROOMS)]
-        call(fport, "POST", "/_script", {"responses": [tool_round, final] * (ROOMS * 4)})
+        # turns share the fake's queue in any order: each queued answer is a tool round, or the
+        # final answer when the request already carries the tool's result (exactly 2 per turn)
+        call(fport, "POST", "/_reset", {})
+        call(fport, "POST", "/_script", {"responses": [dict(tool_round, after_tool=final)] * (ROOMS * 2)})
         base = int(call(port, "GET", "/v1/sync?timeout=0", None, tok)["data"]["next_cursor"])
         peak = [rss_kib(srv.pid)]
         done = threading.Event()
@@ -122,8 +173,7 @@ def main():
         pending = set(rooms)
         answered = {}
         t0 = time.monotonic()
-        senders = [threading.Thread(target=lambda r=r: call(port, "POST", f"/v1/rooms/{r}/send",
-                                    {"content": {"msgtype": "swp.text", "body": "hello"}}, tok)) for r in rooms]
+        senders = [threading.Thread(target=send, args=(port, r, tok)) for r in rooms]
         for t in senders:
             t.start()
         cursor = base
@@ -133,6 +183,8 @@ def main():
             cursor = int(r["next_cursor"])
             for ev in r["events"]:
                 if ev["room_id"] in pending and ev["sender_id"] == ai["participant_id"]:
+                    body = (ev.get("content") or {}).get("body")
+                    expect(body == ANSWER, f"room {ev['room_id']} answered {body!r}, expected {ANSWER!r}")
                     pending.discard(ev["room_id"])
                     answered[ev["room_id"]] = time.monotonic() - t0
         for t in senders:
@@ -141,6 +193,8 @@ def main():
         wall = time.monotonic() - t0
         done.set()
         th.join()
+        expect(not pending, f"{len(pending)} of {ROOMS} rooms got no answer within 120 s")
+        check_model_requests(fport, ROOMS, f"{ROOMS} rooms at once")
         print(f"ai: {ROOMS} rooms' turns at once: {len(results)} turns in {wall:.2f} s = {len(results) / wall:.1f} turns/s, "
               f"server max RSS {peak[0] / 1024:.1f} MiB")
     finally:
@@ -152,6 +206,10 @@ def main():
                 except subprocess.TimeoutExpired:
                     p.kill()
         shutil.rmtree(d, ignore_errors=True)
+    if failures:
+        print(f"ai: FAILED: {len(failures)} checks failed (first: {failures[0]})", file=sys.stderr)
+        sys.exit(1)
+    print(f"ai: every answer was {ANSWER!r} and the fake got exactly 2 requests per turn")
 
 
 if __name__ == "__main__":

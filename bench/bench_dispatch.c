@@ -1,13 +1,29 @@
 /* bench_dispatch: the dispatcher's overhead per greeter call — lookup, argument parse, schema
  * validation, permission check, execution on the worker pool, audit enqueue — against calling
- * the greeter's execute_tool directly, single caller thread. Prints medians of several runs. */
+ * the greeter's execute_tool directly, single caller thread. Prints medians of several runs.
+ * Every call's result is checked (status, no error, the greeting's text): a figure made of
+ * failed calls would be fast and meaningless, so any bad result makes the bench exit 1. */
 #include "../tests/plugin_harness.h"
 #include "core/sw_time.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 extern const sw_plugin sw_greeter_plugin;
+
+static const char EXPECTED[] = "Hallo, Alice!";
+static long g_bad; /* calls whose result was not the greeting */
+
+static void check(const char *path, long i, int rc, const char *status, int is_error, const char *text)
+{
+    if (rc == 0 && !is_error && (!status || strcmp(status, "ok") == 0) && text &&
+        strcmp(text, EXPECTED) == 0)
+        return;
+    if (g_bad++ < 5)
+        fprintf(stderr, "dispatch: %s call %ld: rc %d, status %s, error %d, text %.80s\n", path, i, rc,
+                status ? status : "-", is_error, text ? text : "(null)");
+}
 
 static int cmp(const void *a, const void *b)
 {
@@ -30,13 +46,15 @@ int main(int argc, char **argv)
         int64_t t0 = sw_time_mono_ns();
         for (long i = 0; i < per; i++) {
             sw_result out;
-            sw_harness_execute(h, &sw_greeter_plugin, "greet", args, &out);
+            int rc = sw_harness_execute(h, &sw_greeter_plugin, "greet", args, &out);
+            check("direct", i, rc, NULL, out.is_error, out.text);
         }
         direct[r] = (double)(sw_time_mono_ns() - t0) / (double)per / 1000.0;
         t0 = sw_time_mono_ns();
         for (long i = 0; i < per; i++) {
             sw_dispatch_result out;
-            sw_harness_call(h, "greet", args, &out);
+            int rc = sw_harness_call(h, "greet", args, &out);
+            check("dispatch", i, rc, out.status, out.is_error, out.text);
             sw_dispatch_result_fini(&out);
         }
         disp[r] = (double)(sw_time_mono_ns() - t0) / (double)per / 1000.0;
@@ -47,7 +65,8 @@ int main(int argc, char **argv)
         t0 = sw_time_mono_ns();
         for (long i = 0; i < per; i++) {
             sw_dispatch_result out;
-            sw_harness_call(h, "greet", args, &out);
+            int rc = sw_harness_call(h, "greet", args, &out);
+            check("inline", i, rc, out.status, out.is_error, out.text);
             sw_dispatch_result_fini(&out);
         }
         inl[r] = (double)(sw_time_mono_ns() - t0) / (double)per / 1000.0;
@@ -66,5 +85,11 @@ int main(int argc, char **argv)
            inl[runs / 2], inl[0], inl[runs - 1]);
     printf("dispatch: ratio dispatcher/direct = %.2f\n", disp[runs / 2] / direct[runs / 2]);
     sw_harness_free(h);
+    if (g_bad) {
+        fprintf(stderr, "dispatch: FAILED: %ld of %ld calls did not return \"%s\"\n", g_bad, per * runs * 3,
+                EXPECTED);
+        return 1;
+    }
+    printf("dispatch: all %ld results checked (\"%s\")\n", per * runs * 3, EXPECTED);
     return 0;
 }

@@ -906,6 +906,15 @@ static int key_valid(const char *key)
            n == 16;
 }
 
+int sw_ws_handshake_check(const char *upgrade, const char *connection, const char *version,
+                          const char *key)
+{
+    if (!has_token(upgrade, "websocket") || !has_token(connection, "upgrade") || !version ||
+        strcmp(version, "13") != 0)
+        return SW_WS_NOT_WEBSOCKET;
+    return key_valid(key) ? SW_WS_HANDSHAKE_OK : SW_WS_BAD_KEY;
+}
+
 static enum MHD_Result reply_error(struct MHD_Connection *c, unsigned status, sw_err code,
                                    const char *message)
 {
@@ -960,12 +969,12 @@ enum MHD_Result sw_ws_handle(sw_ws *ws, struct MHD_Connection *c, const sw_auth 
     const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_SEC_WEBSOCKET_KEY);
     const char *version =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_SEC_WEBSOCKET_VERSION);
-    if (!has_token(upgrade, "websocket") || !has_token(connection, "upgrade") || !version ||
-        strcmp(version, "13") != 0)
+    int check = sw_ws_handshake_check(upgrade, connection, version, key);
+    if (check == SW_WS_NOT_WEBSOCKET)
         return reply_error(c, MHD_HTTP_UPGRADE_REQUIRED, SW_ERR_BAD_REQUEST,
                            "GET /v1/stream is a WebSocket (RFC 6455): send Upgrade: websocket, "
                            "Connection: Upgrade and Sec-WebSocket-Version: 13");
-    if (!key_valid(key))
+    if (check == SW_WS_BAD_KEY)
         return reply_error(c, MHD_HTTP_BAD_REQUEST, SW_ERR_BAD_REQUEST,
                            "Sec-WebSocket-Key must be 16 bytes in base64 (24 characters)");
 

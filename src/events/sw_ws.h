@@ -48,6 +48,14 @@ enum MHD_Result sw_ws_handle(sw_ws *ws, struct MHD_Connection *c, const sw_auth 
  * (a 101 that was still in flight) is closed at once without touching the freed object. */
 void sw_ws_free(sw_ws *ws);
 
+/* The handshake's header checks (values as received, NULL when absent): SW_WS_NOT_WEBSOCKET
+ * (426) unless Upgrade lists "websocket", Connection lists "upgrade" (comma-separated tokens,
+ * any case) and Sec-WebSocket-Version is "13"; SW_WS_BAD_KEY (400) unless Sec-WebSocket-Key is
+ * 16 bytes in base64; else SW_WS_HANDSHAKE_OK. */
+enum { SW_WS_HANDSHAKE_OK = 0, SW_WS_NOT_WEBSOCKET = 1, SW_WS_BAD_KEY = 2 };
+int sw_ws_handshake_check(const char *upgrade, const char *connection, const char *version,
+                          const char *key);
+
 /* Upgraded sockets currently open (including ones being closed). For /metrics and tests. */
 int sw_ws_client_count(sw_ws *ws);
 

@@ -61,17 +61,15 @@ void sw_h_notes_list(sw_req *req, sw_resp *resp)
     json_t *next = NULL;
     if (q) {
         /* search: the cursor is the offset of the next page */
-        long off = 0;
+        long long off = 0;
         if (cursor) {
-            char *end;
-            off = strtol(cursor, &end, 10);
-            if (end == cursor || *end || off < 0 || off > MAX_OFFSET) {
+            if (sw_parse_int(cursor, 0, MAX_OFFSET, &off) != 0) {
                 field_problem(resp, "cursor", "not a cursor this search returned");
                 return;
             }
         }
         rc = sw_note_repo_search(req->app->db, req->auth.tenant_id, q, (int)off, limit, &rows, &n, &more);
-        if (rc == SW_REPO_OK && more) next = json_sprintf("%ld", off + n);
+        if (rc == SW_REPO_OK && more) next = json_sprintf("%lld", off + n);
     } else {
         /* newest first: the cursor is the last id of the previous page */
         if (cursor && !sw_id_valid(cursor)) {

@@ -254,9 +254,7 @@ void sw_h_room_messages(sw_req *req, sw_resp *resp)
     }
     long long f = 0;
     if (from) {
-        char *end;
-        f = strtoll(from, &end, 10);
-        if (end == from || *end || f < 0) {
+        if (sw_parse_int(from, 0, INT64_MAX, &f) != 0) {
             sw_resp_error(resp, SW_ERR_VALIDATION, json_pack("{s:s}", "field", "from"),
                           "from: expected a stream position (a non-negative integer)");
             return;

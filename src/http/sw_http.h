@@ -107,6 +107,9 @@ int sw_field_string(sw_resp *resp, const json_t *obj, const char *field, int req
 int sw_field_bool(sw_resp *resp, const json_t *obj, const char *field, int *out, int *present);
 int sw_field_object(sw_resp *resp, const json_t *obj, const char *field, const json_t **out);
 int sw_field_array(sw_resp *resp, const json_t *obj, const char *field, const json_t **out);
+/* A whole decimal integer from lo to hi: digits with an optional '-', nothing else, no overflow.
+ * 0 and *out set, or -1. The one parser of query-string integers and numeric cursors. */
+int sw_parse_int(const char *s, long long lo, long long hi, long long *out);
 /* An integer query argument: def when absent; 422 SW_VALIDATION naming it when not an integer
  * from lo to hi. Returns 0 or -1 (resp filled). */
 int sw_req_int(sw_req *req, sw_resp *resp, const char *name, long long def, long long lo, long long hi,

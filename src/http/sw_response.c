@@ -1,6 +1,7 @@
 /* sw_response: the API envelope and the request helpers of sw_http.h. */
 #include "http/sw_http.h"
 
+#include <errno.h>
 #include <microhttpd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -168,15 +169,28 @@ int sw_field_array(sw_resp *resp, const json_t *obj, const char *field, const js
     return 0;
 }
 
+int sw_parse_int(const char *s, long long lo, long long hi, long long *out)
+{
+    /* strtoll alone would take leading spaces and '+', and saturate on overflow */
+    if (!s) return -1;
+    const char *d = s + (*s == '-');
+    if (*d < '0' || *d > '9') return -1;
+    errno = 0;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (errno == ERANGE || *end || v < lo || v > hi) return -1;
+    *out = v;
+    return 0;
+}
+
 int sw_req_int(sw_req *req, sw_resp *resp, const char *name, long long def, long long lo, long long hi,
                long long *out)
 {
     const char *s = sw_req_query(req, name);
     *out = def;
     if (!s) return 0;
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    if (end == s || *end || v < lo || v > hi) {
+    long long v;
+    if (sw_parse_int(s, lo, hi, &v) != 0) {
         sw_resp_error(resp, SW_ERR_VALIDATION, json_pack("{s:s}", "field", name),
                       "%s: expected an integer from %lld to %lld", name, lo, hi);
         return -1;

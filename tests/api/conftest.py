@@ -7,13 +7,16 @@ Environment (CTest sets both):
   SW_PLUGIN_BUILD_DIR   where example plugins are built (default /work/main/build/plugins)
 
 Every server started here is stopped at teardown (SIGTERM, then SIGKILL if it does not exit)
-and every temporary directory is removed, also when a test fails.
+and every temporary directory is removed, also when a test fails. Teardown also judges the
+server: every run must have exited 0 on SIGTERM (a run stopped with `kill9()` or
+`stop(expect_rc=...)` declares its other exit up front) and stderr must hold no sanitizer report
+(AddressSanitizer, UndefinedBehaviorSanitizer, LeakSanitizer); otherwise `close()` raises and the
+test that owned the server fails.
 """
 import atexit
 import itertools
 import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -35,13 +38,30 @@ CLI_TIMEOUT = 30
 
 JSON_CT = "application/json; charset=utf-8"
 
+# What a sanitizer prints when it finds something (ASan, UBSan, LSan): any of these in a server's
+# or a CLI command's stderr fails the test.
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "runtime error:", "LeakSanitizer")
+
+
+def sanitizer_report(text):
+    """The first sanitizer report in text (a few lines around the marker), or None."""
+    for m in SANITIZER_MARKERS:
+        i = text.find(m)
+        if i >= 0:
+            start = text.rfind("\n", 0, max(0, i - 200)) + 1
+            return text[start:i + 3000]
+    return None
+
 _live = set()  # servers not yet closed, killed at interpreter exit as a last resort
 
 
 @atexit.register
 def _kill_leftovers():
     for s in list(_live):
-        s.close()
+        try:
+            s.close()
+        except ServerError as e:  # too late to fail a test: say it loudly
+            print("scaiwave test server: %s" % e)
 
 
 class ServerError(Exception):
@@ -51,8 +71,8 @@ class ServerError(Exception):
 class Server:
     """One `scaiwave serve` process on 127.0.0.1, port 0, with a temp data dir.
 
-    .url, .port, .admin_token, .data_dir, .proc; .stop() -> exit code; .restart(); .cli(...);
-    .request(...) and friends; .stdout_text() / .stderr_text() (all runs appended).
+    .url, .port, .admin_token, .data_dir, .proc; .stop() -> exit code; .kill9(); .restart();
+    .cli(...); .request(...) and friends; .stdout_text() / .stderr_text() (all runs appended).
     """
 
     def __init__(self, extra_args=(), env=None, data_dir=None):
@@ -74,6 +94,9 @@ class Server:
         self.admin_token = None
         self.issued_tokens = set()  # every token this suite saw; none may reach the logs
         self._closed = False
+        self._expect_rc = 0     # the exit code the current run is allowed
+        self._recorded = True   # the current run's exit is already judged (or there is none)
+        self.problems = []      # what teardown will fail the test with
         _live.add(self)
 
     # ---- process ----
@@ -81,6 +104,7 @@ class Server:
     def start(self):
         if self.proc is not None and self.proc.poll() is None:
             raise ServerError("already running")
+        self._record_exit()
         try:
             os.unlink(self.port_file)
         except FileNotFoundError:
@@ -90,11 +114,14 @@ class Server:
         with open(self.stdout_path, "ab") as out, open(self.stderr_path, "ab") as err:
             self.proc = subprocess.Popen(args, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
                                          env=self.env, cwd=self.tmp)
+        self._expect_rc = 0
+        self._recorded = False
         deadline = time.monotonic() + START_TIMEOUT
         port = None
         while time.monotonic() < deadline:
             rc = self.proc.poll()
             if rc is not None:
+                self._recorded = True  # reported right here
                 raise ServerError("scaiwave serve exited with %s before listening; stderr:\n%s"
                                   % (rc, self.stderr_text()[-4000:]))
             try:
@@ -108,6 +135,7 @@ class Server:
             time.sleep(0.02)
         if port is None:
             self._kill()
+            self._recorded = True
             raise ServerError("no port file after %d s; stderr:\n%s"
                               % (START_TIMEOUT, self.stderr_text()[-4000:]))
         self.port = port
@@ -128,18 +156,43 @@ class Server:
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
-    def stop(self, sig=signal.SIGTERM, timeout=STOP_TIMEOUT):
-        """Sends sig and returns the exit code; kills the process and fails if it hangs."""
+    def stop(self, sig=signal.SIGTERM, timeout=STOP_TIMEOUT, expect_rc=None):
+        """Sends sig and returns the exit code; kills the process and fails if it hangs.
+        The run must exit 0 (teardown fails otherwise) unless sig is SIGKILL (then -9 is
+        expected) or expect_rc says which exit code this test provokes."""
         if self.proc is None:
             return None
         if self.proc.poll() is None:
+            if not self._recorded:
+                if expect_rc is not None:
+                    self._expect_rc = expect_rc
+                elif sig == signal.SIGKILL:
+                    self._expect_rc = -signal.SIGKILL
             self.proc.send_signal(sig)
             try:
                 self.proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 self._kill()
-                raise ServerError("scaiwave did not exit within %d s of signal %d" % (timeout, sig))
+                self._recorded = True
+                msg = "scaiwave did not exit within %d s of signal %d" % (timeout, sig)
+                self.problems.append(msg)
+                raise ServerError(msg)
+        self._record_exit()
         return self.proc.returncode
+
+    def kill9(self):
+        """kill -9 on purpose (a crash test): the run's -9 exit is expected. Returns it."""
+        return self.stop(signal.SIGKILL)
+
+    def _record_exit(self):
+        """Judges the exit code of a run that has ended, once."""
+        if self._recorded or self.proc is None or self.proc.poll() is None:
+            return
+        self._recorded = True
+        rc = self.proc.returncode
+        if rc != self._expect_rc:
+            self.problems.append("scaiwave serve (pid %d) exited with %s, expected %s"
+                                 % (self.proc.pid, rc, self._expect_rc))
 
     def restart(self):
         rc = self.stop()
@@ -156,35 +209,32 @@ class Server:
                 pass
 
     def close(self):
-        """Stops the server (SIGKILL after the bounded wait), removes the temp dir, and fails
-        (ServerError) when the server did not exit 0 on SIGTERM or any of its runs wrote a
-        sanitizer report to stderr: a leak or an ASan/UBSan finding at shutdown fails the test
-        that owned the server. A test that kills the server on purpose restarts it or leaves it
-        dead; only the stop done here is held to exit code 0."""
+        """Stops the server (SIGKILL after the bounded wait), removes the temp dir, and raises
+        ServerError when a run exited unexpectedly, hung on SIGTERM, or a sanitizer reported."""
         if self._closed:
             return
         self._closed = True
-        problems = []
         try:
             if self.running():
                 try:
-                    rc = self.stop(timeout=STOP_TIMEOUT)
-                    if rc != 0:
-                        problems.append("exit code %s after SIGTERM" % rc)
-                except ServerError as e:
-                    problems.append(str(e))
+                    self.stop(timeout=STOP_TIMEOUT)
+                except ServerError:
+                    pass  # in self.problems
+            self._record_exit()
+            report = sanitizer_report(self.stderr_text())
+            if report is not None:
+                self.problems.append("sanitizer report in stderr:\n" + report)
+            if self.problems:
+                tail = self.stderr_text()[-3000:] if report is None else ""
+                failure = "; ".join(self.problems) + ("\nstderr tail:\n" + tail if tail else "")
+            else:
+                failure = None
         finally:
             self._kill()
-            stderr = self.stderr_text()
-            report = sanitizer_report(stderr)
-            if report:
-                problems.append("sanitizer report in stderr:\n" + report)
-            if problems:
-                problems.append("stderr tail:\n" + stderr[-3000:])
             shutil.rmtree(self.tmp, ignore_errors=True)
             _live.discard(self)
-        if problems:
-            raise ServerError("server %s: %s" % (self.url, "\n".join(problems)))
+        if failure:
+            raise ServerError(failure)
 
     def stdout_text(self):
         return _read(self.stdout_path)
@@ -198,6 +248,9 @@ class Server:
         cmd = [BIN] + list(args) + ["--data-dir", self.data_dir] + list(extra_args)
         p = subprocess.run(cmd, input=input, capture_output=True, text=True, env=self.env,
                            timeout=CLI_TIMEOUT, cwd=self.tmp)
+        report = sanitizer_report(p.stderr)
+        if report is not None:  # also with check=False: a failing command must not leak
+            raise ServerError("%s: sanitizer report:\n%s" % (" ".join(cmd), report))
         if check and p.returncode != 0:
             raise ServerError("%s -> exit %d\nstdout: %s\nstderr: %s"
                               % (" ".join(cmd), p.returncode, p.stdout, p.stderr))
@@ -283,16 +336,6 @@ class Server:
         return ok(self.get("/v1/me", token))
 
 
-_SANITIZER_LINE = re.compile(r"^(==\d+==ERROR: |SUMMARY: (Address|Leak|UndefinedBehavior)Sanitizer|"
-                             r"\S+:\d+:\d+: runtime error: )", re.M)
-
-
-def sanitizer_report(text):
-    """The first sanitizer report in a server's stderr (ASan, LSan, UBSan), or ''."""
-    m = _SANITIZER_LINE.search(text)
-    return text[m.start():m.start() + 4000] if m else ""
-
-
 def _read(path):
     try:
         with open(path, "rb") as f:
@@ -356,10 +399,12 @@ def err(r, status, code):
 
 # ---- raw HTTP (for requests that libraries would normalise or refuse) ----
 
-def raw_http(port, data, timeout=TIMEOUT, send_in_background=False):
+def raw_http(port, data, timeout=TIMEOUT, send_in_background=False, closed_ok=False):
     """Sends bytes on a fresh connection; returns (status, headers dict, body bytes) of the first
     response. With send_in_background the bytes are written from a thread while the answer is
-    read, so a server that answers early and closes still gets its response seen."""
+    read, so a server that answers early and closes still gets its response seen. With
+    closed_ok a connection the server closes (or resets) without sending a single byte returns
+    None; anything else that is not a complete response still fails."""
     import threading
 
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
@@ -375,7 +420,11 @@ def raw_http(port, data, timeout=TIMEOUT, send_in_background=False):
             sender = threading.Thread(target=send, daemon=True)
             sender.start()
         else:
-            s.sendall(data)
+            try:
+                s.sendall(data)
+            except (BrokenPipeError, ConnectionResetError):
+                if not closed_ok:
+                    raise
         buf = b""
         head = None
         deadline = time.monotonic() + timeout
@@ -396,6 +445,8 @@ def raw_http(port, data, timeout=TIMEOUT, send_in_background=False):
                 break
             buf += c
         if head is None:
+            if closed_ok and not buf:
+                return None
             raise AssertionError("no complete HTTP response head; got %r" % buf[:300])
         hdrs = _parse_headers(head)
         if hdrs.get("Content-Length") is not None:

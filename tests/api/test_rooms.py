@@ -688,9 +688,7 @@ def test_acknowledged_sends_survive_kill_9(server_factory):
                 break
         time.sleep(0.005)
     assert s.running()
-    s.proc.kill()
-    s.proc.wait(timeout=10)
-    assert s.proc.returncode == -9
+    assert s.kill9() == -9
     stop.set()
     for th in threads:
         th.join(TIMEOUT + 5)

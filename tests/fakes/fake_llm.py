@@ -48,6 +48,9 @@ A scripted <response> (every key optional):
                      "\\n" gets "\\n\\n" appended (one event per entry), one that does is sent
                      byte for byte (for multi-line events, comments, CRLF, ...). No [DONE] is
                      added: put "data: [DONE]" in the list when wanted.
+    "after_tool":    <response>: answer with this one instead when the request's last message
+                     has role "tool" (a turn's second round), so concurrent turns sharing the
+                     queue each get "tool round, then final answer" whatever the interleaving.
     "require_auth":  "Bearer sk-..." — answer 401 (OpenAI-shaped error) unless the request's
                      Authorization header is exactly this (checks the key without recording it).
 
@@ -257,6 +260,10 @@ class Handler(BaseHTTPRequestHandler):
         with STATE.lock:
             STATE.requests.append(rec)
             resp = STATE.queue.pop(0) if STATE.queue else dict(DEFAULT_RESPONSE)
+            msgs = body.get("messages") if isinstance(body, dict) else None
+            if (isinstance(resp.get("after_tool"), dict) and isinstance(msgs, list) and msgs
+                    and isinstance(msgs[-1], dict) and msgs[-1].get("role") == "tool"):
+                resp = resp["after_tool"]
             STATE.counter += 1
             cid = "chatcmpl-fake-%d" % STATE.counter
         model = body.get("model", "fake") if isinstance(body, dict) else "fake"
