@@ -406,6 +406,27 @@ def test_config_settings_and_secret_masking(server, make_tenant):
     assert row["enabled"] is True
 
 
+def test_credential_like_setting_names_are_masked(server, make_tenant):
+    # Every undeclared key whose name looks like a credential reads back masked, to every view.
+    t = make_tenant()
+    path = "/v1/admin/plugins/%s/config" % GREETER
+    secret_keys = {"pwd": "pwd-val-1", "DB_PASSWD": "pwd-val-2", "credentials": "cred-val-3",
+                   "oauth_secret": "sec-val-4", "private_key": "pk-val-5", "Password": "pw-val-6",
+                   "refresh_token": "tok-val-7", "signing_key": "key-val-8"}
+    plain = {"region": "eu", "colour": "blue"}
+    row = ok(server.put(path, t.admin_token, json={"settings": dict(secret_keys, **plain)}))
+    assert row["config"] == dict({k: MASK for k in secret_keys}, **plain)
+    server.enable(t.admin_token, GREETER)
+    assert server.plugin(t.admin_token, GREETER)["config"] == row["config"]
+    for r in (server.get("/v1/admin/plugins", t.admin_token), server.get("/v1/plugins", t.member_token)):
+        assert r.status_code == 200
+        for value in secret_keys.values():
+            assert value not in r.text
+    # the values are kept, only hidden
+    stored = _stored_settings(server, t.tenant_id, GREETER)
+    assert all(stored[k] == v for k, v in secret_keys.items())
+
+
 def test_config_is_atomic_on_validation_error(server, make_tenant):
     t = make_tenant()
     path = "/v1/admin/plugins/%s/config" % GREETER
