@@ -1,6 +1,7 @@
 /* h_plugins: Admin → Plugins (list, enable with grants, disable, settings and tool policies)
  * and the members' view of the tenant's enabled plugins. */
 #include "http/sw_handlers.h"
+#include "plugins/sw_setting_secret.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -9,16 +10,6 @@
 #define MASK SW_SECRET_MASK
 
 static const char *const policies[] = {"ask", "auto_run_in_dm", "auto_run_everywhere"};
-
-static int setting_is_secret(const sw_plugin *p, const char *key)
-{
-    if (p->settings)
-        for (const sw_setting_def *s = p->settings; s->key; s++)
-            if (strcmp(s->key, key) == 0) return s->secret;
-    /* undeclared keys that look like credentials are treated as secret too */
-    return strcasestr(key, "key") || strcasestr(key, "token") || strcasestr(key, "secret") ||
-           strcasestr(key, "password");
-}
 
 static const char *default_policy(const sw_tool *t)
 {
@@ -44,7 +35,7 @@ static json_t *plugin_row(const sw_plugin_tenant_state *st, int admin_view)
         const char *k;
         json_t *v;
         json_object_foreach(st->settings, k, v) {
-            int secret = setting_is_secret(rp->p, k);
+            int secret = sw_setting_is_secret(rp->p, k);
             json_object_set_new(settings, k, secret ? json_string(json_string_length(v) ? MASK : "")
                                                     : json_incref(v));
         }

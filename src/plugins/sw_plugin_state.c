@@ -17,8 +17,9 @@ typedef struct entry {
 struct sw_plugin_states {
     sw_db *db;
     const sw_registry *reg;
-    pthread_mutex_t mu;       /* guards the map */
+    pthread_mutex_t mu;       /* guards the map and gen */
     pthread_mutex_t write_mu; /* serialises writers (enable's conflict check) */
+    uint64_t gen;             /* bumped by every invalidate: a snapshot loaded before one is stale */
     entry *map[BUCKETS];
 };
 
@@ -126,32 +127,40 @@ static sw_tenant_plugins *load(sw_plugin_states *s, const char *tenant_id)
     return tp;
 }
 
+/* The cached entry of the tenant, with a reference taken; NULL when none. Under s->mu. */
+static sw_tenant_plugins *cached(sw_plugin_states *s, unsigned b, const char *tenant_id)
+{
+    for (entry *e = s->map[b]; e; e = e->next)
+        if (strcmp(e->tp->tenant_id, tenant_id) == 0) {
+            __atomic_add_fetch(&e->tp->refs, 1, __ATOMIC_ACQ_REL);
+            return e->tp;
+        }
+    return NULL;
+}
+
+/* A snapshot from the cache, or loaded from the store. A load is installed only when no writer
+ * invalidated since it began (the generation check): a reader that loaded before a write
+ * committed must not install its stale snapshot after the writer dropped the old one, or the
+ * next writer would build on it and lose the change. The stale load is still a fair answer for
+ * its own caller (its read began before the write finished). */
 sw_tenant_plugins *sw_plugin_states_get(sw_plugin_states *s, const char *tenant_id)
 {
     unsigned b = bucket(tenant_id);
     pthread_mutex_lock(&s->mu);
-    for (entry *e = s->map[b]; e; e = e->next) {
-        if (strcmp(e->tp->tenant_id, tenant_id) == 0) {
-            __atomic_add_fetch(&e->tp->refs, 1, __ATOMIC_ACQ_REL);
-            sw_tenant_plugins *tp = e->tp;
-            pthread_mutex_unlock(&s->mu);
-            return tp;
-        }
-    }
+    sw_tenant_plugins *tp = cached(s, b, tenant_id);
+    uint64_t gen = s->gen;
     pthread_mutex_unlock(&s->mu);
-    sw_tenant_plugins *tp = load(s, tenant_id);
+    if (tp) return tp;
+    tp = load(s, tenant_id);
     if (!tp) return NULL;
     pthread_mutex_lock(&s->mu);
-    for (entry *e = s->map[b]; e; e = e->next) { /* another thread may have loaded it */
-        if (strcmp(e->tp->tenant_id, tenant_id) == 0) {
-            __atomic_add_fetch(&e->tp->refs, 1, __ATOMIC_ACQ_REL);
-            sw_tenant_plugins *cur = e->tp;
-            pthread_mutex_unlock(&s->mu);
-            tp_free(tp);
-            return cur;
-        }
+    sw_tenant_plugins *cur = cached(s, b, tenant_id); /* another thread may have loaded it */
+    if (cur) {
+        pthread_mutex_unlock(&s->mu);
+        tp_free(tp);
+        return cur;
     }
-    entry *e = malloc(sizeof *e);
+    entry *e = s->gen == gen ? malloc(sizeof *e) : NULL;
     if (e) {
         e->tp = tp;
         tp->refs++; /* the map's reference */
@@ -167,6 +176,7 @@ static void invalidate(sw_plugin_states *s, const char *tenant_id)
 {
     unsigned b = bucket(tenant_id);
     pthread_mutex_lock(&s->mu);
+    s->gen++;
     for (entry **pe = &s->map[b]; *pe; pe = &(*pe)->next) {
         if (strcmp((*pe)->tp->tenant_id, tenant_id) == 0) {
             entry *e = *pe;
@@ -221,8 +231,8 @@ static int write_state(sw_plugin_states *s, const char *tenant_id, const char *p
                        char *conflict_tool, char *conflict_plugin)
 {
     pthread_mutex_lock(&s->write_mu);
-    invalidate(s, tenant_id); /* read the store's truth, not a possibly stale snapshot */
-    sw_tenant_plugins *tp = sw_plugin_states_get(s, tenant_id);
+    /* Build on the store's truth (writers are serialised here), never on a cached snapshot. */
+    sw_tenant_plugins *tp = load(s, tenant_id);
     int rc = -1;
     if (!tp) goto out;
     const sw_plugin_tenant_state *cur = sw_tenant_plugins_find(tp, plugin_id);

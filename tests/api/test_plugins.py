@@ -407,6 +407,27 @@ def test_config_settings_and_secret_masking(server, make_tenant):
     assert row["enabled"] is True
 
 
+def test_credential_like_setting_names_are_masked(server, make_tenant):
+    # Every undeclared key whose name looks like a credential reads back masked, to every view.
+    t = make_tenant()
+    path = "/v1/admin/plugins/%s/config" % GREETER
+    secret_keys = {"pwd": "pwd-val-1", "DB_PASSWD": "pwd-val-2", "credentials": "cred-val-3",
+                   "oauth_secret": "sec-val-4", "private_key": "pk-val-5", "Password": "pw-val-6",
+                   "refresh_token": "tok-val-7", "signing_key": "key-val-8"}
+    plain = {"region": "eu", "colour": "blue"}
+    row = ok(server.put(path, t.admin_token, json={"settings": dict(secret_keys, **plain)}))
+    assert row["config"] == dict({k: MASK for k in secret_keys}, **plain)
+    server.enable(t.admin_token, GREETER)
+    assert server.plugin(t.admin_token, GREETER)["config"] == row["config"]
+    for r in (server.get("/v1/admin/plugins", t.admin_token), server.get("/v1/plugins", t.member_token)):
+        assert r.status_code == 200
+        for value in secret_keys.values():
+            assert value not in r.text
+    # the values are kept, only hidden
+    stored = _stored_settings(server, t.tenant_id, GREETER)
+    assert all(stored[k] == v for k, v in secret_keys.items())
+
+
 def test_config_is_atomic_on_validation_error(server, make_tenant):
     t = make_tenant()
     path = "/v1/admin/plugins/%s/config" % GREETER
@@ -420,8 +441,9 @@ def test_config_is_atomic_on_validation_error(server, make_tenant):
 
 
 def test_concurrent_config_updates_are_not_lost(server_factory):
-    # Eight admins change eight different settings at the same moment, twenty times over;
-    # every change must be kept (a read-modify-write outside the write lock loses some).
+    # Eight admins change eight different settings at the same moment, 200 times over; every
+    # change must be kept (a read-modify-write outside the write lock loses some, and so does a
+    # reader that installs a snapshot it loaded before a write committed: issue #13, point 14).
     import threading
 
     server = server_factory(extra_args=["--threads", "8"])
@@ -429,7 +451,8 @@ def test_concurrent_config_updates_are_not_lost(server_factory):
     path = "/v1/admin/plugins/%s/config" % GREETER
     keys = ["k%d" % i for i in range(8)]
     failures = []
-    for rnd in range(20):
+    rounds = 200
+    for rnd in range(rounds):
         barrier = threading.Barrier(len(keys))
         answers = []
 
@@ -448,8 +471,8 @@ def test_concurrent_config_updates_are_not_lost(server_factory):
         lost = [k for k in keys if config.get(k) != "v%d" % rnd]
         if lost:
             failures.append((rnd, lost))
-    assert not failures, "updates lost in %d of 20 rounds, e.g. round %d lost %s" % (
-        len(failures), failures[0][0], failures[0][1])
+    assert not failures, "updates lost in %d of %d rounds, e.g. round %d lost %s" % (
+        len(failures), rounds, failures[0][0], failures[0][1])
 
 
 def test_config_needs_a_body(server):
