@@ -247,13 +247,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (*upload_size) {
         size_t n = *upload_size;
         *upload_size = 0;
-        if (cr->too_large) return MHD_YES; /* answered already; MHD closes after the answer */
-        if (cr->len + n > SW_MAX_BODY) { /* a chunked body grew past the limit: answer now, read no more */
+        if (cr->too_large || cr->len + n > SW_MAX_BODY) {
+            /* A chunked body past the limit is read and discarded, then answered 413: answering
+             * while the client still sends would reset the connection and lose the answer. */
             cr->too_large = 1;
             free(cr->body);
             cr->body = NULL;
             cr->len = cr->cap = 0;
-            return answer_too_large(s, c, cr);
+            return MHD_YES;
         }
         if (cr->len + n + 1 > cr->cap) {
             size_t cap = cr->cap ? cr->cap : 4096;

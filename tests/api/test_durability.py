@@ -97,7 +97,7 @@ def check_stored(srv, token, rooms, acked):
 
 
 def test_kill_9_under_concurrent_writers_loses_no_acknowledged_send(fake):
-    srv = Server(extra_args=["--plugin-dir", TEST_PLUGIN_DIR, "--ai-max-rounds", "3"]).start()
+    srv = Server(extra_args=["--plugin-dir", TEST_PLUGIN_DIR, "--ai-max-rounds", "3", "--outbound-allow", "127.0.0.1"]).start()
     try:
         history = []  # (token, rooms, acked) of every round, re-checked after each restart
         for rnd in range(ROUNDS):
