@@ -99,7 +99,7 @@ def test_slow_connections_do_not_starve_other_clients(server_factory, many_fds):
 
 
 def test_per_address_limit_closes_the_surplus(server_factory):
-    srv = server_factory(extra_args=["--max-connections-per-ip", "8"])
+    srv = server_factory(env={"SCAIWAVE_MAX_CONNECTIONS_PER_IP": "8"})
     socks = [socket.create_connection(("127.0.0.1", srv.port), timeout=TIMEOUT,
                                       source_address=(ATTACKER, 0)) for _ in range(20)]
     try:
