@@ -36,7 +36,7 @@ def main():
     d = tempfile.mkdtemp(prefix="sw-wsbench-")
     port = free_port()
     proc = subprocess.Popen([BIN, "serve", "--port", str(port), "--data-dir", d + "/var", "--access-log", "0",
-                             "--max-connections", str(N + 600)], env=dict(os.environ, SW_PASSWORD_FAST="1"),
+                             "--max-connections", str(N + 600), "--max-connections-per-ip", "0"], env=dict(os.environ, SW_PASSWORD_FAST="1"),
                             stdout=subprocess.DEVNULL, stderr=open(d + "/err", "w"))
     try:
         deadline = time.monotonic() + 10

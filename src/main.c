@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -94,6 +95,23 @@ static int open_app(sw_app *app, int nrest, char **rest)
     return 0;
 }
 
+/* Every connection is a descriptor: take the hard limit (the default soft one, 1024, is below
+ * --max-connections), and say so when even that is too low. */
+static void raise_fd_limit(int max_connections)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+    rlim_t want = rl.rlim_max == RLIM_INFINITY ? (rlim_t)1 << 20 : rl.rlim_max;
+    if (rl.rlim_cur < want) {
+        rl.rlim_cur = want;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0) getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur < (rlim_t)max_connections + 256)
+        SW_WARN("open-file limit %llu is below --max-connections %d (+256 for the store and logs); "
+                "raise it (ulimit -n) or lower --max-connections",
+                (unsigned long long)rl.rlim_cur, max_connections);
+}
+
 static int cmd_serve(int argc, char **argv)
 {
     for (int i = 2; i < argc; i++)
@@ -112,6 +130,7 @@ static int cmd_serve(int argc, char **argv)
 
     sw_app app;
     if (open_app(&app, argc - 2, argv + 2) != 0) return 1;
+    raise_fd_limit(app.cfg.max_connections);
     char err[512];
     int wrote = 0;
     if (sw_app_bootstrap(&app, &wrote, err, sizeof err) != 0) {

@@ -31,22 +31,20 @@ static int mkdir_p(const char *dir)
     return (mkdir(tmp, 0700) != 0 && errno != EEXIST) ? -1 : 0;
 }
 
-/* The data dir holds the store, keys and tokens: owner-only (0700), also when it existed before. */
-static int tighten_data_dir(const char *dir, char *err, size_t errlen)
+/* The data dir holds the keys and the database: only its owner may enter it. An existing one
+ * made with a wider mode (0755 by mkdir -p) is tightened to 0700, with one log line; one that is
+ * not ours or is sticky (a shared directory such as /tmp) is left alone with a warning. */
+static void tighten_data_dir(const char *dir)
 {
     struct stat st;
-    if (stat(dir, &st) != 0) {
-        snprintf(err, errlen, "cannot stat data dir %s: %s", dir, strerror(errno));
-        return -1;
+    if (stat(dir, &st) != 0 || (st.st_mode & 077) == 0) return;
+    unsigned old = (unsigned)(st.st_mode & 07777);
+    if (st.st_uid != geteuid() || (st.st_mode & S_ISVTX)) {
+        SW_WARN("data dir %s has mode %04o and is shared or not ours; not changing it", dir, old);
+        return;
     }
-    if ((st.st_mode & 0077) == 0) return 0;
-    if (chmod(dir, st.st_mode & 0700) != 0) {
-        snprintf(err, errlen, "cannot make data dir %s owner-only: %s", dir, strerror(errno));
-        return -1;
-    }
-    SW_WARN("data dir %s was mode %04o; now %04o (owner only)", dir, (unsigned)(st.st_mode & 07777),
-                (unsigned)(st.st_mode & 0700));
-    return 0;
+    if (chmod(dir, 0700) != 0) SW_WARN("data dir %s has mode %04o; cannot make it 0700: %s", dir, old, strerror(errno));
+    else SW_INFO("data dir %s had mode %04o; now 0700", dir, old);
 }
 
 /* Writes data to path atomically with mode 0600. */
@@ -105,7 +103,7 @@ int sw_app_open(sw_app *app, const sw_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "cannot create data dir %s: %s", app->cfg.data_dir, strerror(errno));
         return -1;
     }
-    if (tighten_data_dir(app->cfg.data_dir, err, errlen) != 0) return -1;
+    tighten_data_dir(app->cfg.data_dir);
     if (load_key(app, err, errlen) != 0) return -1;
     app->netpolicy = sw_netpolicy_new(app->cfg.outbound_allow, err, errlen);
     if (!app->netpolicy) return -1;

@@ -37,6 +37,8 @@ static const opt_def opts[] = {
     {"token-ttl", "SCAIWAVE_TOKEN_TTL", I(token_ttl, 1, 315360000), "lifetime of /v1/auth/token tokens, s (86400)"},
     {"admin-token-ttl", "SCAIWAVE_ADMIN_TOKEN_TTL", I(admin_token_ttl, 1, 315360000), "lifetime of admin.token, s (2592000)"},
     {"max-connections", "SCAIWAVE_MAX_CONNECTIONS", I(max_connections, 16, 1000000), "connection limit (4096)"},
+    {"max-connections-per-ip", "SCAIWAVE_MAX_CONNECTIONS_PER_IP", I(max_connections_per_ip, 0, 1000000), "connections one client address may hold; 0 = no limit (128)"},
+    {"header-timeout-s", "SCAIWAVE_HEADER_TIMEOUT_S", I(header_timeout_s, 1, 3600), "seconds a connection may take to send a request's headers (also idle keep-alive), not extended by a trickle (30)"},
     {"access-log", "SCAIWAVE_ACCESS_LOG", I(access_log, 0, 1), "1 to log each request as a JSON line (1)"},
     {"log-level", "SCAIWAVE_LOG_LEVEL", S(log_level), "debug|info|warn|error (info)"},
     {"port-file", "SCAIWAVE_PORT_FILE", S(port_file), "write the bound port to this file once listening"},
@@ -92,6 +94,8 @@ void sw_config_defaults(sw_config *c)
     c->login_queue = 64;
     c->login_account_failures = 5;
     c->login_address_failures = 20;
+    c->max_connections_per_ip = 128;
+    c->header_timeout_s = 30;
     c->access_log = 1;
     strcpy(c->log_level, "info");
     strcpy(c->db_synchronous, "full");

@@ -19,6 +19,8 @@ typedef struct sw_config {
     int token_ttl;          /* SCAIWAVE_TOKEN_TTL seconds for /v1/auth/token (86400) */
     int admin_token_ttl;    /* SCAIWAVE_ADMIN_TOKEN_TTL seconds for admin.token (2592000) */
     int max_connections;    /* SCAIWAVE_MAX_CONNECTIONS (4096) */
+    int max_connections_per_ip; /* SCAIWAVE_MAX_CONNECTIONS_PER_IP, 0 = no limit (128) */
+    int header_timeout_s;   /* SCAIWAVE_HEADER_TIMEOUT_S: request headers complete within (30) */
     int access_log;         /* SCAIWAVE_ACCESS_LOG 1|0 (1) */
     char log_level[16];     /* SCAIWAVE_LOG_LEVEL debug|info|warn|error (info) */
     char port_file[1024];   /* SCAIWAVE_PORT_FILE, --port-file: write the bound port here */

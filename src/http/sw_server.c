@@ -1,11 +1,13 @@
 /* sw_server: libmicrohttpd glue. A request is answered on its second access-handler call
  * (answering on the first one makes MHD close keep-alive connections), the body is buffered
  * up to SW_MAX_BODY, and every outcome — including 404, 405, 413 and a bad token — leaves in
- * the API's JSON envelope. */
+ * the API's JSON envelope. A request refused before its body (a NUL in the path, a
+ * Content-Length over the limit) is answered on the first call, and its connection closed. */
 #include "http/sw_server.h"
 #include "core/sw_log.h"
 #include "core/sw_time.h"
 #include "http/sw_authn.h"
+#include "http/sw_conn_guard.h"
 #include "store/sw_room_repo.h"
 #include "events/sw_ws.h"
 #include "http/sw_router.h"
@@ -43,6 +45,7 @@ struct sw_server {
     sw_app *app;
     struct MHD_Daemon *d;
     sw_ws *ws;
+    sw_conn_guard *guard; /* the header deadline */
     int port;
     int active; /* requests in flight */
     int quiesced;
@@ -61,7 +64,9 @@ typedef struct conn_req {
     int64_t start_us;
     char *body;
     size_t len, cap;
-    int too_large;
+    int began;   /* the access handler has seen it (headers complete); counted in `active` */
+    const char *raw_uri; /* the request target as MHD read it (uri_log), for the NUL check */
+    size_t raw_uri_len;  /* its length up to the first NUL */
     int status;
     int metric;
     int64_t poll_deadline_us;
@@ -123,12 +128,6 @@ static void handle(sw_server *s, struct MHD_Connection *c, const char *method, c
                    conn_req *cr, sw_resp *resp)
 {
     sw_app *app = s->app;
-    if (cr->too_large) {
-        resp->close = 1;
-        sw_resp_error(resp, SW_ERR_CONTENT_TOO_LARGE, json_pack("{s:i}", "max_bytes", SW_MAX_BODY),
-                      "the request body is larger than %u bytes", SW_MAX_BODY);
-        return;
-    }
     size_t plen = strlen(url);
     if (plen > 2048) {
         sw_resp_error(resp, SW_ERR_NOT_FOUND, NULL, "no such resource");
@@ -198,63 +197,90 @@ static void handle(sw_server *s, struct MHD_Connection *c, const char *method, c
 
 static int missed_event(sw_server *s, uint64_t seq0, const char *tenant_id, const sw_poll_interest *p);
 
-/* Content-Length says the body is over SW_MAX_BODY (an unparsable one is left to MHD: 400). */
-static int declared_too_large(struct MHD_Connection *c)
+/* MHD_OPTION_URI_LOG_CALLBACK: called with the request target before MHD cuts it at '?' and
+ * unescapes it; what it returns is the request's *con_cls. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
-    const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (!v) return 0;
-    char *end;
-    errno = 0;
-    unsigned long long n = strtoull(v, &end, 10);
-    if (end == v || *end) return 0;
-    return errno == ERANGE || n > SW_MAX_BODY;
+    (void)cls;
+    (void)c;
+    conn_req *cr = calloc(1, sizeof *cr);
+    if (!cr) return NULL; /* on_request allocates it then, without the NUL check */
+    cr->metric = -1;
+    if (uri) {
+        cr->raw_uri = uri;
+        cr->raw_uri_len = strlen(uri);
+        /* for the access log of a request MHD refuses itself; never the query (?token=) */
+        snprintf(cr->path, sizeof cr->path, "%.*s", (int)strcspn(uri, "?"), uri);
+    }
+    return cr;
 }
 
-/* The 413 envelope, queued at once with Connection: close (the rest of the body is never read). */
-static enum MHD_Result answer_too_large(sw_server *s, struct MHD_Connection *c, conn_req *cr)
+/* Whether MHD's C strings lost part of the request target to a raw NUL byte: the version
+ * string follows the target in MHD's buffer, so the target's span is known. */
+static int target_has_nul(const conn_req *cr, const char *url, const char *version)
 {
-    sw_resp resp = {0};
-    resp.close = 1;
-    sw_resp_error(&resp, SW_ERR_CONTENT_TOO_LARGE, json_pack("{s:i}", "max_bytes", SW_MAX_BODY),
-                  "the request body is larger than %u bytes", SW_MAX_BODY);
-    enum MHD_Result ret = send_resp(s, c, cr, &resp);
-    sw_metrics_observe(s->app->metrics, cr->metric, cr->status, sw_time_mono_us() - cr->start_us);
-    cr->observed = 1;
-    return ret;
+    if (!cr->raw_uri || cr->raw_uri != url || !version || !version[0]) return 0;
+    if (version <= url || version[-1] != 0) return 0;
+    return (size_t)(version - 1 - url) > cr->raw_uri_len;
+}
+
+/* The first access-handler call (headers complete). Returns 1 with *resp filled when the request
+ * is refused before its body is read. */
+static int refuse_early(struct MHD_Connection *c, conn_req *cr, const char *url, const char *version,
+                        sw_resp *resp)
+{
+    if (target_has_nul(cr, url, version)) {
+        sw_resp_error(resp, SW_ERR_BAD_REQUEST, NULL, "the request target contains a NUL byte");
+        return 1;
+    }
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl) {
+        char *end;
+        unsigned long long n = strtoull(cl, &end, 10); /* MHD has checked its syntax */
+        if (n > SW_MAX_BODY) {
+            sw_resp_error(resp, SW_ERR_CONTENT_TOO_LARGE, json_pack("{s:i}", "max_bytes", SW_MAX_BODY),
+                          "the request body is larger than %u bytes", SW_MAX_BODY);
+            return 1;
+        }
+    }
+    return 0;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
 {
-    (void)version;
     sw_server *s = cls;
     conn_req *cr = *con_cls;
-    if (!cr) {
-        cr = calloc(1, sizeof *cr);
-        if (!cr) return MHD_NO;
+    if (!cr || !cr->began) {
+        if (!cr) {
+            cr = calloc(1, sizeof *cr);
+            if (!cr) return MHD_NO;
+            cr->metric = -1;
+            *con_cls = cr;
+        }
+        cr->began = 1;
         cr->start_us = sw_time_mono_us();
-        cr->metric = -1;
         snprintf(cr->method, sizeof cr->method, "%s", method);
         snprintf(cr->path, sizeof cr->path, "%s", url);
-        *con_cls = cr;
         __atomic_add_fetch(&s->active, 1, __ATOMIC_ACQ_REL);
-        /* A declared body over the limit is refused before a byte of it is read. */
-        if (!declared_too_large(c)) return MHD_YES;
-        cr->too_large = 1;
-        return answer_too_large(s, c, cr);
+        sw_conn_guard_headers_done(s->guard, c);
+        sw_resp early = {0};
+        if (!refuse_early(c, cr, url, version, &early)) return MHD_YES;
+        early.close = 1; /* MHD reads no body after an early answer: the connection ends */
+        enum MHD_Result ret = send_resp(s, c, cr, &early);
+        sw_metrics_observe(s->app->metrics, cr->metric, cr->status, sw_time_mono_us() - cr->start_us);
+        cr->observed = 1;
+        return ret;
     }
     if (*upload_size) {
         size_t n = *upload_size;
         *upload_size = 0;
-        if (cr->too_large || cr->len + n > SW_MAX_BODY) {
-            /* A chunked body past the limit is read and discarded, then answered 413: answering
-             * while the client still sends would reset the connection and lose the answer. */
-            cr->too_large = 1;
-            free(cr->body);
-            cr->body = NULL;
-            cr->len = cr->cap = 0;
-            return MHD_YES;
+        if (cr->len + n > SW_MAX_BODY) {
+            /* a chunked body past the limit (a Content-Length one was refused at once): MHD
+             * takes no answer in the middle of a body, so stop reading it — close */
+            cr->status = 413;
+            return MHD_NO;
         }
         if (cr->len + n + 1 > cr->cap) {
             size_t cap = cr->cap ? cr->cap : 4096;
@@ -334,7 +360,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (!cr->observed) sw_metrics_observe(s->app->metrics, cr->metric, status, us);
     /* The path has no query string, so a ?token= never reaches the log. */
     if (s->app->cfg.access_log) sw_log_access(cr->method, cr->path, status, us);
-    int counted = !cr->upgraded;
+    sw_conn_guard_request_done(s->guard, c, cr->upgraded);
+    int counted = cr->began && !cr->upgraded;
     free(cr->poll.rooms);
     if (cr->deferred) cr->deferred->release(cr->deferred);
     free(cr->body);
@@ -472,12 +499,24 @@ sw_server *sw_server_start(sw_app *app, char *err, size_t errlen)
         free(s);
         return NULL;
     }
-    struct MHD_OptionItem ops[16];
+    s->guard = sw_conn_guard_new(app->cfg.header_timeout_s);
+    if (!s->guard) {
+        snprintf(err, errlen, "cannot start the connection guard thread");
+        free(s);
+        return NULL;
+    }
+    struct MHD_OptionItem ops[20];
     int k = 0;
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s};
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &addr};
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape, NULL};
+    ops[k++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, NULL};
+    ops[k++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)sw_conn_guard_notify, s->guard};
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, app->cfg.max_connections, NULL};
+    /* one address cannot take every slot (slow clients): MHD closes its extra connections */
+    if (app->cfg.max_connections_per_ip > 0)
+        ops[k++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT, app->cfg.max_connections_per_ip,
+                                           NULL};
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, 120, NULL};
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, 32 * 1024, NULL};
     ops[k++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
@@ -497,6 +536,7 @@ sw_server *sw_server_start(sw_app *app, char *err, size_t errlen)
         snprintf(err, errlen, "cannot listen on %s:%d (port in use, or no permission)", app->cfg.bind,
                  app->cfg.port);
         sw_ws_free(s->ws);
+        sw_conn_guard_free(s->guard);
         free(s);
         return NULL;
     }
@@ -555,6 +595,7 @@ void sw_server_stop(sw_server *s)
     sw_login_drain(s->app->login); /* sign-ins on the verifier threads resume their requests */
     sw_ws_free(s->ws); /* closes the sockets (1001) before MHD stops, as MHD requires */
     MHD_stop_daemon(s->d);
+    sw_conn_guard_free(s->guard); /* after MHD: every connection is closed */
     pthread_mutex_destroy(&s->wmu);
     pthread_cond_destroy(&s->wcv);
     free(s);
