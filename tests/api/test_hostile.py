@@ -113,6 +113,27 @@ def test_audit_limit_validation(server, limit):
     assert e["details"]["field"] == "limit"
 
 
+# Query-string integers are whole decimal numbers: an overflowing one is not taken as the
+# maximum, and spaces or '+' around the digits are not skipped (sw_parse_int, fuzz_query_int).
+@pytest.mark.parametrize("path,field", [
+    ("/v1/sync?timeout=0&since=99999999999999999999", "since"),
+    ("/v1/sync?timeout=0&since=9223372036854775808", "since"),
+    ("/v1/sync?timeout=0&since=%205", "since"),
+    ("/v1/sync?timeout=0&since=%2B5", "since"),
+    ("/v1/sync?timeout=0&limit=5%20", "limit"),
+    ("/v1/admin/audit?limit=%2010", "limit"),
+], ids=["overflow", "int64_max_plus_1", "leading_space", "plus_sign", "trailing_space", "audit_space"])
+def test_query_integers_are_whole_numbers(server, path, field):
+    e = err(server.get(path, token=server.admin_token), 422, "SW_VALIDATION")
+    assert e["details"]["field"] == field, e
+
+
+def test_query_integer_at_the_int64_limit_is_accepted(server):
+    r = server.get("/v1/sync?timeout=0&since=9223372036854775807", token=server.admin_token)
+    assert r.status_code == 200, r.text[:300]
+    body_json(r)
+
+
 # ---- sizes ----
 
 def test_five_mib_body_is_413(server):
