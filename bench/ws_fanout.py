@@ -38,6 +38,7 @@ def main():
     proc = subprocess.Popen([BIN, "serve", "--port", str(port), "--data-dir", d + "/var", "--access-log", "0",
                              "--max-connections", str(N + 600), "--max-connections-per-ip", "0"], env=dict(os.environ, SW_PASSWORD_FAST="1"),
                             stdout=subprocess.DEVNULL, stderr=open(d + "/err", "w"))
+    failed = None
     try:
         deadline = time.monotonic() + 10
         while not os.path.exists(d + "/var/admin.token") and time.monotonic() < deadline:
@@ -60,7 +61,11 @@ def main():
         if os.path.exists(cbin):
             out = subprocess.run([cbin, str(port), token, room, str(N), str(M)], capture_output=True, text=True,
                                  timeout=600)
-            print(out.stdout.strip() or out.stderr.strip())
+            for text in (out.stdout.strip(), out.stderr.strip()):
+                if text:
+                    print(text)
+            if out.returncode != 0:  # a lost delivery or a refused send: no figure to trust
+                failed = "ws: FAILED: bench_ws_fanout exited %d" % out.returncode
         else:
             print("ws: latency not measured: build the bench_ws_fanout C client (make bench does)")
     finally:
@@ -70,6 +75,8 @@ def main():
         except subprocess.TimeoutExpired:
             proc.kill()
         shutil.rmtree(d, ignore_errors=True)
+    if failed:
+        raise SystemExit(failed)
 
 
 if __name__ == "__main__":

@@ -899,6 +899,14 @@ static int has_token(const char *h, const char *token)
 static int key_valid(const char *key)
 {
     if (!key || strlen(key) != 24) return 0;
+    /* libsodium's decoder takes some bytes >= 0x80 as base64 digits (fuzz_ws_handshake found
+     * "dGhlIH\x9e\xf5bXBsZSBub25jZQ=="): the alphabet is checked first */
+    for (int i = 0; i < 22; i++) {
+        unsigned char c = (unsigned char)key[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+              c == '/'))
+            return 0;
+    }
     unsigned char bin[18];
     size_t n = 0;
     return sodium_base642bin(bin, sizeof bin, key, 24, NULL, &n, NULL,

@@ -399,12 +399,13 @@ def err(r, status, code):
 
 # ---- raw HTTP (for requests that libraries would normalise or refuse) ----
 
-def raw_http(port, data, timeout=TIMEOUT, send_in_background=False, closed_ok=False):
+def raw_http(port, data, timeout=TIMEOUT, send_in_background=False, closed_ok=False, eof=False):
     """Sends bytes on a fresh connection; returns (status, headers dict, body bytes) of the first
     response. With send_in_background the bytes are written from a thread while the answer is
     read, so a server that answers early and closes still gets its response seen. With
     closed_ok a connection the server closes (or resets) without sending a single byte returns
-    None; anything else that is not a complete response still fails."""
+    None; anything else that is not a complete response still fails. With eof the sending side
+    is shut after the bytes, so the server sees that nothing more will come."""
     import threading
 
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
@@ -422,6 +423,8 @@ def raw_http(port, data, timeout=TIMEOUT, send_in_background=False, closed_ok=Fa
         else:
             try:
                 s.sendall(data)
+                if eof:
+                    s.shutdown(socket.SHUT_WR)
             except (BrokenPipeError, ConnectionResetError):
                 if not closed_ok:
                     raise

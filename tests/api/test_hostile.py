@@ -113,6 +113,27 @@ def test_audit_limit_validation(server, limit):
     assert e["details"]["field"] == "limit"
 
 
+# Query-string integers are whole decimal numbers: an overflowing one is not taken as the
+# maximum, and spaces or '+' around the digits are not skipped (sw_parse_int, fuzz_query_int).
+@pytest.mark.parametrize("path,field", [
+    ("/v1/sync?timeout=0&since=99999999999999999999", "since"),
+    ("/v1/sync?timeout=0&since=9223372036854775808", "since"),
+    ("/v1/sync?timeout=0&since=%205", "since"),
+    ("/v1/sync?timeout=0&since=%2B5", "since"),
+    ("/v1/sync?timeout=0&limit=5%20", "limit"),
+    ("/v1/admin/audit?limit=%2010", "limit"),
+], ids=["overflow", "int64_max_plus_1", "leading_space", "plus_sign", "trailing_space", "audit_space"])
+def test_query_integers_are_whole_numbers(server, path, field):
+    e = err(server.get(path, token=server.admin_token), 422, "SW_VALIDATION")
+    assert e["details"]["field"] == field, e
+
+
+def test_query_integer_at_the_int64_limit_is_accepted(server):
+    r = server.get("/v1/sync?timeout=0&since=9223372036854775807", token=server.admin_token)
+    assert r.status_code == 200, r.text[:300]
+    body_json(r)
+
+
 # ---- sizes ----
 
 def test_five_mib_body_is_413(server):
@@ -261,9 +282,10 @@ def test_form_body_on_auth_token(server):
 def test_garbage_request_line_does_not_kill_the_server(server):
     for junk in (b"GARBAGE\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n", b"\x16\x03\x01\x00\xa5\x01\x00",
                  b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n"):
-        # closing the connection without a word is a fine answer to junk (None); an answer
-        # must not be a 5xx other than 505, and a half answer fails inside raw_http
-        resp = raw_http(server.port, junk, timeout=2, closed_ok=True)
+        # the junk is all the client sends (eof); closing the connection without a word is a
+        # fine answer to it (None); an answer must not be a 5xx other than 505, and a half
+        # answer or no reaction at all within the timeout fails inside raw_http
+        resp = raw_http(server.port, junk, timeout=5, closed_ok=True, eof=True)
         if resp is not None:
             assert resp[0] < 500 or resp[0] == 505, (junk, resp)
     assert server.get("/healthz").status_code == 200
