@@ -1,4 +1,5 @@
-/* main: the `scaiwave` command: serve, tenant create, user create, token create/revoke, plugins list. */
+/* main: the `scaiwave` command: serve, tenant create, user create, token create/revoke, plugins
+ * list, secret rotate. */
 #include "app/sw_app.h"
 #include "auth/sw_password.h"
 #include "core/sw_log.h"
@@ -31,6 +32,8 @@ static void usage(FILE *out)
             "  scaiwave token revoke --tenant SLUG --user NAME\n"
             "                                               revoke every token of a user\n"
             "  scaiwave plugins list                        registered plugins and their tools\n"
+            "  scaiwave secret rotate                       a new <data-dir>/secret.key, every stored\n"
+            "                                               secret re-encrypted (stop the server first)\n"
             "  scaiwave --help | --version\n\n"
             "Every command takes the store options (--data-dir, --db-url, --plugin-dir).\n"
             "`scaiwave serve --help` lists every server option.\n",
@@ -369,6 +372,32 @@ static int cmd_plugins(int argc, char **argv)
     return 0;
 }
 
+/* `secret rotate`: run it on a stopped server's data dir (a running server keeps the old key in
+ * memory and could not read what is resealed until it restarts). */
+static int cmd_secret(int argc, char **argv)
+{
+    if (argc < 3 || strcmp(argv[2], "rotate") != 0) {
+        fprintf(stderr, "usage: scaiwave secret rotate [--data-dir DIR]\n");
+        return 2;
+    }
+    sw_app app;
+    if (open_app(&app, argc - 3, argv + 3) != 0) return 1;
+    char old_id[16], err[512];
+    snprintf(old_id, sizeof old_id, "%s", sw_secretbox_key_id(app.secrets));
+    int changed = 0, unreadable = 0;
+    int rc = sw_app_rotate_secret_key(&app, &changed, &unreadable, err, sizeof err);
+    if (rc != 0) fprintf(stderr, "scaiwave: %s\n", err);
+    else {
+        printf("secret key rotated: %s -> %s, %d stored row(s) re-encrypted\n", old_id,
+               sw_secretbox_key_id(app.secrets), changed);
+        if (unreadable)
+            printf("%d stored secret(s) could not be decrypted with the old key either; set them again\n",
+                   unreadable);
+    }
+    sw_app_close(&app);
+    return rc == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     umask(077); /* the store holds password hashes and plugin secrets: owner-only files */
@@ -385,6 +414,7 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "user")) return cmd_user(argc, argv);
     if (!strcmp(argv[1], "token")) return cmd_token(argc, argv);
     if (!strcmp(argv[1], "plugins")) return cmd_plugins(argc, argv);
+    if (!strcmp(argv[1], "secret")) return cmd_secret(argc, argv);
     fprintf(stderr, "scaiwave: unknown command \"%s\"\n\n", argv[1]);
     usage(stderr);
     return 2;

@@ -1,9 +1,10 @@
-/* sw_app: start-up and shutdown of the process's components, the JWT key and the first-start
- * bootstrap (tenant "default", user "admin", <data-dir>/admin.token). */
+/* sw_app: start-up and shutdown of the process's components, the JWT and secret keys (sealing
+ * stored secrets at start, key rotation) and the first-start bootstrap (tenant "default", user "admin", <data-dir>/admin.token). */
 #include "app/sw_app.h"
 #include "auth/sw_jwt.h"
 #include "core/sw_log.h"
 #include "core/sw_time.h"
+#include "store/sw_ai_repo.h"
 #include "store/sw_migrate.h"
 #include "store/sw_repo.h"
 
@@ -105,11 +106,24 @@ int sw_app_open(sw_app *app, const sw_config *cfg, char *err, size_t errlen)
     }
     tighten_data_dir(app->cfg.data_dir);
     if (load_key(app, err, errlen) != 0) return -1;
+    char skpath[1100];
+    snprintf(skpath, sizeof skpath, "%s/secret.key", app->cfg.data_dir);
+    app->secrets = sw_secretbox_load(skpath, err, errlen);
+    if (!app->secrets) return -1;
     app->netpolicy = sw_netpolicy_new(app->cfg.outbound_allow, err, errlen);
-    if (!app->netpolicy) return -1;
+    if (!app->netpolicy) {
+        sw_secretbox_free(app->secrets);
+        app->secrets = NULL;
+        return -1;
+    }
     app->db = sw_db_open_with(app->cfg.db_url, &(sw_db_options){.synchronous = app->cfg.db_synchronous}, err,
                               errlen);
-    if (!app->db) return -1;
+    if (!app->db) {
+        sw_secretbox_free(app->secrets);
+        app->secrets = NULL;
+        return -1;
+    }
+    sw_db_set_secretbox(app->db, app->secrets);
     char merr[512];
     int applied = sw_migrate(app->db, merr, sizeof merr);
     if (applied < 0) {
@@ -167,6 +181,60 @@ int sw_app_open(sw_app *app, const sw_config *cfg, char *err, size_t errlen)
     app->rooms.on_message_arg = app->ai;
     sw_registry_add_builtins(app->reg, &app->disp.host);
     if (app->cfg.plugin_dir[0]) sw_registry_load_dir(app->reg, app->cfg.plugin_dir, &app->disp.host);
+    int sealed, unreadable; /* after the registry: it says which settings its plugins declare secret */
+    if (sw_app_seal_secrets(app, &sealed, &unreadable, err, errlen) != 0) {
+        sw_app_close(app);
+        return -1;
+    }
+    if (sealed) SW_INFO("secrets: sealed %d stored row(s) with secret.key (key id %s)", sealed,
+                        sw_secretbox_key_id(app->secrets));
+    if (unreadable)
+        SW_WARN("secrets: %d stored secret(s) cannot be decrypted with %s/secret.key (key id %s) — a store "
+                "copied without its key? They read as unset; an admin must set them again",
+                unreadable, app->cfg.data_dir, sw_secretbox_key_id(app->secrets));
+    return 0;
+}
+
+int sw_app_seal_secrets(sw_app *app, int *changed, int *unreadable, char *err, size_t errlen)
+{
+    int pc = 0, pu = 0, mc = 0, mu = 0;
+    int rc = sw_db_begin(app->db) < 0 ? -1 : 0;
+    if (rc == 0) rc = sw_plugin_states_seal_all(app->states, &pc, &pu);
+    if (rc == 0) rc = sw_model_configs_seal_all(app->db, &mc, &mu) == SW_REPO_OK ? 0 : -1;
+    if (rc == 0) rc = sw_db_commit(app->db) < 0 ? -1 : 0;
+    if (rc != 0) {
+        snprintf(err, errlen, "sealing stored secrets: %s", sw_db_errmsg(app->db));
+        sw_db_rollback(app->db);
+        return -1;
+    }
+    *changed = pc + mc;
+    *unreadable = pu + mu;
+    return 0;
+}
+
+int sw_app_rotate_secret_key(sw_app *app, int *changed, int *unreadable, char *err, size_t errlen)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s/secret.key", app->cfg.data_dir);
+    sw_secretbox *nb = sw_secretbox_rotate_begin(path, app->secrets, err, errlen);
+    if (!nb) return -1;
+    sw_db_set_secretbox(app->db, nb); /* seals with the new key, still opens with the old */
+    if (sw_app_seal_secrets(app, changed, unreadable, err, errlen) != 0) {
+        sw_db_set_secretbox(app->db, app->secrets); /* rolled back: the old key stays */
+        char pending[1110];
+        snprintf(pending, sizeof pending, "%s.new", path);
+        unlink(pending);
+        sw_secretbox_free(nb);
+        return -1;
+    }
+    if (sw_secretbox_rotate_finish(path, err, errlen) != 0) {
+        /* committed: the values need the new key, which stays in secret.key.new (read at start) */
+        sw_secretbox_free(app->secrets);
+        app->secrets = nb;
+        return -1;
+    }
+    sw_secretbox_free(app->secrets);
+    app->secrets = nb;
     return 0;
 }
 
@@ -203,6 +271,8 @@ void sw_app_close(sw_app *app)
     sw_netpolicy_free(app->netpolicy);
     app->netpolicy = NULL;
     sodium_memzero(app->jwt_key, sizeof app->jwt_key);
+    sw_secretbox_free(app->secrets);
+    app->secrets = NULL;
     curl_global_cleanup();
 }
 

@@ -12,6 +12,7 @@
 #include "core/sw_metrics.h"
 #include "core/sw_netpolicy.h"
 #include "core/sw_pool.h"
+#include "core/sw_secretbox.h"
 #include "events/sw_bus.h"
 #include "plugins/sw_audit.h"
 #include "plugins/sw_dispatch.h"
@@ -40,6 +41,7 @@ typedef struct sw_app {
     sw_login *login;   /* password sign-in: verifier threads and guessing limits */
     sw_tokgen *tokgen; /* token generations (revocation), remembered */
     uint8_t jwt_key[32];
+    sw_secretbox *secrets; /* <data-dir>/secret.key: seals secrets at rest (set on app->db) */
     int draining; /* set when shutdown begins */
 } sw_app;
 
@@ -48,6 +50,15 @@ typedef struct sw_app {
  * Returns 0, or -1 with a message in err. */
 int sw_app_open(sw_app *app, const sw_config *cfg, char *err, size_t errlen);
 void sw_app_close(sw_app *app);
+
+/* Seals every stored secret (plugin secret settings, AI api keys) that is clear or sealed with
+ * an older key, in one transaction (sw_app_open does it at every start). *unreadable: values no
+ * key of app->secrets opens (kept as they are). 0, or -1 with a message in err. */
+int sw_app_seal_secrets(sw_app *app, int *changed, int *unreadable, char *err, size_t errlen);
+/* `scaiwave secret rotate`: a new secret key; every stored secret resealed with it in one
+ * transaction while the old key is kept ("<key>.new" until the commit, see sw_secretbox.h).
+ * For a stopped server's data dir. 0, or -1 with a message in err (the old key stays). */
+int sw_app_rotate_secret_key(sw_app *app, int *changed, int *unreadable, char *err, size_t errlen);
 
 /* Issues a token for a participant: {"sub","tid","roles","gen","iat","exp"} (gen: its current
  * token generation). malloc'd; NULL when the participant's generation cannot be read. */

@@ -17,7 +17,7 @@ static const char *default_policy(const sw_tool *t)
 }
 
 /* The plugin row of API.md, with the tenant's state. Secrets are masked. */
-static json_t *plugin_row(const sw_plugin_tenant_state *st, int admin_view)
+static json_t *plugin_row(const sw_plugin_tenant_state *st, int admin_view, const sw_secretbox *secrets)
 {
     const sw_reg_plugin *rp = st->rp;
     json_t *o = sw_registry_plugin_json(rp);
@@ -31,15 +31,19 @@ static json_t *plugin_row(const sw_plugin_tenant_state *st, int admin_view)
         json_object_set_new(t, "approval_policy", json_string(pol ? pol : default_policy(rp->tools[i].def)));
     }
     if (admin_view) {
-        json_t *settings = json_object();
+        json_t *settings = json_object(), *unreadable = json_array();
         const char *k;
         json_t *v;
         json_object_foreach(st->settings, k, v) {
             int secret = sw_setting_is_secret(rp->p, k);
             json_object_set_new(settings, k, secret ? json_string(json_string_length(v) ? MASK : "")
                                                     : json_incref(v));
+            if (secret && sw_setting_unreadable(secrets, v)) json_array_append_new(unreadable, json_string(k));
         }
         json_object_set_new(o, "config", settings);
+        /* secrets sealed with a key this server does not hold (a store copied without its key) */
+        if (json_array_size(unreadable)) json_object_set_new(o, "unreadable_settings", unreadable);
+        else json_decref(unreadable);
     } else {
         json_object_del(o, "settings");
     }
@@ -58,7 +62,7 @@ void sw_h_admin_plugins_list(sw_req *req, sw_resp *resp)
     sw_tenant_plugins *tp = snapshot(req, resp);
     if (!tp) return;
     json_t *arr = json_array();
-    for (int i = 0; i < tp->n; i++) json_array_append_new(arr, plugin_row(&tp->items[i], 1));
+    for (int i = 0; i < tp->n; i++) json_array_append_new(arr, plugin_row(&tp->items[i], 1, sw_db_secretbox(req->app->db)));
     sw_tenant_plugins_release(tp);
     sw_resp_data(resp, 200, arr, json_pack("{s:i}", "count", (int)json_array_size(arr)));
 }
@@ -69,7 +73,7 @@ void sw_h_plugins_list(sw_req *req, sw_resp *resp)
     if (!tp) return;
     json_t *arr = json_array();
     for (int i = 0; i < tp->n; i++)
-        if (tp->items[i].enabled) json_array_append_new(arr, plugin_row(&tp->items[i], 0));
+        if (tp->items[i].enabled) json_array_append_new(arr, plugin_row(&tp->items[i], 0, NULL));
     sw_tenant_plugins_release(tp);
     sw_resp_data(resp, 200, arr, json_pack("{s:i}", "count", (int)json_array_size(arr)));
 }
@@ -80,7 +84,7 @@ static void respond_row(sw_req *req, sw_resp *resp, const char *plugin_id)
     sw_tenant_plugins *tp = snapshot(req, resp);
     if (!tp) return;
     const sw_plugin_tenant_state *st = sw_tenant_plugins_find(tp, plugin_id);
-    sw_resp_data(resp, 200, plugin_row(st, 1), NULL);
+    sw_resp_data(resp, 200, plugin_row(st, 1, sw_db_secretbox(req->app->db)), NULL);
     sw_tenant_plugins_release(tp);
 }
 

@@ -8,9 +8,11 @@
 #include "events/sw_bus.h"
 #include "core/sw_time.h"
 #include "plugins/sw_dispatch.h"
+#include "core/sw_secretbox.h"
 #include "store/sw_repo.h"
 
 #include <curl/curl.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,8 +93,22 @@ static const char *h_setting(sw_ctx *ctx, const char *key)
 {
     sw_call_ctx *cc = CC(ctx);
     const char *v = cc->state ? json_string_value(json_object_get(cc->state->settings, key)) : NULL;
-    if (v) return v;
     const sw_plugin *p = cc->rp->p;
+    if (sw_secretbox_is_sealed(v)) {
+        /* opened here, where it is used, into the call's arena (gone with the call) */
+        char *plain = NULL;
+        int rc = sw_secretbox_open(sw_db_secretbox(cc->d->db), v, &plain);
+        if (rc < 0) {
+            SW_WARN("plugin %s: the stored secret setting \"%.64s\" cannot be decrypted with this server's "
+                    "secret.key; an admin must set it again", p->id, key);
+            return NULL;
+        }
+        const char *r = sw_arena_strdup(&cc->arena, plain);
+        sodium_memzero(plain, strlen(plain));
+        free(plain);
+        return r;
+    }
+    if (v) return v;
     if (p->settings)
         for (const sw_setting_def *s = p->settings; s->key; s++)
             if (strcmp(s->key, key) == 0) return s->default_value;

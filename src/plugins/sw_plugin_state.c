@@ -1,8 +1,10 @@
 /* sw_plugin_state: plugin_states rows + the per-tenant snapshot cache. */
 #include "plugins/sw_plugin_state.h"
 #include "core/sw_time.h"
+#include "plugins/sw_setting_secret.h"
 
 #include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,13 +257,16 @@ static int write_state(sw_plugin_states *s, const char *tenant_id, const char *p
     json_t *new_settings = json_deep_copy(cur->settings), *new_pols = json_deep_copy(cur->tool_policies);
     apply_patch(new_settings, settings);
     apply_patch(new_pols, policies);
+    /* secrets are stored sealed: the values just sent, and any legacy clear one */
+    int sealed = sw_settings_seal(new_settings, settings, cur->rp->p, sw_db_secretbox(s->db), NULL);
     char *st = json_dumps(new_settings, JSON_COMPACT);
     char *pol = json_dumps(new_pols, JSON_COMPACT);
     json_decref(new_settings);
     json_decref(new_pols);
-    rc = (st && pol) ? upsert(s, tenant_id, plugin_id, en, granted >= 0 ? (uint32_t)granted : cur->granted,
+    rc = (st && pol && sealed >= 0) ? upsert(s, tenant_id, plugin_id, en, granted >= 0 ? (uint32_t)granted : cur->granted,
                               st, pol)
                      : -1;
+    if (st) sodium_memzero(st, strlen(st));
     free(st);
     free(pol);
 out:
@@ -286,4 +291,62 @@ int sw_plugin_states_configure(sw_plugin_states *s, const char *tenant_id, const
                                const json_t *settings, const json_t *tool_policies)
 {
     return write_state(s, tenant_id, plugin_id, -1, -1, settings, tool_policies, NULL, NULL);
+}
+
+/* Drops every cached snapshot (after a change made behind the writers' back: sealing). */
+static void invalidate_all(sw_plugin_states *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->gen++;
+    for (int i = 0; i < BUCKETS; i++) {
+        entry *e = s->map[i];
+        while (e) {
+            entry *n = e->next;
+            sw_tenant_plugins_release(e->tp);
+            free(e);
+            e = n;
+        }
+        s->map[i] = NULL;
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+int sw_plugin_states_seal_all(sw_plugin_states *s, int *changed, int *unreadable)
+{
+    *changed = *unreadable = 0;
+    const sw_secretbox *sb = sw_db_secretbox(s->db);
+    if (!sb) return 0;
+    sw_stmt *st = sw_db_prepare(s->db, "SELECT tenant_id, plugin_id, settings FROM plugin_states");
+    if (!st) return -1;
+    json_t *rows = json_array(); /* read first, then write: no update under an open cursor */
+    int rc;
+    while ((rc = sw_stmt_step(st)) == SW_DB_ROW) {
+        const char *pid = sw_stmt_text(st, 1);
+        const sw_reg_plugin *rp = pid ? sw_registry_find(s->reg, pid) : NULL;
+        json_t *settings = load_obj(sw_stmt_text(st, 2));
+        int n = sw_settings_seal(settings, NULL, rp ? rp->p : NULL, sb, unreadable);
+        if (n < 0) rc = SW_DB_ERROR;
+        if (n > 0)
+            json_array_append_new(rows, json_pack("{s:s, s:s, s:o}", "t", sw_stmt_text(st, 0), "p", pid,
+                                                  "s", json_incref(settings)));
+        json_decref(settings);
+        if (n < 0) break;
+    }
+    sw_stmt_finish(st);
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        if (rc < 0) break;
+        char *text = json_dumps(json_object_get(row, "s"), JSON_COMPACT);
+        rc = text ? sw_db_run(s->db, "UPDATE plugin_states SET settings = ? WHERE tenant_id = ? AND plugin_id = ?",
+                              "ttt", text, json_string_value(json_object_get(row, "t")),
+                              json_string_value(json_object_get(row, "p")))
+                  : SW_DB_ERROR;
+        if (text) sodium_memzero(text, strlen(text));
+        free(text);
+        if (rc >= 0) (*changed)++;
+    }
+    json_decref(rows);
+    invalidate_all(s);
+    return rc < 0 ? -1 : 0;
 }

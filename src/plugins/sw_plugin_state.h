@@ -15,7 +15,7 @@ typedef struct sw_plugin_tenant_state {
     const sw_reg_plugin *rp;
     int enabled;
     uint32_t granted;
-    json_t *settings;      /* object, as stored (secrets in clear: never send to clients) */
+    json_t *settings;      /* object, as stored: secret values sealed (sw_secret_settings.h) */
     json_t *tool_policies; /* object tool -> "ask"|"auto_run_in_dm"|"auto_run_everywhere" */
 } sw_plugin_tenant_state;
 
@@ -50,5 +50,11 @@ int sw_plugin_states_disable(sw_plugin_states *s, const char *tenant_id, const c
  * to other writers: a string value sets the key, null deletes it, SW_SECRET_MASK keeps it. */
 int sw_plugin_states_configure(sw_plugin_states *s, const char *tenant_id, const char *plugin_id,
                                const json_t *settings_patch, const json_t *policies_patch);
+
+/* Seals every secret setting of every tenant that is stored clear or with an older key of the
+ * store's secret box (sw_db_secretbox): first start after an upgrade, and key rotation. Run it
+ * inside the caller's transaction. *changed: rows rewritten; *unreadable: values no key of the
+ * box opens (kept as they are). 0, or -1 on a store error. */
+int sw_plugin_states_seal_all(sw_plugin_states *s, int *changed, int *unreadable);
 
 #endif

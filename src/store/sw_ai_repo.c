@@ -1,8 +1,10 @@
 /* sw_ai_repo: model_configs and room_ai_settings. */
 #include "store/sw_ai_repo.h"
+#include "core/sw_secretbox.h"
 #include "core/sw_time.h"
 #include "store/sw_room_repo.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,24 @@ void sw_model_config_fini(sw_model_config *m)
     m->system_prompt = NULL;
     json_decref(m->plugins);
     m->plugins = NULL;
+}
+
+/* The stored api_key, opened where it is used (the AI client's key comes from here). */
+static void open_api_key(sw_db *db, const char *stored, sw_model_config *out)
+{
+    if (!sw_secretbox_is_sealed(stored)) { /* NULL, or a legacy clear value (sealed at start) */
+        SW_COPY(out->api_key, stored);
+        return;
+    }
+    char *plain = NULL;
+    if (sw_secretbox_open(sw_db_secretbox(db), stored, &plain) >= 0) {
+        SW_COPY(out->api_key, plain);
+        sodium_memzero(plain, strlen(plain));
+        free(plain);
+    } else {
+        out->api_key_unreadable = 1;
+        if (strlen(stored) < sizeof out->api_key_sealed) SW_COPY(out->api_key_sealed, stored);
+    }
 }
 
 int sw_model_config_get(sw_db *db, const char *tenant_id, const char *participant_id, sw_model_config *out)
@@ -31,7 +51,7 @@ int sw_model_config_get(sw_db *db, const char *tenant_id, const char *participan
         SW_COPY(out->tenant_id, sw_stmt_text(st, 1));
         SW_COPY(out->model, sw_stmt_text(st, 2));
         SW_COPY(out->base_url, sw_stmt_text(st, 3));
-        SW_COPY(out->api_key, sw_stmt_text(st, 4));
+        open_api_key(db, sw_stmt_text(st, 4), out);
         out->system_prompt = sw_stmt_text(st, 5) ? strdup(sw_stmt_text(st, 5)) : NULL;
         out->temperature_milli = sw_stmt_is_null(st, 6) ? -1 : (int)sw_stmt_int64(st, 6);
         out->stream = (int)sw_stmt_int64(st, 7);
@@ -50,6 +70,17 @@ int sw_model_config_put(sw_db *db, const sw_model_config *m)
     char ts[40];
     sw_time_rfc3339(sw_time_now_ms(), ts, sizeof ts);
     char *plugins = m->plugins ? json_dumps(m->plugins, JSON_COMPACT) : NULL;
+    const sw_secretbox *sb = sw_db_secretbox(db);
+    char *sealed = m->api_key[0] && sb ? sw_secretbox_seal(sb, m->api_key) : NULL;
+    const char *key = sealed                ? sealed
+                      : m->api_key[0] && sb ? NULL /* out of memory: never store it clear */
+                      : m->api_key[0]       ? m->api_key
+                      : m->api_key_sealed[0] ? m->api_key_sealed /* unreadable here: kept as it was */
+                                            : NULL;
+    if (m->api_key[0] && sb && !sealed) {
+        free(plugins);
+        return SW_REPO_ERROR;
+    }
     sw_stmt *st = sw_db_prepare(
         db, "INSERT INTO model_configs (participant_id, tenant_id, model, base_url, api_key, system_prompt,"
             " temperature_milli, stream, plugins, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -63,7 +94,7 @@ int sw_model_config_put(sw_db *db, const sw_model_config *m)
         sw_stmt_bind_text(st, 2, m->tenant_id);
         sw_stmt_bind_text(st, 3, m->model);
         sw_stmt_bind_text(st, 4, m->base_url[0] ? m->base_url : NULL);
-        sw_stmt_bind_text(st, 5, m->api_key[0] ? m->api_key : NULL);
+        sw_stmt_bind_text(st, 5, key);
         sw_stmt_bind_text(st, 6, m->system_prompt);
         if (m->temperature_milli >= 0) sw_stmt_bind_int64(st, 7, m->temperature_milli);
         else sw_stmt_bind_null(st, 7);
@@ -74,15 +105,19 @@ int sw_model_config_put(sw_db *db, const sw_model_config *m)
         sw_stmt_finish(st);
     }
     free(plugins);
+    free(sealed);
     return rc < 0 ? SW_REPO_ERROR : SW_REPO_OK;
 }
 
 json_t *sw_model_config_json(const sw_model_config *m)
 {
+    int has_key = m->api_key[0] != 0 || m->api_key_unreadable;
     json_t *o = json_pack("{s:s, s:s?, s:b, s:s?, s:b}", "model", m->model, "base_url",
-                          m->base_url[0] ? m->base_url : NULL, "has_api_key", m->api_key[0] != 0,
+                          m->base_url[0] ? m->base_url : NULL, "has_api_key", has_key,
                           "system_prompt", m->system_prompt, "stream", m->stream);
-    json_object_set_new(o, "api_key", m->api_key[0] ? json_string("********") : json_null());
+    json_object_set_new(o, "api_key", has_key ? json_string("********") : json_null());
+    /* sealed with a key this server does not hold (a store copied without its key): set it again */
+    if (m->api_key_unreadable) json_object_set_new(o, "api_key_unreadable", json_true());
     json_object_set_new(o, "temperature", m->temperature_milli >= 0 ? json_real(m->temperature_milli / 1000.0) : json_null());
     json_object_set_new(o, "plugins", m->plugins ? json_incref(m->plugins) : json_null());
     return o;
@@ -170,4 +205,35 @@ int sw_room_ai_members(sw_db *db, const char *tenant_id, const char *room_id, ch
     while ((rc = sw_stmt_step(st)) == SW_DB_ROW && n < max) snprintf(out[n++], 40, "%s", sw_stmt_text(st, 0));
     sw_stmt_finish(st);
     return rc < 0 ? -1 : n;
+}
+
+int sw_model_configs_seal_all(sw_db *db, int *changed, int *unreadable)
+{
+    *changed = *unreadable = 0;
+    const sw_secretbox *sb = sw_db_secretbox(db);
+    if (!sb) return SW_REPO_OK;
+    sw_stmt *st = sw_db_prepare(db, "SELECT participant_id, api_key FROM model_configs WHERE api_key IS NOT NULL");
+    if (!st) return SW_REPO_ERROR;
+    json_t *rows = json_array(); /* read first, then write: no update under an open cursor */
+    int rc;
+    while ((rc = sw_stmt_step(st)) == SW_DB_ROW) {
+        char *out = NULL;
+        int r = sw_secretbox_reseal(sb, sw_stmt_text(st, 1), &out);
+        if (r == SW_SECRET_UNREADABLE) (*unreadable)++;
+        if (r == SW_SECRET_NOMEM) rc = SW_DB_ERROR;
+        if (r == 1) json_array_append_new(rows, json_pack("[s, s]", sw_stmt_text(st, 0), out));
+        free(out);
+        if (rc < 0) break;
+    }
+    sw_stmt_finish(st);
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        if (rc < 0) break;
+        rc = sw_db_run(db, "UPDATE model_configs SET api_key = ? WHERE participant_id = ?", "tt",
+                       json_string_value(json_array_get(row, 1)), json_string_value(json_array_get(row, 0)));
+        if (rc >= 0) (*changed)++;
+    }
+    json_decref(rows);
+    return rc < 0 ? SW_REPO_ERROR : SW_REPO_OK;
 }

@@ -41,6 +41,7 @@ struct sw_db {
     pthread_mutex_t mu;
     conn *conns;
     char open_err[256];
+    const struct sw_secretbox *secrets; /* see sw_db_set_secretbox */
 };
 
 static void conn_free(conn *c)
@@ -331,4 +332,14 @@ int sw_db_check(sw_db *db, char *out, size_t outlen)
         return -1;
     }
     return db->drv->check(c->drv, out, outlen);
+}
+
+void sw_db_set_secretbox(sw_db *db, const struct sw_secretbox *sb)
+{
+    if (db) db->secrets = sb;
+}
+
+const struct sw_secretbox *sw_db_secretbox(const sw_db *db)
+{
+    return db ? db->secrets : NULL;
 }

@@ -55,6 +55,13 @@ int sw_db_commit(sw_db *db);
 int sw_db_rollback(sw_db *db);
 
 const char *sw_db_errmsg(sw_db *db);
+
+/* The data dir's secret key (core/sw_secretbox.h), for the repositories that seal secret
+ * columns (model_configs.api_key, secret plugin settings). Set once at start, before any
+ * thread uses the store; NULL (tests without one): secrets are stored as given. */
+struct sw_secretbox;
+void sw_db_set_secretbox(sw_db *db, const struct sw_secretbox *sb);
+const struct sw_secretbox *sw_db_secretbox(const sw_db *db);
 /* "ok" or the problems found (SQLite: PRAGMA integrity_check). 0 when ok. */
 int sw_db_check(sw_db *db, char *out, size_t outlen);
 

@@ -385,14 +385,17 @@ def test_config_settings_and_secret_masking(server, make_tenant):
         assert r.status_code == 200
         for secret in ("sk-live-123456", "tok-abc", "shh", "pw1"):
             assert secret not in r.text
-    # sending the mask back keeps the stored value; other keys change
+    # sending the mask back keeps the stored (sealed: test_secrets.py) value; other keys change
+    sealed = _stored_settings(server, t.tenant_id, GREETER)["api_key"]
+    assert sealed.startswith("swenc:v1:") and "sk-live-123456" not in sealed
     row = ok(server.put(path, t.admin_token, json={"settings": {"api_key": MASK, "region": "us"}}))
     assert row["config"]["api_key"] == MASK and row["config"]["region"] == "us"
     stored = _stored_settings(server, t.tenant_id, GREETER)
-    assert stored["api_key"] == "sk-live-123456" and stored["region"] == "us"
+    assert stored["api_key"] == sealed and stored["region"] == "us"
     # a new value replaces it
     ok(server.put(path, t.admin_token, json={"settings": {"api_key": "sk-live-NEW"}}))
-    assert _stored_settings(server, t.tenant_id, GREETER)["api_key"] == "sk-live-NEW"
+    replaced = _stored_settings(server, t.tenant_id, GREETER)["api_key"]
+    assert replaced.startswith("swenc:v1:") and replaced != sealed
     # null deletes
     row = ok(server.put(path, t.admin_token, json={"settings": {"api_key": None, "region": None}}))
     assert "api_key" not in row["config"] and "region" not in row["config"]
@@ -423,9 +426,10 @@ def test_credential_like_setting_names_are_masked(server, make_tenant):
         assert r.status_code == 200
         for value in secret_keys.values():
             assert value not in r.text
-    # the values are kept, only hidden
+    # the values are kept, hidden and stored sealed (test_secrets.py reads them back through a plugin)
     stored = _stored_settings(server, t.tenant_id, GREETER)
-    assert all(stored[k] == v for k, v in secret_keys.items())
+    assert all(stored[k].startswith("swenc:v1:") and v not in stored[k] for k, v in secret_keys.items())
+    assert {k: stored[k] for k in plain} == plain
 
 
 def test_config_is_atomic_on_validation_error(server, make_tenant):
@@ -511,7 +515,8 @@ def test_state_survives_restart(server_factory):
     assert s.call_tool(tok, "greet", {"language": "de", "name": "Again"})["result"] == "Hallo, Again!"
     audit_after, _ = s.audit(tok)
     assert audit_after[1:] == audit_before
-    assert _stored_settings(s, s.me(tok)["tenant_id"], GREETER)["api_key"] == "sk-persist"
+    stored_key = _stored_settings(s, s.me(tok)["tenant_id"], GREETER)["api_key"]
+    assert stored_key.startswith("swenc:v1:") and "sk-persist" not in stored_key  # sealed at rest
 
 
 # ---- CLI ----

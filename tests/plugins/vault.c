@@ -1,0 +1,46 @@
+/* vault: a well-formed test plugin (id test.vault) for the secrets-at-rest tests. It declares
+ * a secret setting `api_key` and a plain one `region`; `check {"setting": name, "guess": text}`
+ * reads the setting through the host (sw_setting) and answers "match", "mismatch" or "unset" —
+ * never the value, so a test learns whether the host opened the stored secret without the
+ * secret travelling anywhere. */
+#include <scaiwave/plugin.h>
+
+#include <string.h>
+
+static const sw_tool vault_tools[] = {
+    {
+        .name = "check",
+        .description = "Compare a setting with a guess.",
+        .parameters = "{\"type\":\"object\",\"properties\":{\"setting\":{\"type\":\"string\"},"
+                      "\"guess\":{\"type\":\"string\",\"x-secret\":true}},\"required\":[\"setting\",\"guess\"]}",
+    },
+    SW_TOOL_END,
+};
+
+static const sw_setting_def vault_settings[] = {
+    {.key = "api_key", .description = "The partner's API key.", .secret = 1},
+    {.key = "region", .description = "Where the partner runs."},
+    {0},
+};
+
+static int vault_execute(sw_ctx *ctx, const char *tool, const char *args, sw_result *out)
+{
+    (void)args;
+    if (strcmp(tool, "check") != 0)
+        return sw_result_error(out, "test.vault has only check.\nFallback suggestions: call check.");
+    const char *name = sw_arg_string(ctx, "setting"), *guess = sw_arg_string(ctx, "guess");
+    const char *v = name ? sw_setting(ctx, name) : NULL;
+    return sw_result_text(out, !v ? "unset" : guess && strcmp(v, guess) == 0 ? "match" : "mismatch");
+}
+
+static const sw_plugin vault = {
+    SW_PLUGIN_INIT,
+    .id = "test.vault",
+    .name = "Vault",
+    .version = "1.0.0",
+    .description = "Test plugin: reads its settings through the host.",
+    .tools = vault_tools,
+    .settings = vault_settings,
+    .execute_tool = vault_execute,
+};
+SW_PLUGIN_EXPORT(vault)
