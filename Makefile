@@ -28,10 +28,12 @@ run: build
 test: test-fast test-asan
 
 test-fast: deps-test build
+	@cmake -S . -B $(BUILD) $(CMAKE_GEN) -DSW_TESTS=ON >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
 	@cd $(BUILD) && ctest --output-on-failure -j 2
 
 test-asan: deps-test
-	@cmake -S . -B build-asan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DSW_SANITIZE=ON >/dev/null
+	@cmake -S . -B build-asan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug -DSW_SANITIZE=ON -DSW_TESTS=ON >/dev/null
 	@cmake --build build-asan -j $(JOBS)
 	@cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j 2

@@ -1,4 +1,4 @@
-/* main: the `scaiwave` command: serve, tenant create, user create, token create, plugins list. */
+/* main: the `scaiwave` command: serve, tenant create, user create, token create/revoke, plugins list. */
 #include "app/sw_app.h"
 #include "auth/sw_password.h"
 #include "core/sw_log.h"
@@ -28,6 +28,8 @@ static void usage(FILE *out)
             "                                               user's password/admin role)\n"
             "  scaiwave token create --tenant SLUG --user NAME [--ttl SECONDS]\n"
             "                                               print a token for a user\n"
+            "  scaiwave token revoke --tenant SLUG --user NAME\n"
+            "                                               revoke every token of a user\n"
             "  scaiwave plugins list                        registered plugins and their tools\n"
             "  scaiwave --help | --version\n\n"
             "Every command takes the store options (--data-dir, --db-url, --plugin-dir).\n"
@@ -271,10 +273,43 @@ out:
     return code;
 }
 
+/* token revoke: bumps the user's token generation; a running server refuses the old tokens
+ * within a second (sw_tokgen). */
+static int cmd_token_revoke(int argc, char **argv)
+{
+    flag f[] = {{"--tenant", 1, NULL, 0}, {"--user", 1, NULL, 0}};
+    char *rest[64];
+    int nrest;
+    if (argc > 66 || split_flags(argc, argv, 3, f, 2, rest, &nrest, NULL) != 0) return 2;
+    if (!f[0].value || !f[1].value) {
+        fprintf(stderr, "scaiwave: --tenant and --user are required\n");
+        return 2;
+    }
+    sw_app app;
+    if (open_app(&app, nrest, rest) != 0) return 1;
+    int code = 1;
+    sw_tenant t;
+    sw_participant p;
+    if (sw_tenant_by_slug(app.db, f[0].value, &t) != SW_REPO_OK)
+        fprintf(stderr, "scaiwave: no tenant \"%s\"\n", f[0].value);
+    else if (sw_participant_by_local_id(app.db, t.id, f[1].value, &p) != SW_REPO_OK)
+        fprintf(stderr, "scaiwave: no user \"%s\" in tenant %s\n", f[1].value, f[0].value);
+    else if (sw_tokgen_bump(app.tokgen, t.id, p.id, -1) != SW_REPO_OK)
+        fprintf(stderr, "scaiwave: %s\n", sw_db_errmsg(app.db));
+    else {
+        printf("every token of %s in tenant %s is revoked\n", f[1].value, f[0].value);
+        code = 0;
+    }
+    sw_app_close(&app);
+    return code;
+}
+
 static int cmd_token(int argc, char **argv)
 {
+    if (argc >= 3 && strcmp(argv[2], "revoke") == 0) return cmd_token_revoke(argc, argv);
     if (argc < 3 || strcmp(argv[2], "create") != 0) {
-        fprintf(stderr, "usage: scaiwave token create --tenant SLUG --user NAME [--ttl SECONDS]\n");
+        fprintf(stderr, "usage: scaiwave token create --tenant SLUG --user NAME [--ttl SECONDS]\n"
+                        "       scaiwave token revoke --tenant SLUG --user NAME\n");
         return 2;
     }
     flag f[] = {{"--tenant", 1, NULL, 0}, {"--user", 1, NULL, 0}, {"--ttl", 1, NULL, 0}};

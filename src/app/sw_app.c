@@ -125,8 +125,13 @@ int sw_app_open(sw_app *app, const sw_config *cfg, char *err, size_t errlen)
     app->tool_pool = sw_pool_new(app->cfg.workers);
     app->turn_pool = sw_pool_new(app->cfg.workers);
     app->bus = sw_bus_new();
+    sw_login_opts lo = {.workers = app->cfg.login_workers, .queue = app->cfg.login_queue,
+                        .account_failures = app->cfg.login_account_failures,
+                        .address_failures = app->cfg.login_address_failures};
+    app->login = sw_login_new(app->db, &lo);
+    app->tokgen = sw_tokgen_new(app->db);
     if (!app->metrics || !app->reg || !app->states || !app->audit || !app->tool_pool ||
-        !app->turn_pool || !app->bus) {
+        !app->turn_pool || !app->bus || !app->login || !app->tokgen) {
         snprintf(err, errlen, "out of memory at start-up");
         sw_app_close(app);
         return -1;
@@ -179,6 +184,10 @@ void sw_app_close(sw_app *app)
     sw_dispatcher_fini(&app->disp); /* the watchdog of tools run on the turn workers */
     sw_pool_free(app->tool_pool); /* finishes running tool calls */
     app->tool_pool = NULL;
+    sw_login_free(app->login); /* verifications in flight finish; queued ones are cancelled */
+    app->login = NULL;
+    sw_tokgen_free(app->tokgen);
+    app->tokgen = NULL;
     sw_audit_free(app->audit);    /* flushes the audit queue */
     app->audit = NULL;
     sw_plugin_states_free(app->states);
@@ -200,10 +209,12 @@ void sw_app_close(sw_app *app)
 char *sw_app_issue_token(sw_app *app, const char *tenant_id, const char *participant_id,
                          const char *roles_csv, int ttl_seconds)
 {
+    int64_t gen = 0;
+    if (sw_tokgen_current(app->tokgen, tenant_id, participant_id, &gen) != 0) return NULL;
     json_t *roles = sw_roles_json(roles_csv);
     int64_t now = sw_time_now_ms() / 1000;
-    json_t *claims = json_pack("{s:s, s:s, s:o, s:I, s:I}", "sub", participant_id, "tid", tenant_id,
-                               "roles", roles, "iat", (json_int_t)now,
+    json_t *claims = json_pack("{s:s, s:s, s:o, s:I, s:I, s:I}", "sub", participant_id, "tid", tenant_id,
+                               "roles", roles, "gen", (json_int_t)gen, "iat", (json_int_t)now,
                                "exp", (json_int_t)(now + ttl_seconds));
     char *tok = claims ? sw_jwt_sign(app->jwt_key, sizeof app->jwt_key, claims) : NULL;
     json_decref(claims);
@@ -262,7 +273,10 @@ static int bootstrap(sw_app *app, int *wrote, char *err, size_t errlen)
             sw_jwt_verify(app->jwt_key, sizeof app->jwt_key, buf, (size_t)n,
                           sw_time_now_ms() / 1000 + 3600, &claims) == SW_JWT_OK) {
             const char *sub = json_string_value(json_object_get(claims, "sub"));
-            int same = sub && strcmp(sub, admin.id) == 0;
+            int64_t gen = -1;
+            int same = sub && strcmp(sub, admin.id) == 0 &&
+                       sw_tokgen_current(app->tokgen, t.id, admin.id, &gen) == 0 &&
+                       json_integer_value(json_object_get(claims, "gen")) == gen; /* not revoked */
             json_decref(claims);
             if (same) return 0;
         }

@@ -6,6 +6,8 @@
 
 #include "ai/sw_approvals.h"
 #include "ai/sw_turn.h"
+#include "auth/sw_login.h"
+#include "auth/sw_tokgen.h"
 #include "core/sw_config.h"
 #include "core/sw_metrics.h"
 #include "core/sw_netpolicy.h"
@@ -35,6 +37,8 @@ typedef struct sw_app {
     sw_ai *ai;
     sw_approvals *approvals; /* human-in-the-loop approval of AI tool calls */
     sw_netpolicy *netpolicy; /* where tenants' outbound HTTP may go (cfg.outbound_allow) */
+    sw_login *login;   /* password sign-in: verifier threads and guessing limits */
+    sw_tokgen *tokgen; /* token generations (revocation), remembered */
     uint8_t jwt_key[32];
     int draining; /* set when shutdown begins */
 } sw_app;
@@ -45,7 +49,8 @@ typedef struct sw_app {
 int sw_app_open(sw_app *app, const sw_config *cfg, char *err, size_t errlen);
 void sw_app_close(sw_app *app);
 
-/* Issues a token for a participant: {"sub","tid","roles","iat","exp"}. malloc'd. */
+/* Issues a token for a participant: {"sub","tid","roles","gen","iat","exp"} (gen: its current
+ * token generation). malloc'd; NULL when the participant's generation cannot be read. */
 char *sw_app_issue_token(sw_app *app, const char *tenant_id, const char *participant_id,
                          const char *roles_csv, int ttl_seconds);
 

@@ -45,6 +45,10 @@ static const opt_def opts[] = {
     {"web-dir", "SCAIWAVE_WEB_DIR", S(web_dir), "directory of the web app served at / (./web)"},
     {"outbound-allow", "SCAIWAVE_OUTBOUND_ALLOW", S(outbound_allow), "hosts, addresses, CIDRs (comma-separated) tenants' outbound HTTP may reach although loopback/private/link-local (none)"},
     {"db-synchronous", "SCAIWAVE_DB_SYNCHRONOUS", S(db_synchronous), "full: an acknowledged write survives power loss; normal: a crash of the process only (full)"},
+    {"login-workers", "SCAIWAVE_LOGIN_WORKERS", I(login_workers, 1, 64), "password verifier threads (2)"},
+    {"login-queue", "SCAIWAVE_LOGIN_QUEUE", I(login_queue, 0, 100000), "sign-ins waiting for a verifier before 503 (64)"},
+    {"login-account-failures", "SCAIWAVE_LOGIN_ACCOUNT_FAILURES", I(login_account_failures, 1, 1000000), "failed sign-ins per account before backoff (5)"},
+    {"login-address-failures", "SCAIWAVE_LOGIN_ADDRESS_FAILURES", I(login_address_failures, 1, 1000000), "failed sign-ins per client address before backoff (20)"},
 };
 
 static int set_opt(sw_config *c, const opt_def *o, const char *val, char *err, size_t errlen)
@@ -88,6 +92,10 @@ void sw_config_defaults(sw_config *c)
     c->max_connections = 4096;
     c->max_connections_per_ip = 128;
     c->header_timeout_s = 30;
+    c->login_workers = 2;
+    c->login_queue = 64;
+    c->login_account_failures = 5;
+    c->login_address_failures = 20;
     c->access_log = 1;
     strcpy(c->log_level, "info");
     strcpy(c->db_synchronous, "full");

@@ -29,6 +29,10 @@ typedef struct sw_config {
      * tenant-set AI endpoints and plugins' HTTP may reach although loopback/private/... ("") */
     char outbound_allow[4096];
     char db_synchronous[16]; /* SCAIWAVE_DB_SYNCHRONOUS, --db-synchronous full|normal (full) */
+    int login_workers;          /* SCAIWAVE_LOGIN_WORKERS: password verifier threads (2) */
+    int login_queue;            /* SCAIWAVE_LOGIN_QUEUE: verifications waiting at most (64) */
+    int login_account_failures; /* SCAIWAVE_LOGIN_ACCOUNT_FAILURES: before backoff (5) */
+    int login_address_failures; /* SCAIWAVE_LOGIN_ADDRESS_FAILURES: before backoff (20) */
 } sw_config;
 
 /* Defaults, then the environment. */

@@ -1,6 +1,10 @@
-/* sw_authn: bearer-token verification into an sw_auth (tenant, participant, admin flag). */
+/* sw_authn: bearer-token verification into an sw_auth (tenant, participant, admin flag):
+ * signature and expiry (sw_jwt), then the token generation against the participant's current
+ * one (sw_tokgen, remembered), so a revoked token is refused on every route. */
 #include "http/sw_authn.h"
 #include "auth/sw_jwt.h"
+#include "auth/sw_tokgen.h"
+#include "store/sw_repo.h"
 #include "core/sw_time.h"
 
 #include <stdio.h>
@@ -38,6 +42,22 @@ int sw_authn_token(sw_app *app, const char *token, size_t len, sw_auth *auth, co
         *why = "token claims are incomplete";
         return SW_ERR_AUTH_INVALID_TOKEN;
     }
+    json_t *g = json_object_get(claims, "gen"); /* absent in tokens older than migration 10 */
+    if (g && !json_is_integer(g)) {
+        json_decref(claims);
+        *why = "token claims are incomplete";
+        return SW_ERR_AUTH_INVALID_TOKEN;
+    }
+    int64_t gen = g ? (int64_t)json_integer_value(g) : 0, current = -1;
+    int rc = sw_tokgen_current(app->tokgen, tid, sub, &current);
+    if (rc != 0 || gen != current) {
+        json_decref(claims);
+        *why = rc == SW_REPO_NOT_FOUND ? "the token's participant no longer exists"
+               : rc != 0              ? "the store did not answer"
+                                      : "token revoked (logout, token revoke or a new password)";
+        return rc != 0 && rc != SW_REPO_NOT_FOUND ? SW_ERR_UNAVAILABLE : SW_ERR_AUTH_INVALID_TOKEN;
+    }
+    auth->token_gen = gen;
     strcpy(auth->participant_id, sub);
     strcpy(auth->tenant_id, tid);
     size_t i;

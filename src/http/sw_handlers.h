@@ -11,6 +11,7 @@ void sw_h_readyz(sw_req *req, sw_resp *resp);
 void sw_h_metrics(sw_req *req, sw_resp *resp);
 /* h_auth.c */
 void sw_h_auth_token(sw_req *req, sw_resp *resp);
+void sw_h_auth_logout(sw_req *req, sw_resp *resp);
 void sw_h_me(sw_req *req, sw_resp *resp);
 /* h_plugins.c */
 void sw_h_admin_plugins_list(sw_req *req, sw_resp *resp);

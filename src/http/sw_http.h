@@ -22,6 +22,7 @@ typedef struct sw_auth {
     char tenant_id[40];
     char participant_id[40];
     int is_admin;
+    int64_t token_gen; /* the token's generation (sw_tokgen): the current one */
     const char *token; /* borrowed from the request headers */
 } sw_auth;
 
@@ -32,6 +33,19 @@ typedef struct sw_poll_interest {
     char (*rooms)[40];
     int nrooms;
 } sw_poll_interest;
+/* Work a handler hands to another thread (a password verification): the handler allocates
+ * one, stores it in *req->deferred and sets resp->defer. The server then suspends the
+ * connection and calls start(d); the other thread ends with sw_req_resume(d) (its last touch),
+ * and the handler is called again with *req->deferred still set, to answer and release it.
+ * Should the connection end first, the server calls release(d). */
+typedef struct sw_deferred {
+    void (*start)(struct sw_deferred *d);
+    void (*release)(struct sw_deferred *d);
+    struct MHD_Connection *conn; /* set by the server before start */
+} sw_deferred;
+
+/* Resumes the suspended request of d (from any thread). */
+void sw_req_resume(sw_deferred *d);
 
 typedef struct sw_req {
     sw_app *app;
@@ -46,6 +60,7 @@ typedef struct sw_req {
     sw_auth auth;
     int64_t *poll_deadline_us; /* long-poll deadline kept across a suspended request's calls */
     sw_poll_interest *poll;    /* long-poll: filled by the handler when it parks (NULL: cannot park) */
+    sw_deferred **deferred;    /* the handler's deferred work, kept across its calls */
 } sw_req;
 
 typedef struct sw_resp {
@@ -64,6 +79,8 @@ typedef struct sw_resp {
     const char *csp;           /* static; a Content-Security-Policy header when set */
     int suspend;       /* no answer yet: park the request until an event that *req->poll names
                           arrives or *poll_deadline_us passes, then call the handler again */
+    int defer;         /* no answer yet: *req->deferred was handed to another thread (above) */
+    int retry_after;   /* > 0: a Retry-After header (seconds) */
 } sw_resp;
 
 typedef void (*sw_handler)(sw_req *req, sw_resp *resp);

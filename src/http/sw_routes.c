@@ -11,6 +11,7 @@ sw_route sw_routes[] = {
     {"GET", "/app/{*path}", sw_h_web_index, SW_ROUTE_PUBLIC, 0},
     {"GET", "/static/{*path}", sw_h_web_static, SW_ROUTE_PUBLIC, 0},
     {"POST", "/v1/auth/token", sw_h_auth_token, SW_ROUTE_PUBLIC, 0},
+    {"POST", "/v1/auth/logout", sw_h_auth_logout, 0, 0},
     {"GET", "/v1/me", sw_h_me, 0, 0},
     {"GET", "/v1/admin/plugins", sw_h_admin_plugins_list, SW_ROUTE_ADMIN, 0},
     {"POST", "/v1/admin/plugins/{plugin_id}/enable", sw_h_admin_plugin_enable, SW_ROUTE_ADMIN, 0},

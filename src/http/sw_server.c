@@ -13,6 +13,7 @@
 #include "http/sw_router.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -73,6 +74,7 @@ typedef struct conn_req {
     int observed; /* already counted in the metrics */
     char poll_tenant[40];
     sw_poll_interest poll;
+    sw_deferred *deferred; /* a handler's work on another thread (sw_http.h) */
     char method[12];
     char path[200]; /* for the access log; MHD gives the path without the query string */
 } conn_req;
@@ -85,6 +87,11 @@ static void add_common_headers(struct MHD_Response *r, const sw_resp *resp, int 
     if (resp->csp) MHD_add_response_header(r, "Content-Security-Policy", resp->csp);
     if (resp->allow) MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
     if (resp->status == 401) MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    if (resp->retry_after > 0) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", resp->retry_after);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
     if (draining || resp->close) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 }
 
@@ -129,7 +136,7 @@ static void handle(sw_server *s, struct MHD_Connection *c, const char *method, c
     char scratch[2050];
     char allow[128];
     sw_req req = {.app = app, .conn = c, .method = method, .path = url, .body = cr->body, .body_len = cr->len,
-                  .poll_deadline_us = &cr->poll_deadline_us, .poll = &cr->poll};
+                  .poll_deadline_us = &cr->poll_deadline_us, .poll = &cr->poll, .deferred = &cr->deferred};
     const sw_route *route = NULL;
     sw_route_status st = sw_router_match(sw_routes, sw_routes_count, method, url, &req, scratch,
                                          &route, allow, sizeof allow);
@@ -190,6 +197,18 @@ static void handle(sw_server *s, struct MHD_Connection *c, const char *method, c
 
 static int missed_event(sw_server *s, uint64_t seq0, const char *tenant_id, const sw_poll_interest *p);
 
+/* Content-Length says the body is over SW_MAX_BODY (an unparsable one is left to MHD: 400). */
+static int declared_too_large(struct MHD_Connection *c)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (!v) return 0;
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (end == v || *end) return 0;
+    return errno == ERANGE || n > SW_MAX_BODY;
+}
+
 /* MHD_OPTION_URI_LOG_CALLBACK: called with the request target before MHD cuts it at '?' and
  * unescapes it; what it returns is the request's *con_cls. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
@@ -226,15 +245,10 @@ static int refuse_early(struct MHD_Connection *c, conn_req *cr, const char *url,
         sw_resp_error(resp, SW_ERR_BAD_REQUEST, NULL, "the request target contains a NUL byte");
         return 1;
     }
-    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl) {
-        char *end;
-        unsigned long long n = strtoull(cl, &end, 10); /* MHD has checked its syntax */
-        if (n > SW_MAX_BODY) {
-            sw_resp_error(resp, SW_ERR_CONTENT_TOO_LARGE, json_pack("{s:i}", "max_bytes", SW_MAX_BODY),
-                          "the request body is larger than %u bytes", SW_MAX_BODY);
-            return 1;
-        }
+    if (declared_too_large(c)) {
+        sw_resp_error(resp, SW_ERR_CONTENT_TOO_LARGE, json_pack("{s:i}", "max_bytes", SW_MAX_BODY),
+                      "the request body is larger than %u bytes", SW_MAX_BODY);
+        return 1;
     }
     return 0;
 }
@@ -299,6 +313,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             if (cr->upgraded) __atomic_sub_fetch(&s->active, 1, __ATOMIC_ACQ_REL);
             return (enum MHD_Result)resp.queue_result;
         }
+        if (resp.defer && cr->deferred) { /* suspended before the other thread can resume it */
+            free(resp.body);
+            cr->deferred->conn = c;
+            MHD_suspend_connection(c);
+            cr->deferred->start(cr->deferred);
+            return MHD_YES;
+        }
         if (!resp.suspend) break;
         /* Park it, unless an event arrived while the handler looked (then look again). */
         pthread_mutex_lock(&s->wmu);
@@ -349,6 +370,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     sw_conn_guard_request_done(s->guard, c, cr->upgraded);
     int counted = cr->began && !cr->upgraded;
     free(cr->poll.rooms);
+    if (cr->deferred) cr->deferred->release(cr->deferred);
     free(cr->body);
     free(cr);
     *con_cls = NULL;
@@ -418,6 +440,11 @@ static void on_event(void *arg, sw_event *ev)
         }
     }
     pthread_mutex_unlock(&s->wmu);
+}
+
+void sw_req_resume(sw_deferred *d)
+{
+    MHD_resume_connection(d->conn);
 }
 
 /* Resumes parked requests whose deadline passed (they answer with what they have). */
@@ -572,6 +599,7 @@ void sw_server_stop(sw_server *s)
     pthread_cond_signal(&s->wcv);
     pthread_mutex_unlock(&s->wmu);
     pthread_join(s->timer, NULL);
+    sw_login_drain(s->app->login); /* sign-ins on the verifier threads resume their requests */
     sw_ws_free(s->ws); /* closes the sockets (1001) before MHD stops, as MHD requires */
     MHD_stop_daemon(s->d);
     sw_conn_guard_free(s->guard); /* after MHD: every connection is closed */

@@ -238,6 +238,10 @@ static const migration migrations[] = {
       * inside the write transaction: the per-tenant counter row was one more statement and one
       * more page written on every send. Events are never deleted, so positions never repeat. */
      "DROP TABLE tenant_streams;"},
+    {10, "participant_token_generation",
+     /* Every token carries its participant's generation; a bump (logout, token revoke, a new
+      * password) revokes every token issued before it. */
+     "ALTER TABLE participants ADD COLUMN token_generation INTEGER NOT NULL DEFAULT 0;"},
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -87,10 +87,39 @@ int sw_participant_update_auth(sw_db *db, const char *tenant_id, const char *id,
 {
     int rc = sw_db_run(db,
                        "UPDATE participants SET roles = COALESCE(?, roles),"
-                       " password_hash = COALESCE(?, password_hash) WHERE tenant_id = ? AND id = ?",
-                       "tttt", roles, password_hash, tenant_id, id);
+                       " password_hash = COALESCE(?, password_hash),"
+                       " token_generation = token_generation + (CASE WHEN ? IS NULL THEN 0 ELSE 1 END)"
+                       " WHERE tenant_id = ? AND id = ?",
+                       "ttttt", roles, password_hash, password_hash, tenant_id, id);
     if (rc < 0) return SW_REPO_ERROR;
     return sw_db_changes(db) ? SW_REPO_OK : SW_REPO_NOT_FOUND;
+}
+
+int sw_participant_token_gen(sw_db *db, const char *tenant_id, const char *id, int64_t *gen)
+{
+    sw_stmt *st = sw_db_prepare(db, "SELECT token_generation FROM participants WHERE tenant_id = ? AND id = ?");
+    if (!st) return SW_REPO_ERROR;
+    sw_stmt_bind_text(st, 1, tenant_id);
+    sw_stmt_bind_text(st, 2, id);
+    int rc = sw_stmt_step(st);
+    if (rc == SW_DB_ROW) *gen = sw_stmt_int64(st, 0);
+    sw_stmt_finish(st);
+    return rc == SW_DB_ROW ? SW_REPO_OK : rc == SW_DB_DONE ? SW_REPO_NOT_FOUND : SW_REPO_ERROR;
+}
+
+int sw_participant_bump_token_gen(sw_db *db, const char *tenant_id, const char *id, int64_t from)
+{
+    int rc = from < 0 ? sw_db_run(db,
+                                  "UPDATE participants SET token_generation = token_generation + 1"
+                                  " WHERE tenant_id = ? AND id = ?",
+                                  "tt", tenant_id, id)
+                      : sw_db_run(db,
+                                  "UPDATE participants SET token_generation = token_generation + 1"
+                                  " WHERE tenant_id = ? AND id = ? AND token_generation = ?",
+                                  "tti", tenant_id, id, from);
+    if (rc < 0) return SW_REPO_ERROR;
+    /* from >= 0 and no change: that generation is gone already, which is what was asked */
+    return sw_db_changes(db) || from >= 0 ? SW_REPO_OK : SW_REPO_NOT_FOUND;
 }
 
 json_t *sw_roles_json(const char *csv)

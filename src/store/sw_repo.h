@@ -47,8 +47,13 @@ int sw_participant_by_id(sw_db *db, const char *tenant_id, const char *id, sw_pa
 int sw_participant_has_role(const sw_participant *p, const char *role);
 /* The stored comma-separated roles ("admin,member") as a JSON array of strings (new reference). */
 json_t *sw_roles_json(const char *csv);
-/* Sets roles and/or the password hash (NULL leaves a field as it is). */
+/* Sets roles and/or the password hash (NULL leaves a field as it is). Setting a password
+ * bumps the token generation (every token issued before is revoked). */
 int sw_participant_update_auth(sw_db *db, const char *tenant_id, const char *id, const char *roles,
                                const char *password_hash);
+/* The participant's token generation (sw_tokgen): SW_REPO_OK, _NOT_FOUND, _ERROR. */
+int sw_participant_token_gen(sw_db *db, const char *tenant_id, const char *id, int64_t *gen);
+/* Adds one to it; with from >= 0 only while it is still `from` (SW_REPO_OK either way). */
+int sw_participant_bump_token_gen(sw_db *db, const char *tenant_id, const char *id, int64_t from);
 
 #endif

@@ -13,6 +13,7 @@ import atexit
 import itertools
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -155,20 +156,35 @@ class Server:
                 pass
 
     def close(self):
-        """Stops the server (SIGKILL after the bounded wait) and removes the temp dir."""
+        """Stops the server (SIGKILL after the bounded wait), removes the temp dir, and fails
+        (ServerError) when the server did not exit 0 on SIGTERM or any of its runs wrote a
+        sanitizer report to stderr: a leak or an ASan/UBSan finding at shutdown fails the test
+        that owned the server. A test that kills the server on purpose restarts it or leaves it
+        dead; only the stop done here is held to exit code 0."""
         if self._closed:
             return
         self._closed = True
+        problems = []
         try:
             if self.running():
                 try:
-                    self.stop(timeout=STOP_TIMEOUT)
-                except ServerError:
-                    pass
+                    rc = self.stop(timeout=STOP_TIMEOUT)
+                    if rc != 0:
+                        problems.append("exit code %s after SIGTERM" % rc)
+                except ServerError as e:
+                    problems.append(str(e))
         finally:
             self._kill()
+            stderr = self.stderr_text()
+            report = sanitizer_report(stderr)
+            if report:
+                problems.append("sanitizer report in stderr:\n" + report)
+            if problems:
+                problems.append("stderr tail:\n" + stderr[-3000:])
             shutil.rmtree(self.tmp, ignore_errors=True)
             _live.discard(self)
+        if problems:
+            raise ServerError("server %s: %s" % (self.url, "\n".join(problems)))
 
     def stdout_text(self):
         return _read(self.stdout_path)
@@ -265,6 +281,16 @@ class Server:
 
     def me(self, token):
         return ok(self.get("/v1/me", token))
+
+
+_SANITIZER_LINE = re.compile(r"^(==\d+==ERROR: |SUMMARY: (Address|Leak|UndefinedBehavior)Sanitizer|"
+                             r"\S+:\d+:\d+: runtime error: )", re.M)
+
+
+def sanitizer_report(text):
+    """The first sanitizer report in a server's stderr (ASan, LSan, UBSan), or ''."""
+    m = _SANITIZER_LINE.search(text)
+    return text[m.start():m.start() + 4000] if m else ""
 
 
 def _read(path):

@@ -68,7 +68,7 @@ class Fake:
 @pytest.fixture(scope="module")
 def fake():
     if not os.path.exists(FAKE):
-        pytest.skip("tests/fakes/fake_llm.py not present")
+        pytest.fail("tests/fakes/fake_llm.py not present")
     f = Fake()
     yield f
     f.close()
@@ -273,7 +273,7 @@ def test_engage_while_busy_is_409(srv, fake):
 
 def test_plugin_system_context_only_while_enabled(srv, fake):
     if not os.path.exists(os.path.join(TEST_PLUGIN_DIR, "acme_echo.so")):
-        pytest.skip("acme_echo.so not built")
+        pytest.fail("acme_echo.so not built")
     r = Room(srv, fake)
     fake.script({"content": "one"}, {"content": "two"})
     r.say("first")
@@ -333,7 +333,7 @@ def test_plugin_asks_the_model_and_publishes_events(srv, fake):
     """Host services: sw_model_complete answers with the calling AI's model; sw_publish reaches
     the room's sockets as swp.plugin.event, and needs WRITE_MESSAGES."""
     if not os.path.exists(os.path.join(TEST_PLUGIN_DIR, "services.so")):
-        pytest.skip("services.so not built")
+        pytest.fail("services.so not built")
     from test_stream import WS
     r = Room(srv, fake)
     ok(srv.post("/v1/admin/plugins/test.services/enable", r.tok, json={}))
@@ -536,7 +536,7 @@ def test_engage_adding_an_ai_needs_invite_power(srv, fake):
 
 def test_ai_tool_calls_get_the_tenant_slug(srv, fake):
     if not os.path.exists(os.path.join(TEST_PLUGIN_DIR, "services.so")):
-        pytest.skip("services.so not built")
+        pytest.fail("services.so not built")
     r = Room(srv, fake)
     ok(srv.post("/v1/admin/plugins/test.services/enable", r.tok, json={}))
     fake.script({"tool_calls": [{"id": "c1", "name": "context", "arguments": "{}"}]}, {"content": "done"})

@@ -20,8 +20,9 @@ from test_ai import Fake
 from test_approvals import FAKE, TEST_PLUGIN_DIR, Setup, calls, have_recorder, record_call, tool_messages
 from test_sync import sync_all
 
-pytestmark = pytest.mark.skipif(not have_recorder() or not os.path.exists(FAKE),
-                                reason="build/test-plugins/recorder.so or the fake model is missing")
+def test_the_recorder_plugin_and_the_fake_model_are_there():
+    """Every test here needs both; a missing one is a failure, not a skip."""
+    assert have_recorder() and os.path.exists(FAKE), "build/test-plugins/recorder.so or the fake model is missing"
 
 WRITERS = 8
 ROUNDS = 3

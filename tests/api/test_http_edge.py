@@ -3,6 +3,7 @@ envelope too (a 40 KiB chunk extension, headers too large, malformed chunks, an 
 request target is refused instead of cutting the path short, a body over the limit is refused on
 its Content-Length before a byte of it is read and a chunked one is cut off as soon as it passes
 the limit, and an existing data directory is tightened to 0700 at start."""
+import json
 import os
 import socket
 import stat
@@ -125,3 +126,79 @@ def test_data_dir_mode_is_tightened_at_start(tmp_path):
         assert s.stderr_text().count("now 0700") == 1
     finally:
         s.close()
+
+
+# ---- the same points, as first written on main (kept: a tighter "just past the limit" case) ----
+
+MAX_BODY = 1024 * 1024
+
+
+def read_response(sock, deadline_s=TIMEOUT):
+    """Reads one HTTP response (headers + Content-Length body); returns (status, body bytes)."""
+    sock.settimeout(deadline_s)
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = sock.recv(65536)
+        assert chunk, "connection closed before an answer: %r" % buf
+        buf += chunk
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    length = 0
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        if k.strip().lower() == "content-length":
+            length = int(v.strip())
+    while len(rest) < length:
+        chunk = sock.recv(65536)
+        assert chunk, "connection closed mid-body"
+        rest += chunk
+    return status, rest[:length]
+
+
+def test_a_declared_oversized_body_is_refused_before_it_is_sent(server):
+    s = socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT)
+    try:
+        s.sendall(b"POST /v1/auth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: 100000000\r\n\r\n")
+        status, body = read_response(s)  # no byte of the body was sent
+    finally:
+        s.close()
+    assert status == 413
+    j = json.loads(body)
+    assert j["error"]["code"] == "SW_CONTENT_TOO_LARGE" and j["error"]["details"]["max_bytes"] == MAX_BODY
+    assert server.get("/healthz").status_code == 200
+
+
+def test_a_chunked_body_past_the_limit_is_answered_without_reading_the_rest(server):
+    s = socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT)
+    try:
+        s.sendall(b"POST /v1/auth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"Transfer-Encoding: chunked\r\n\r\n")
+        piece = b"x" * 65536
+        chunk = b"%x\r\n%s\r\n" % (len(piece), piece)
+        for _ in range(MAX_BODY // len(piece) + 2):  # just past the limit; the body never ends
+            s.sendall(chunk)
+        # A server that reads to the end waits here for ever (the read times out). One that stops
+        # reading answers 413 and closes; the close may reach us as a reset that discards the
+        # answer (we sent more than it read), which is the same refusal.
+        try:
+            status, body = read_response(s)
+            assert status == 413 and json.loads(body)["error"]["code"] == "SW_CONTENT_TOO_LARGE"
+        except ConnectionResetError:
+            pass
+    finally:
+        s.close()
+    assert server.get("/healthz").status_code == 200
+
+
+def test_an_existing_data_dir_is_made_owner_only():
+    srv = Server()
+    os.makedirs(srv.data_dir, mode=0o755)
+    os.chmod(srv.data_dir, 0o755)
+    try:
+        srv.start()
+        assert stat.S_IMODE(os.stat(srv.data_dir).st_mode) == 0o700
+        assert srv.get("/healthz").status_code == 200
+    finally:
+        srv.close()

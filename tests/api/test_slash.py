@@ -375,7 +375,7 @@ def test_a_command_that_overruns_its_timeout_is_answered_at_the_deadline():
     from conftest import Server, TenantUsers, unique
     plugin_dir = os.environ.get("SW_TEST_PLUGIN_DIR") or "/work/main/build/test-plugins"
     if not os.path.exists(os.path.join(plugin_dir, "recorder.so")):
-        pytest.skip("build/test-plugins/recorder.so is missing")
+        pytest.fail("build/test-plugins/recorder.so is missing")
     srv = Server(extra_args=["--plugin-dir", plugin_dir, "--tool-timeout-ms", "300"]).start()
     try:
         t = TenantUsers(srv, unique("slow"))

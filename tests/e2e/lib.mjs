@@ -100,14 +100,26 @@ export class Server {
     return j.data;
   }
 
+  /** Stops the server; throws when it did not exit 0 on SIGTERM or wrote a sanitizer report. */
   async stop() {
+    const problems = [];
     if (this.proc) {
       this.proc.kill('SIGTERM');
       await waitExit(this.proc, 15000);
-      if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGKILL');
+      if (this.proc.exitCode === null && this.proc.signalCode === null) {
+        this.proc.kill('SIGKILL');
+        problems.push('no exit within 15 s of SIGTERM');
+      } else if (this.proc.exitCode !== 0) {
+        problems.push(`exit ${this.proc.exitCode ?? this.proc.signalCode} after SIGTERM`);
+      }
+      await new Promise((r) => (this.proc.stderr.readableEnded ? r() : this.proc.stderr.once('end', r)));
       children.delete(this.proc);
+      if (/^(==\d+==ERROR: |SUMMARY: (Address|Leak|UndefinedBehavior)Sanitizer|\S+:\d+:\d+: runtime error: )/m.test(this.stderr)) {
+        problems.push('sanitizer report in stderr');
+      }
     }
     rmSync(this.tmp, { recursive: true, force: true });
+    if (problems.length) throw new Error(`scaiwave: ${problems.join('; ')}\n${this.stderr.slice(-4000)}`);
   }
 }
 

@@ -19,8 +19,9 @@ static void test_load_dir_refuses_bad_plugins(void **state)
     sw_log_set_level(SW_LOG_OFF);
     sw_registry *r = sw_registry_new();
     int loaded = sw_registry_load_dir(r, SW_TEST_PLUGIN_DIR, NULL);
-    assert_int_equal(loaded, 3); /* acme_echo.so, the approval tests' recorder.so, services.so */
-    assert_int_equal(r->n, 3);
+    assert_int_equal(loaded, 4); /* acme_echo.so, the approval tests' recorder.so and secretive.so, services.so */
+    assert_int_equal(r->n, 4);
+    assert_non_null(sw_registry_find(r, "test.secretive"));
     assert_non_null(sw_registry_find(r, "test.services"));
     assert_non_null(sw_registry_find(r, "test.recorder"));
     const sw_reg_plugin *echo = sw_registry_find(r, "acme.echo");
