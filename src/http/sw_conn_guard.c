@@ -28,7 +28,6 @@ struct sw_conn_guard {
     int stop;
     int64_t timeout_us;
     entry head; /* sentinel of a circular list */
-    long shut_total;
 };
 
 /* Under mu: shuts down what is past its deadline; returns when to look again. */
@@ -56,7 +55,6 @@ static void *guard_main(void *arg)
         int shut = 0;
         int64_t now = sw_time_mono_us();
         int64_t next = sweep(g, now, &shut);
-        g->shut_total += shut;
         if (shut)
             SW_INFO("closed %d connection(s) whose request headers were not complete within %d s", shut,
                     (int)(g->timeout_us / 1000000));
@@ -165,12 +163,4 @@ void sw_conn_guard_request_done(sw_conn_guard *g, struct MHD_Connection *c, int 
     if (upgraded) e->exempt = 1;
     else e->deadline_us = sw_time_mono_us() + g->timeout_us;
     pthread_mutex_unlock(&g->mu);
-}
-
-long sw_conn_guard_shut_count(sw_conn_guard *g)
-{
-    pthread_mutex_lock(&g->mu);
-    long n = g->shut_total;
-    pthread_mutex_unlock(&g->mu);
-    return n;
 }

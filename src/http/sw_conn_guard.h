@@ -22,7 +22,5 @@ void sw_conn_guard_headers_done(sw_conn_guard *g, struct MHD_Connection *c);
 /* The request ended: the next request's headers are due within the deadline, unless the
  * connection was upgraded (a WebSocket is never shut down here). */
 void sw_conn_guard_request_done(sw_conn_guard *g, struct MHD_Connection *c, int upgraded);
-/* Connections shut down so far (for logs and tests). */
-long sw_conn_guard_shut_count(sw_conn_guard *g);
 
 #endif

@@ -233,15 +233,10 @@ static int refuse_early(struct MHD_Connection *c, conn_req *cr, const char *url,
         sw_resp_error(resp, SW_ERR_BAD_REQUEST, NULL, "the request target contains a NUL byte");
         return 1;
     }
-    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl) {
-        char *end;
-        unsigned long long n = strtoull(cl, &end, 10); /* MHD has checked its syntax */
-        if (n > SW_MAX_BODY) {
-            sw_resp_error(resp, SW_ERR_CONTENT_TOO_LARGE, json_pack("{s:i}", "max_bytes", SW_MAX_BODY),
-                          "the request body is larger than %u bytes", SW_MAX_BODY);
-            return 1;
-        }
+    if (declared_too_large(c)) {
+        sw_resp_error(resp, SW_ERR_CONTENT_TOO_LARGE, json_pack("{s:i}", "max_bytes", SW_MAX_BODY),
+                      "the request body is larger than %u bytes", SW_MAX_BODY);
+        return 1;
     }
     return 0;
 }
