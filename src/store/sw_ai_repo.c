@@ -18,15 +18,19 @@ void sw_model_config_fini(sw_model_config *m)
     m->plugins = NULL;
 }
 
-/* The stored api_key, opened where it is used (the AI client's key comes from here). */
-static void open_api_key(sw_db *db, const char *stored, sw_model_config *out)
+/* The stored api_key, opened where it is used (the AI client's key comes from here); a listing
+ * (open 0) only notes that there is one and whether this server could open it. */
+static void open_api_key(sw_db *db, const char *stored, sw_model_config *out, int open)
 {
     if (!sw_secretbox_is_sealed(stored)) { /* NULL, or a legacy clear value (sealed at start) */
         SW_COPY(out->api_key, stored);
         return;
     }
     char *plain = NULL;
-    if (sw_secretbox_open(sw_db_secretbox(db), stored, &plain) >= 0) {
+    if (!open) {
+        out->api_key_unreadable = !sw_secretbox_can_open(sw_db_secretbox(db), stored);
+        if (strlen(stored) < sizeof out->api_key_sealed) SW_COPY(out->api_key_sealed, stored);
+    } else if (sw_secretbox_open(sw_db_secretbox(db), stored, &plain) >= 0) {
         SW_COPY(out->api_key, plain);
         sodium_memzero(plain, strlen(plain));
         free(plain);
@@ -36,7 +40,8 @@ static void open_api_key(sw_db *db, const char *stored, sw_model_config *out)
     }
 }
 
-int sw_model_config_get(sw_db *db, const char *tenant_id, const char *participant_id, sw_model_config *out)
+static int config_read(sw_db *db, const char *tenant_id, const char *participant_id, sw_model_config *out,
+                       int open)
 {
     memset(out, 0, sizeof *out);
     sw_stmt *st = sw_db_prepare(db, "SELECT participant_id, tenant_id, model, base_url, api_key, system_prompt,"
@@ -51,7 +56,7 @@ int sw_model_config_get(sw_db *db, const char *tenant_id, const char *participan
         SW_COPY(out->tenant_id, sw_stmt_text(st, 1));
         SW_COPY(out->model, sw_stmt_text(st, 2));
         SW_COPY(out->base_url, sw_stmt_text(st, 3));
-        open_api_key(db, sw_stmt_text(st, 4), out);
+        open_api_key(db, sw_stmt_text(st, 4), out, open);
         out->system_prompt = sw_stmt_text(st, 5) ? strdup(sw_stmt_text(st, 5)) : NULL;
         out->temperature_milli = sw_stmt_is_null(st, 6) ? -1 : (int)sw_stmt_int64(st, 6);
         out->stream = (int)sw_stmt_int64(st, 7);
@@ -63,6 +68,11 @@ int sw_model_config_get(sw_db *db, const char *tenant_id, const char *participan
     }
     sw_stmt_finish(st);
     return rc == SW_DB_ROW ? SW_REPO_OK : rc == SW_DB_DONE ? SW_REPO_NOT_FOUND : SW_REPO_ERROR;
+}
+
+int sw_model_config_get(sw_db *db, const char *tenant_id, const char *participant_id, sw_model_config *out)
+{
+    return config_read(db, tenant_id, participant_id, out, 1);
 }
 
 int sw_model_config_put(sw_db *db, const sw_model_config *m)
@@ -111,7 +121,7 @@ int sw_model_config_put(sw_db *db, const sw_model_config *m)
 
 json_t *sw_model_config_json(const sw_model_config *m)
 {
-    int has_key = m->api_key[0] != 0 || m->api_key_unreadable;
+    int has_key = m->api_key[0] != 0 || m->api_key_sealed[0] != 0 || m->api_key_unreadable;
     json_t *o = json_pack("{s:s, s:s?, s:b, s:s?, s:b}", "model", m->model, "base_url",
                           m->base_url[0] ? m->base_url : NULL, "has_api_key", has_key,
                           "system_prompt", m->system_prompt, "stream", m->stream);
@@ -146,7 +156,7 @@ json_t *sw_participants_json(sw_db *db, const char *tenant_id)
     json_array_foreach(arr, i, p) {
         if (strcmp(json_string_value(json_object_get(p, "participant_type")), "model") != 0) continue;
         sw_model_config m;
-        if (sw_model_config_get(db, tenant_id, json_string_value(json_object_get(p, "participant_id")), &m) == SW_REPO_OK) {
+        if (config_read(db, tenant_id, json_string_value(json_object_get(p, "participant_id")), &m, 0) == SW_REPO_OK) {
             json_object_set_new(p, "model_config", sw_model_config_json(&m));
             sw_model_config_fini(&m);
         }

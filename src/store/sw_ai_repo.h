@@ -15,7 +15,8 @@ typedef struct {
     char api_key[520];       /* "" = the server default; never sent to clients. Stored sealed
                               * (core/sw_secretbox.h), opened by sw_model_config_get */
     int api_key_unreadable;  /* the stored key is sealed with a key this server does not hold */
-    char api_key_sealed[1024]; /* then: the stored text, written back unchanged by put */
+    char api_key_sealed[1024]; /* then (or in a listing, which opens nothing): the stored text,
+                                * written back unchanged by put when api_key is "" */
     char *system_prompt;     /* malloc'd, may be NULL */
     int temperature_milli;   /* -1 = unset */
     int stream;
@@ -25,7 +26,7 @@ typedef struct {
 void sw_model_config_fini(sw_model_config *m);
 int sw_model_config_get(sw_db *db, const char *tenant_id, const char *participant_id, sw_model_config *out);
 int sw_model_config_put(sw_db *db, const sw_model_config *m);
-/* Every participant of the tenant, with model settings for AIs (api_key masked). */
+/* Every participant of the tenant, with model settings for AIs (api_key masked, not opened). */
 json_t *sw_participants_json(sw_db *db, const char *tenant_id);
 json_t *sw_model_config_json(const sw_model_config *m); /* masked */
 /* Seals every stored api_key that is clear (legacy) or sealed with an older key of the store's
