@@ -197,6 +197,18 @@ static void handle(sw_server *s, struct MHD_Connection *c, const char *method, c
 
 static int missed_event(sw_server *s, uint64_t seq0, const char *tenant_id, const sw_poll_interest *p);
 
+/* Content-Length says the body is over SW_MAX_BODY (an unparsable one is left to MHD: 400). */
+static int declared_too_large(struct MHD_Connection *c)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (!v) return 0;
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (end == v || *end) return 0;
+    return errno == ERANGE || n > SW_MAX_BODY;
+}
+
 /* MHD_OPTION_URI_LOG_CALLBACK: called with the request target before MHD cuts it at '?' and
  * unescapes it; what it returns is the request's *con_cls. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
