@@ -276,6 +276,20 @@ out:
     return code;
 }
 
+/* The tenant and user a CLI command names; prints why and returns -1 when either is missing. */
+static int find_user(sw_app *app, const char *slug, const char *user, sw_tenant *t, sw_participant *p)
+{
+    if (sw_tenant_by_slug(app->db, slug, t) != SW_REPO_OK) {
+        fprintf(stderr, "scaiwave: no tenant \"%s\"\n", slug);
+        return -1;
+    }
+    if (sw_participant_by_local_id(app->db, t->id, user, p) != SW_REPO_OK) {
+        fprintf(stderr, "scaiwave: no user \"%s\" in tenant %s\n", user, slug);
+        return -1;
+    }
+    return 0;
+}
+
 /* token revoke: bumps the user's token generation; a running server refuses the old tokens
  * within a second (sw_tokgen). */
 static int cmd_token_revoke(int argc, char **argv)
@@ -293,13 +307,11 @@ static int cmd_token_revoke(int argc, char **argv)
     int code = 1;
     sw_tenant t;
     sw_participant p;
-    if (sw_tenant_by_slug(app.db, f[0].value, &t) != SW_REPO_OK)
-        fprintf(stderr, "scaiwave: no tenant \"%s\"\n", f[0].value);
-    else if (sw_participant_by_local_id(app.db, t.id, f[1].value, &p) != SW_REPO_OK)
-        fprintf(stderr, "scaiwave: no user \"%s\" in tenant %s\n", f[1].value, f[0].value);
-    else if (sw_tokgen_bump(app.tokgen, t.id, p.id, -1) != SW_REPO_OK)
+    if (find_user(&app, f[0].value, f[1].value, &t, &p) != 0) {
+        /* said why */
+    } else if (sw_tokgen_bump(app.tokgen, t.id, p.id, -1) != SW_REPO_OK) {
         fprintf(stderr, "scaiwave: %s\n", sw_db_errmsg(app.db));
-    else {
+    } else {
         printf("every token of %s in tenant %s is revoked\n", f[1].value, f[0].value);
         code = 0;
     }
@@ -337,11 +349,7 @@ static int cmd_token(int argc, char **argv)
     int code = 1;
     sw_tenant t;
     sw_participant p;
-    if (sw_tenant_by_slug(app.db, f[0].value, &t) != SW_REPO_OK)
-        fprintf(stderr, "scaiwave: no tenant \"%s\"\n", f[0].value);
-    else if (sw_participant_by_local_id(app.db, t.id, f[1].value, &p) != SW_REPO_OK)
-        fprintf(stderr, "scaiwave: no user \"%s\" in tenant %s\n", f[1].value, f[0].value);
-    else {
+    if (find_user(&app, f[0].value, f[1].value, &t, &p) == 0) {
         char *tok = sw_app_issue_token(&app, t.id, p.id, p.roles, (int)ttl);
         if (tok) {
             printf("%s\n", tok);
