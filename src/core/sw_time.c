@@ -32,3 +32,14 @@ char *sw_time_rfc3339(int64_t ms, char *buf, size_t len)
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
     return buf;
 }
+
+struct timespec sw_time_after_us(clockid_t clk, int64_t us)
+{
+    struct timespec ts;
+    clock_gettime(clk, &ts);
+    if (us < 0) us = 0; /* a deadline already past: now */
+    int64_t ns = (int64_t)ts.tv_nsec + (us % 1000000) * 1000;
+    ts.tv_sec += (time_t)(us / 1000000 + ns / 1000000000);
+    ts.tv_nsec = (long)(ns % 1000000000);
+    return ts;
+}

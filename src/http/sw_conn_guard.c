@@ -58,15 +58,7 @@ static void *guard_main(void *arg)
         if (shut)
             SW_INFO("closed %d connection(s) whose request headers were not complete within %d s", shut,
                     (int)(g->timeout_us / 1000000));
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        int64_t wait_ns = (next - now) * 1000;
-        ts.tv_sec += wait_ns / 1000000000;
-        ts.tv_nsec += wait_ns % 1000000000;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        struct timespec ts = sw_time_after_us(CLOCK_MONOTONIC, next - now);
         pthread_cond_timedwait(&g->cv, &g->mu, &ts);
     }
     pthread_mutex_unlock(&g->mu);

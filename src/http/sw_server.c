@@ -466,15 +466,7 @@ static void *timer_main(void *arg)
                 pw = &w->next;
             }
         }
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        int64_t wait_ns = (next - now) * 1000;
-        ts.tv_sec += wait_ns / 1000000000;
-        ts.tv_nsec += wait_ns % 1000000000;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        struct timespec ts = sw_time_after_us(CLOCK_REALTIME, next - now);
         pthread_cond_timedwait(&s->wcv, &s->wmu, &ts);
     }
     pthread_mutex_unlock(&s->wmu);

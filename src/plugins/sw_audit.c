@@ -88,13 +88,7 @@ static void *writer(void *arg)
         }
         if (!a->head && a->stopping) break;
         /* collect a batch */
-        struct timespec dl;
-        clock_gettime(CLOCK_REALTIME, &dl);
-        dl.tv_nsec += BATCH_MS * 1000000L;
-        if (dl.tv_nsec >= 1000000000L) {
-            dl.tv_sec++;
-            dl.tv_nsec -= 1000000000L;
-        }
+        struct timespec dl = sw_time_after_us(CLOCK_REALTIME, BATCH_MS * 1000LL);
         while (!a->stopping && !a->flush_wanted && a->pending < BATCH_MAX &&
                pthread_cond_timedwait(&a->cv, &a->mu, &dl) == 0)
             ;

@@ -204,14 +204,7 @@ static int job_wait(exec_job *j, int timeout_ms, sw_spin *spin)
         } while (sw_time_mono_ns() < until);
         sw_spin_result(spin, 0);
     }
-    struct timespec dl;
-    clock_gettime(CLOCK_REALTIME, &dl);
-    dl.tv_sec += timeout_ms / 1000;
-    dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (dl.tv_nsec >= 1000000000L) {
-        dl.tv_sec++;
-        dl.tv_nsec -= 1000000000L;
-    }
+    struct timespec dl = sw_time_after_us(CLOCK_REALTIME, (int64_t)timeout_ms * 1000);
     pthread_mutex_lock(&j->mu);
     int rc = 0;
     while (!j->done && rc != ETIMEDOUT) rc = pthread_cond_timedwait(&j->cv, &j->mu, &dl);

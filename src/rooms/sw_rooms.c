@@ -2,6 +2,7 @@
 #include "rooms/sw_rooms.h"
 #include "core/sw_log.h"
 #include "core/sw_text.h"
+#include "core/sw_time.h"
 #include "plugins/sw_slash.h"
 #include "store/sw_repo.h"
 #include "store/sw_room_repo.h"
@@ -200,13 +201,7 @@ static void *flusher_main(void *arg)
             r->flusher_ticking = 1;
             idle = 0;
         }
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += FLUSH_TICK_US * 1000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        struct timespec ts = sw_time_after_us(CLOCK_MONOTONIC, FLUSH_TICK_US);
         if (!r->flush_stop) pthread_cond_timedwait(&r->flush_cv, &r->write_mu, &ts);
         if (r->queue && !r->leader) lead(r, NULL);
     }
