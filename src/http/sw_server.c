@@ -72,6 +72,7 @@ typedef struct conn_req {
     int64_t poll_deadline_us;
     int upgraded; /* a WebSocket: no longer an in-flight request for the drain */
     int observed; /* already counted in the metrics */
+    int discard;  /* the declared body is over SW_MAX_BODY: read it to the end unkept, then 413 */
     char poll_tenant[40];
     sw_poll_interest poll;
     sw_deferred *deferred; /* a handler's work on another thread (sw_http.h) */
@@ -197,7 +198,13 @@ static void handle(sw_server *s, struct MHD_Connection *c, const char *method, c
 
 static int missed_event(sw_server *s, uint64_t seq0, const char *tenant_id, const sw_poll_interest *p);
 
-/* Content-Length says the body is over SW_MAX_BODY (an unparsable one is left to MHD: 400). */
+/* A declared body this far over SW_MAX_BODY is still read (and thrown away) before the 413, so
+ * that the answer is not lost to a reset: a server that closes with unread bytes in its receive
+ * queue sends RST, and the client may never see the 413. Beyond it the answer goes at once. */
+#define SW_DISCARD_MAX (4ull * SW_MAX_BODY)
+
+/* What Content-Length says: 0 within SW_MAX_BODY (or unparsable: MHD answers 400), 1 over it
+ * but within SW_DISCARD_MAX, 2 beyond that. */
 static int declared_too_large(struct MHD_Connection *c)
 {
     const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -206,7 +213,14 @@ static int declared_too_large(struct MHD_Connection *c)
     errno = 0;
     unsigned long long n = strtoull(v, &end, 10);
     if (end == v || *end) return 0;
-    return errno == ERANGE || n > SW_MAX_BODY;
+    if (errno == ERANGE || n > SW_DISCARD_MAX) return 2;
+    return n > SW_MAX_BODY;
+}
+
+static void too_large(sw_resp *resp)
+{
+    sw_resp_error(resp, SW_ERR_CONTENT_TOO_LARGE, json_pack("{s:i}", "max_bytes", SW_MAX_BODY),
+                  "the request body is larger than %u bytes", SW_MAX_BODY);
 }
 
 /* MHD_OPTION_URI_LOG_CALLBACK: called with the request target before MHD cuts it at '?' and
@@ -245,9 +259,10 @@ static int refuse_early(struct MHD_Connection *c, conn_req *cr, const char *url,
         sw_resp_error(resp, SW_ERR_BAD_REQUEST, NULL, "the request target contains a NUL byte");
         return 1;
     }
-    if (declared_too_large(c)) {
-        sw_resp_error(resp, SW_ERR_CONTENT_TOO_LARGE, json_pack("{s:i}", "max_bytes", SW_MAX_BODY),
-                      "the request body is larger than %u bytes", SW_MAX_BODY);
+    int big = declared_too_large(c);
+    if (big == 1) cr->discard = 1;
+    if (big == 2) {
+        too_large(resp);
         return 1;
     }
     return 0;
@@ -283,6 +298,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (*upload_size) {
         size_t n = *upload_size;
         *upload_size = 0;
+        if (cr->discard) return MHD_YES;
         if (cr->len + n > SW_MAX_BODY) {
             /* a chunked body past the limit (a Content-Length one was refused at once): MHD
              * takes no answer in the middle of a body, so stop reading it — close */
@@ -303,7 +319,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     sw_resp resp = {0};
-    for (int tries = 0;; tries++) {
+    if (cr->discard) too_large(&resp); /* the body was read to the end and not kept */
+    else for (int tries = 0;; tries++) {
         pthread_mutex_lock(&s->wmu);
         uint64_t seq0 = s->publish_seq;
         pthread_mutex_unlock(&s->wmu);

@@ -1,8 +1,11 @@
 """The HTTP edge (issue #13, point 7): answers libmicrohttpd would write itself are the JSON
 envelope too (a 40 KiB chunk extension, headers too large, malformed chunks, an HTTP version), a raw NUL byte in the
-request target is refused instead of cutting the path short, a body over the limit is refused on
-its Content-Length before a byte of it is read and a chunked one is cut off as soon as it passes
+request target is refused instead of cutting the path short, a body far over the limit is refused on
+its Content-Length before a byte of it is read, one a little over it is read away and then
+answered on a connection that stays open, and a chunked one is cut off as soon as it passes
 the limit, and an existing data directory is tightened to 0700 at start."""
+import http.client
+import json
 import os
 import socket
 import stat
@@ -69,6 +72,31 @@ def test_content_length_over_the_limit_is_refused_before_the_body(server):
     e = raw_err(resp, 413, "SW_CONTENT_TOO_LARGE")
     assert e["details"]["max_bytes"] == LIMIT
     assert resp[1].get("Connection") == "close"
+
+
+def test_a_body_a_little_over_the_limit_is_read_away_and_answered(server):
+    """2 MiB with Content-Length: the server reads the body to its end without keeping it, then
+    answers 413 on a connection that stays open, so the answer cannot be lost to a reset from
+    bytes still unread (a close with them queued sends RST, and the client may miss the 413)."""
+    body = b"{" + b" " * (2 * LIMIT - 2) + b"}"
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=TIMEOUT)
+    try:
+        conn.request("POST", "/v1/tools/greet/call", body=body,
+                     headers={"Authorization": "Bearer " + server.admin_token,
+                              "Content-Type": "application/json"})
+        r = conn.getresponse()
+        content = r.read()
+        e = raw_err((r.status, dict(r.getheaders()), content), 413, "SW_CONTENT_TOO_LARGE")
+        assert e["details"]["max_bytes"] == LIMIT
+        assert (r.getheader("Connection") or "").lower() != "close"
+        sock = conn.sock
+        assert sock is not None
+        conn.request("GET", "/healthz")
+        r2 = conn.getresponse()
+        assert conn.sock is sock, "the connection was closed after the 413"
+        assert r2.status == 200 and json.loads(r2.read()) == {"status": "ok"}
+    finally:
+        conn.close()
 
 
 def test_content_length_at_the_limit_is_still_read(server):
