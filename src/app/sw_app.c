@@ -154,6 +154,7 @@ int sw_app_open(sw_app *app, const sw_config *cfg, char *err, size_t errlen)
                        app->metrics, app->cfg.tool_timeout_ms);
     app->disp.netpolicy = app->netpolicy;
     sw_rooms_init(&app->rooms, app->db, app->bus, &app->disp, app->turn_pool);
+    app->rooms.max_slash = app->cfg.max_slash_jobs;
     sw_ai_config aic = {.default_base_url = getenv("SCAIWAVE_SCAIGRID_URL"),
                         .default_api_key = getenv("SCAIWAVE_SCAIGRID_API_KEY"),
                         .max_rounds = app->cfg.ai_max_rounds,

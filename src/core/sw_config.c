@@ -31,6 +31,7 @@ static const opt_def opts[] = {
     {"plugin-dir", "SCAIWAVE_PLUGIN_DIR", S(plugin_dir), "directory of third-party plugin .so files (none)"},
     {"threads", "SCAIWAVE_THREADS", I(threads, 1, 256), "HTTP threads (number of cores)"},
     {"workers", "SCAIWAVE_WORKERS", I(workers, 1, 1024), "tool/AI worker threads (8)"},
+    {"max-slash-jobs", "SCAIWAVE_MAX_SLASH_JOBS", I(max_slash_jobs, 1, 1000000), "slash commands accepted and not yet finished; past it a command is refused with 503 SW_OVERLOADED and not stored (1024)"},
     {"tool-timeout-ms", "SCAIWAVE_TOOL_TIMEOUT_MS", I(tool_timeout_ms, 1, 3600000), "default tool timeout (30000)"},
     {"ai-max-rounds", "SCAIWAVE_AI_MAX_ROUNDS", I(ai_max_rounds, 1, 64), "tool rounds per AI turn before a final answer (8)"},
     {"approval-timeout-s", "SCAIWAVE_APPROVAL_TIMEOUT_S", I(approval_timeout_s, 1, 604800), "seconds an AI's tool call waits for approval before it expires (600)"},
@@ -95,6 +96,7 @@ void sw_config_defaults(sw_config *c)
     c->login_account_failures = 5;
     c->login_address_failures = 20;
     c->max_connections_per_ip = 128;
+    c->max_slash_jobs = 1024;
     c->header_timeout_s = 30;
     c->access_log = 1;
     strcpy(c->log_level, "info");

@@ -13,6 +13,7 @@ typedef struct sw_config {
     char plugin_dir[1024];  /* SCAIWAVE_PLUGIN_DIR, --plugin-dir ("" = none) */
     int threads;            /* SCAIWAVE_THREADS, --threads (number of cores) */
     int workers;            /* SCAIWAVE_WORKERS, --workers (tool/AI worker pool: 8) */
+    int max_slash_jobs;     /* SCAIWAVE_MAX_SLASH_JOBS: commands queued or running, at most (1024) */
     int tool_timeout_ms;    /* SCAIWAVE_TOOL_TIMEOUT_MS (30000) */
     int ai_max_rounds;      /* SCAIWAVE_AI_MAX_ROUNDS: tool rounds per AI turn (8) */
     int approval_timeout_s; /* SCAIWAVE_APPROVAL_TIMEOUT_S: an approval request expires after (600) */

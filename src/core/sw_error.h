@@ -27,6 +27,7 @@ typedef enum {
     SW_ERR_AI_NO_MODEL,
     SW_ERR_NOTE_NOT_FOUND,
     SW_ERR_UNAVAILABLE,
+    SW_ERR_OVERLOADED,
     SW_ERR_INTERNAL,
     SW_ERR__COUNT
 } sw_err;

@@ -228,8 +228,16 @@ void sw_h_room_send(sw_req *req, sw_resp *resp)
         goto out;
     }
     json_t *ev = NULL;
-    if (sw_rooms_send_message(&req->app->rooms, req->auth.tenant_id, NULL, room.id, req->auth.participant_id,
-                              req->auth.token, content, uuid, &ev) != 0) {
+    int sent = sw_rooms_send_message(&req->app->rooms, req->auth.tenant_id, NULL, room.id,
+                                     req->auth.participant_id, req->auth.token, content, uuid, &ev);
+    if (sent == SW_ROOMS_OVERLOADED) {
+        resp->retry_after = 1;
+        sw_resp_error(resp, SW_ERR_OVERLOADED, json_pack("{s:i}", "retry_after", 1),
+                      "too many slash commands are waiting to run; the message was not stored, "
+                      "send it again (with the same event_uuid) later");
+        goto out;
+    }
+    if (sent != 0) {
         sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the store did not answer; the message was not stored");
         goto out;
     }

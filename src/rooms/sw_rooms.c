@@ -503,6 +503,7 @@ static void slash_job_run(void *arg)
     slash_job *j = arg;
     run_slash(j);
     sw_rooms *r = j->r;
+    __atomic_sub_fetch(&r->slash_inflight, 1, __ATOMIC_ACQ_REL);
     free(j->token);
     free(j->body);
     free(j);
@@ -513,21 +514,32 @@ int sw_rooms_send_message(sw_rooms *r, const char *tenant_id, const char *tenant
                           const char *room_id, const char *sender_id, const char *user_token,
                           const json_t *content, const char *event_uuid, json_t **wire_out)
 {
-    int existed = 0;
-    if (sw_rooms_append(r, tenant_id, room_id, sender_id, "swp.room.message", content, event_uuid,
-                        wire_out, &existed) != 0)
-        return -1;
     const char *msgtype = json_string_value(json_object_get(content, "msgtype"));
     const char *body = json_string_value(json_object_get(content, "body"));
     char name[72];
     const char *rest;
-    if (existed || !msgtype || strcmp(msgtype, "swp.text") != 0) return 0;
-    if (!sw_slash_split(body, name, sizeof name, &rest)) {
-        if (r->on_message && wire_out && *wire_out) r->on_message(r->on_message_arg, *wire_out);
-        return 0;
+    int is_text = msgtype && strcmp(msgtype, "swp.text") == 0;
+    int command = is_text && sw_slash_split(body, name, sizeof name, &rest);
+    /* a command's slot is taken before it is stored: a refused one leaves nothing behind */
+    if (command && __atomic_add_fetch(&r->slash_inflight, 1, __ATOMIC_ACQ_REL) > r->max_slash &&
+        r->max_slash > 0) {
+        __atomic_sub_fetch(&r->slash_inflight, 1, __ATOMIC_ACQ_REL);
+        return SW_ROOMS_OVERLOADED;
+    }
+    int existed = 0;
+    int rc = sw_rooms_append(r, tenant_id, room_id, sender_id, "swp.room.message", content,
+                             event_uuid, wire_out, &existed);
+    if (rc != 0 || existed || !command) {
+        if (command) __atomic_sub_fetch(&r->slash_inflight, 1, __ATOMIC_ACQ_REL);
+        if (rc == 0 && !command && is_text && !existed && r->on_message && wire_out && *wire_out)
+            r->on_message(r->on_message_arg, *wire_out);
+        return rc == 0 ? 0 : -1;
     }
     slash_job *j = calloc(1, sizeof *j);
-    if (!j) return 0;
+    if (!j) {
+        __atomic_sub_fetch(&r->slash_inflight, 1, __ATOMIC_ACQ_REL);
+        return 0;
+    }
     j->r = r;
     snprintf(j->tenant_id, sizeof j->tenant_id, "%s", tenant_id);
     snprintf(j->tenant_slug, sizeof j->tenant_slug, "%s", tenant_slug ? tenant_slug : "");

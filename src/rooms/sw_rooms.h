@@ -29,6 +29,8 @@ typedef struct sw_rooms {
     pthread_cond_t flush_cv;
     int flusher_started, flusher_ticking, flush_stop;
     int pending;             /* slash commands and asynchronous appends not yet finished */
+    int max_slash;           /* slash commands accepted and not yet finished, at most (0 = no bound) */
+    int slash_inflight;      /* those now (atomic): a slot is taken before the command is stored */
     /* Remembered answers (sw_cache.h): (tenant, room, participant) → membership and power, for
      * the send path, forgotten by sw_rooms_set_member; (tenant, room, plugin) → toggled on/off,
      * for slash commands and AI turns, forgotten by sw_rooms_toggle_plugin; tenant → slug (it
@@ -59,7 +61,10 @@ int sw_rooms_append_async(sw_rooms *r, const char *tenant_id, const char *room_i
                           const char *event_type, json_t *content);
 
 /* A human's message: stores it; when it is a slash command, queues the command (the result
- * arrives as another event). */
+ * arrives as another event). Returns 0, -1 when the store failed, or SW_ROOMS_OVERLOADED when
+ * it is a command and max_slash commands are already queued or running: then nothing is stored
+ * (the client retries later with the same event_uuid). */
+#define SW_ROOMS_OVERLOADED (-2)
 int sw_rooms_send_message(sw_rooms *r, const char *tenant_id, const char *tenant_slug,
                           const char *room_id, const char *sender_id, const char *user_token,
                           const json_t *content, const char *event_uuid, json_t **wire_out);

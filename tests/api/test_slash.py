@@ -391,3 +391,61 @@ def test_a_command_that_overruns_its_timeout_is_answered_at_the_deadline():
         assert [r["status"] for r in rows] == ["timeout"], rows
     finally:
         srv.close()  # waits for the tool to return; its late result is discarded (unit-tested)
+
+
+def test_commands_past_the_bound_are_refused_and_stored_nowhere(tmp_path):
+    """--max-slash-jobs 2: two commands held running (each reads a byte from a FIFO the test
+    writes to) fill it; a third command gets 503 SW_OVERLOADED with Retry-After and is not
+    stored, while a plain message still is. Once the two finish, the same event_uuid sent again
+    is stored once and runs."""
+    import os
+    from conftest import Server, TenantUsers, unique
+    plugin_dir = os.environ.get("SW_TEST_PLUGIN_DIR") or "/work/main/build/test-plugins"
+    if not os.path.exists(os.path.join(plugin_dir, "recorder.so")):
+        pytest.fail("build/test-plugins/recorder.so is missing")
+    gate = str(tmp_path / "gate")
+    os.mkfifo(gate)
+    srv = Server(extra_args=["--plugin-dir", plugin_dir, "--max-slash-jobs", "2",
+                             "--workers", "2"]).start()
+    wfd = None
+    try:
+        t = TenantUsers(srv, unique("busy"))
+        room = Room(srv, t)
+        srv.enable(t.admin_token, "test.recorder")
+        held = [room.send('/hold {"path": %s}' % json.dumps(gate)) for _ in range(2)]
+        third = str(uuid.uuid4())
+        payload = {"content": {"msgtype": "swp.text", "body": "/greet"}, "event_uuid": third}
+        r = srv.post("/v1/rooms/%s/send" % room.id, t.admin_token, json=payload)
+        e = err(r, 503, "SW_OVERLOADED")
+        assert r.headers.get("Retry-After") == "1" and e["details"]["retry_after"] == 1, (r.headers, e)
+        plain = room.send("not a command")  # only commands take a slot
+        bodies = [ev["content"].get("body") for ev in room.after(held[0]["stream_position"] - 1)]
+        assert "/greet" not in bodies and "not a command" in bodies, bodies
+        wfd = os.open(gate, os.O_WRONLY)  # blocks until a held command has the FIFO open
+        os.write(wfd, b"xx")
+        for cmd in held:
+            reply = room.wait_reply(cmd)
+            assert reply["content"]["body"] == "released", reply
+        # the slots are free once the commands return: a client retries as Retry-After says
+        deadline = time.monotonic() + WAIT
+        while True:
+            r = srv.post("/v1/rooms/%s/send" % room.id, t.admin_token, json=payload)
+            if r.status_code != 503 or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        cmd = ok(r)
+        assert cmd["stream_position"] > plain["stream_position"]
+        reply = room.wait_reply(cmd)
+        assert reply["sender_id"] == PLUGIN_SENDER, reply
+        again = ok(srv.post("/v1/rooms/%s/send" % room.id, t.admin_token, json=payload))
+        assert again["stream_position"] == cmd["stream_position"]  # the same event, stored once
+        bodies = [ev["content"].get("body") for ev in room.after(held[0]["stream_position"] - 1)]
+        assert bodies.count("/greet") == 1, bodies
+    finally:
+        # whatever happened, let held commands finish so the server can stop
+        rel = os.open(gate, os.O_RDWR | os.O_NONBLOCK)
+        os.write(rel, b"xx")
+        srv.close()
+        os.close(rel)
+        if wfd is not None:
+            os.close(wfd)

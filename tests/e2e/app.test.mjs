@@ -1,11 +1,13 @@
 // The web app end to end: real server, fake model, Debian chromium. Acceptance of issue #7:
 // 1. slash command after enabling the greeter; 2. a streamed AI answer with a tool chip;
 // 3. an approval card seen by two people, decided by the initiator; 4. disabling the plugin
-// removes its command from completion. Each test works in its own tenant; screenshots of every
+// removes its command from completion; 5. a command the server refuses while busy (503
+// SW_OVERLOADED) is sent again by the app with the same event_uuid and runs once. Each test works in its own tenant; screenshots of every
 // screen go to $SW_E2E_SHOTS (default build/e2e-shots).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants as fsConstants, existsSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   Server, FakeModel, launchBrowser, newPage, shot, signInPassword, signInToken, createRoom,
@@ -231,4 +233,46 @@ test('4: disabling the greeter in Admin → Plugins removes /greet from completi
   await shot(page, '15-admin-audit');
   assert.deepEqual(page.errors, []);
   await page.context().close();
+});
+
+test('5: a command refused while the server is busy is sent again by the app and runs once', async () => {
+  // its own server: one slash command at a time, and that one held on a FIFO until released
+  assert.ok(existsSync(join(TEST_PLUGIN_DIR, 'recorder.so')), 'build/test-plugins/recorder.so is missing');
+  const busy = new Server(['--plugin-dir', TEST_PLUGIN_DIR, '--max-slash-jobs', '1']);
+  await busy.start();
+  const gate = join(busy.tmp, 'gate');
+  execFileSync('mkfifo', [gate]);
+  let release = null;
+  try {
+    const t = busy.tenant(slug('busy'));
+    await busy.api('POST', '/v1/admin/plugins/scaiwave.greeter/enable', t.bossToken, {});
+    await busy.api('POST', '/v1/admin/plugins/test.recorder/enable', t.bossToken, {});
+    const page = await newPage(browser);
+    await signInPassword(page, busy.url, t.slug, 'boss', 'pw-boss-123');
+    await createRoom(page, 'Busy');
+    const room = (await busy.api('GET', '/v1/directory/rooms', t.bossToken)).find((r) => r.name === 'Busy');
+    await busy.api('POST', `/v1/rooms/${room.id}/send`, t.bossToken,
+      { content: { msgtype: 'swp.text', body: `/hold {"path": ${JSON.stringify(gate)}}` } });
+    const composer = page.getByRole('combobox', { name: 'Message' });
+    await composer.fill('/greet de Alice');
+    await composer.press('Enter');
+    await page.getByRole('alert').filter({ hasText: 'The server is busy; sending again' }).waitFor();
+    await shot(page, '16-busy-sending-again');
+    // let the held command finish (O_RDWR never blocks on a FIFO); the app's next try lands
+    release = openSync(gate, fsConstants.O_RDWR | fsConstants.O_NONBLOCK);
+    writeSync(release, 'x');
+    await page.locator('.timeline li.msg.tool-result', { hasText: 'Hallo, Alice!' }).waitFor();
+    const msgs = await busy.api('GET', `/v1/rooms/${room.id}/messages?limit=100`, t.bossToken);
+    assert.equal(msgs.filter((m) => m.content && m.content.body === '/greet de Alice').length, 1);
+    // the refused tries show up as the browser's own "503" console lines, nothing else
+    assert.deepEqual(page.errors.filter((e) => !/status of 503/.test(e)), []);
+    await page.context().close();
+  } finally {
+    if (release === null) { // the test failed early: still let the held command finish
+      release = openSync(gate, fsConstants.O_RDWR | fsConstants.O_NONBLOCK);
+      writeSync(release, 'x');
+    }
+    await busy.stop();
+    closeSync(release);
+  }
 });

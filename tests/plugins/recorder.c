@@ -2,12 +2,16 @@
  * that it ran, for the approval tests. `record {"note": string}` appends the note to the
  * tenant's key/value store (keys "runs" and "notes") and answers "recorded <note> (run #N)";
  * `count` (no side effects) answers how many times `record` ran, as a number; `wait {"ms"}` (no
- * side effects) sleeps, so a round's other calls can still run while a decision comes in. */
+ * side effects) sleeps, so a round's other calls can still run while a decision comes in;
+ * `hold {"path"}` (no side effects) opens the FIFO at path and reads one byte from it, so a test
+ * holds a command running until it writes to the FIFO (no timing involved). */
 #include <scaiwave/plugin.h>
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static const sw_tool recorder_tools[] = {
     {
@@ -31,8 +35,25 @@ static const sw_tool recorder_tools[] = {
         .parameters = "{\"type\":\"object\",\"properties\":{\"ms\":{\"type\":\"integer\","
                       "\"minimum\":0,\"maximum\":10000}},\"required\":[\"ms\"]}",
     },
+    {
+        .name = "hold",
+        .description = "Read one byte from the FIFO at path, then answer \"released\" (read-only; for tests).",
+        .parameters = "{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\"}},"
+                      "\"required\":[\"path\"]}",
+    },
     SW_TOOL_END,
 };
+
+static int hold(const char *path, sw_result *out)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC); /* a FIFO: blocks until the test opens it to write */
+    if (fd < 0) return sw_result_error(out, "hold: the path does not open");
+    char c;
+    ssize_t n = read(fd, &c, 1); /* one byte each: the test writes one per held command */
+    close(fd);
+    if (n != 1) return sw_result_error(out, "hold: the FIFO closed without a byte");
+    return sw_result_text(out, "released");
+}
 
 static int recorder_execute(sw_ctx *ctx, const char *tool, const char *args, sw_result *out)
 {
@@ -47,6 +68,10 @@ static int recorder_execute(sw_ctx *ctx, const char *tool, const char *args, sw_
         struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
         return sw_result_text(out, "waited");
+    }
+    if (!strcmp(tool, "hold")) {
+        const char *path = sw_arg_string(ctx, "path");
+        return hold(path ? path : "", out);
     }
     if (!strcmp(tool, "count")) return sw_result_text(out, sw_printf(ctx, "%ld", n));
     if (strcmp(tool, "record") != 0)

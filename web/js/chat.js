@@ -542,7 +542,7 @@ export class ChatView {
     this.input.value = '';
     this.input.style.height = 'auto';
     try {
-      const ev = await api.post(`/v1/rooms/${enc(this.roomId)}/send`, { content: { msgtype: 'swp.text', body }, event_uuid: uuid });
+      const ev = await this.post_send(body, uuid);
       if (!ev.type) ev.type = ev.event_type;
       this.app.live && this.app.live.note(ev);
       if (ev.room_id === this.roomId) {
@@ -552,6 +552,23 @@ export class ChatView {
     } catch (x) {
       this.sendErr.show(x);
       if (!this.input.value) this.input.value = body;
+    }
+  }
+
+  /* The server refuses a command while too many wait to run (503 SW_OVERLOADED, nothing
+   * stored): send it again with the same event_uuid after Retry-After, a few times. */
+  async post_send(body, uuid) {
+    const path = `/v1/rooms/${enc(this.roomId)}/send`;
+    for (let tries = 0; ; tries++) {
+      try {
+        return await api.post(path, { content: { msgtype: 'swp.text', body }, event_uuid: uuid });
+      } catch (x) {
+        if (x.code !== 'SW_OVERLOADED' || tries >= 8) throw x;
+        this.sendErr.show(new Error('The server is busy; sending again…'));
+        const secs = (x.details && x.details.retry_after) || 1;
+        await new Promise(res => setTimeout(res, secs * 1000));
+        this.sendErr.show(null);
+      }
     }
   }
 
