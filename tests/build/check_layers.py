@@ -207,24 +207,26 @@ def implementation_graph(graph, implemented):
     """The graph among units that have a .c file: a header-only unit (types, an interface such as
     sw_db_driver.h) is looked through, its edges given to whoever includes it. So sw_db.c including
     the driver interface, which includes sw_db.h, is no cycle; a .c whose header another .c needs
-    while it needs that one's (through includes or calls) is."""
+    while it needs that one's (through includes or calls) is.
+    Returns {unit: {unit it depends on: why (the first step of the way)}}."""
     out = {}
     for u in implemented:
-        seen, todo, reach = {u}, list(graph.get(u, ())), set()
+        seen, reach = {u}, {}
+        todo = [(v, why) for v, why in sorted(graph.get(u, {}).items(), reverse=True)]
         while todo:
-            v = todo.pop()
+            v, why = todo.pop()
             if v in seen:
                 continue
             seen.add(v)
             if v in implemented:
-                reach.add(v)
+                reach[v] = why
             else:
-                todo.extend(graph.get(v, ()))
+                todo.extend((w, why + " (through %s)" % v) for w in sorted(graph.get(v, {}), reverse=True))
         out[u] = reach
     return out
 
 
-def check(root, doc, allow_edges=(), allow_cycles=()):
+def check(root, doc, allow_edges=(), allow_cycles=(), calls=True):
     """Returns (errors, warnings), lists of lines."""
     with open(doc, encoding="utf-8") as f:
         rows = parse_table(f.read())
@@ -244,7 +246,7 @@ def check(root, doc, allow_edges=(), allow_cycles=()):
     used_edges, graph = set(), {}
     for p in files:
         u = unit_of(p)
-        graph.setdefault(u, set())
+        graph.setdefault(u, {})
         for line, kind, target in includes_of(texts[p]):
             dest = resolve(root, p, kind, target, known)
             if dest is None:
@@ -252,7 +254,7 @@ def check(root, doc, allow_edges=(), allow_cycles=()):
                     warnings.append('%s:%d: #include "%s" is not a file of the tree' % (p, line, target))
                 continue
             if unit_of(dest) != u:
-                graph[u].add(unit_of(dest))
+                graph[u].setdefault(unit_of(dest), "%s:%d includes %s" % (p, line, dest))
             lf, lt = layers[p], layers[dest]
             if lf is None or lt is None or lt[0] <= lf[0]:
                 continue
@@ -269,23 +271,25 @@ def check(root, doc, allow_edges=(), allow_cycles=()):
     # calls: a unit that uses a function another unit's .c defines depends on that unit
     definer, own = {}, {}
     for p in files:
-        if p.endswith(".c"):
+        if calls and p.endswith(".c"):
             g, s = functions_defined(texts[p])
             own[p] = g | s
             for name in g:
                 definer.setdefault(name, unit_of(p))
     for p in files:
-        if not p.endswith(".c"):
+        if not calls or not p.endswith(".c"):
             continue
         u = unit_of(p)
         for name in identifiers(texts[p]) - own[p]:
             d = definer.get(name)
             if d and d != u:
-                graph[u].add(d)
+                graph[u].setdefault(d, "%s calls %s()" % (p, name))
     allowed = [frozenset(c) for c in allow_cycles]
     used = set()
-    for comp in cycles(implementation_graph(graph, {unit_of(p) for p in files if p.endswith(".c")})):
-        msg = "cycle between files: " + " <-> ".join(comp)
+    impl = implementation_graph(graph, {unit_of(p) for p in files if p.endswith(".c")})
+    for comp in cycles(impl):
+        msg = "cycle between files: " + " <-> ".join(comp) + "".join(
+            "\n    %s -> %s: %s" % (u, v, impl[u][v]) for u in comp for v in sorted(impl[u]) if v in comp)
         cover = next((a for a in allowed if set(comp) <= a), None)
         if cover is not None:
             used.add(cover)
@@ -319,11 +323,14 @@ def main(argv=None):
                     help="a known upward include (tree paths), reported as a warning")
     ap.add_argument("--allow-cycle", type=_cycle, action="append", default=[], metavar="A,B[,...]",
                     help="a known cycle (its files, e.g. src/ai/sw_turn.c,src/ai/sw_approvals.c)")
+    ap.add_argument("--include-cycles-only", action="store_true",
+                    help="find cycles through #include edges alone (not through calls)")
     args = ap.parse_args(argv)
     root = os.path.abspath(args.root)
     doc = os.path.abspath(args.doc or os.path.join(root, "docs", "ARCHITECTURE.md"))
     try:
-        errors, warnings = check(root, doc, set(args.allow_edge), args.allow_cycle)
+        errors, warnings = check(root, doc, set(args.allow_edge), args.allow_cycle,
+                                 calls=not args.include_cycles_only)
     except (TableError, OSError) as e:
         print("check_layers: %s: %s" % (doc, e), file=sys.stderr)
         return 2

@@ -136,9 +136,14 @@ def test_a_cycle_through_calls_fails(tmp_path):
                                        "void dispatch_run(void)\n{\n    helper();\n    host_init();\n}\n")
     files["src/plugins/host.c"] = ('#include "plugins/dispatch.h"\n'
                                    "static int h_publish(int x) { return x; }\nvoid host_init(void) { h_publish(1); }\n")
-    rc, out = run(make_tree(tmp_path, files))
+    root = make_tree(tmp_path, files)
+    rc, out = run(root)
     assert rc == 1, out
     assert errors_of(out) == ["error: cycle between files: src/plugins/dispatch <-> src/plugins/host"], out
+    assert "    src/plugins/dispatch -> src/plugins/host: src/plugins/dispatch.c calls host_init()" in out
+    assert "    src/plugins/host -> src/plugins/dispatch: src/plugins/host.c:1 includes src/plugins/dispatch.h" in out
+    rc, out = run(root, "--include-cycles-only")  # the integrator's knob: no include shows this one
+    assert rc == 0, out
 
 
 def test_a_header_only_interface_is_no_cycle(tmp_path):
