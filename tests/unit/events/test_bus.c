@@ -28,7 +28,7 @@
 #include "core/sw_id.h"
 #include "core/sw_time.h"
 #include "events/sw_bus.h"
-#include "events/sw_ws.h"
+#include "http/sw_ws.h"
 #include "http/sw_http.h"
 
 /* assert_non_null that the compiler also knows does not return on NULL */
