@@ -1,5 +1,4 @@
-/* sw_ws: the WebSocket endpoint's hub (see sw_ws.h, sw_ws_internal.h and docs
- * websocket-recipe.md): the one WS thread, the bus subscription, fan-out, timers, lifecycle.
+/* sw_ws: the WebSocket endpoint's hub (see sw_ws.h and sw_ws_internal.h): the one WS thread, the bus subscription, fan-out, timers, lifecycle.
  *
  * Threads. MHD threads run sw_ws_handle (validate, load the room set, queue the 101) and the
  * upgrade callback (wrap the socket in a conn, hand it over; sw_ws_upgrade.c); publisher threads
