@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config
   libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 libpq-dev
-  libcurl4-openssl-dev libsodium-dev libssl-dev libwslay-dev
+  libcurl4-openssl-dev libsodium-dev libssl-dev libwslay-dev nettle-dev
 )
 if [ "${1:-}" = "--test" ]; then
   PKGS+=(clang libclang-rt-14-dev libcmocka-dev json-schema-test-suite

@@ -81,6 +81,7 @@ typedef struct sw_resp {
                           arrives or *poll_deadline_us passes, then call the handler again */
     int defer;         /* no answer yet: *req->deferred was handed to another thread (above) */
     int retry_after;   /* > 0: a Retry-After header (seconds) */
+    const char *headers[4]; /* static extra headers: name, value[, name, value] (NULL: none) */
 } sw_resp;
 
 typedef void (*sw_handler)(sw_req *req, sw_resp *resp);
@@ -91,6 +92,11 @@ void sw_resp_data(sw_resp *r, int status, json_t *data, json_t *meta);
 void sw_resp_error(sw_resp *r, sw_err e, json_t *details, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void sw_resp_text(sw_resp *r, int status, const char *content_type, char *body, size_t len);
+/* Queues resp's body (taken: resp->body is NULL after) on c with the server's common headers
+ * (content type, nosniff, cache control, Retry-After, headers[], ...); for an answer given
+ * outside the router (the WebSocket endpoint's refusals). draining adds Connection: close.
+ * Returns MHD's result (MHD_YES / MHD_NO). */
+int sw_resp_queue(struct MHD_Connection *c, sw_resp *resp, int draining);
 
 /* A path parameter by name ("plugin_id"), or NULL. */
 const char *sw_req_param(const sw_req *req, const char *name);

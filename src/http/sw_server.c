@@ -9,8 +9,8 @@
 #include "http/sw_authn.h"
 #include "http/sw_conn_guard.h"
 #include "store/sw_room_repo.h"
-#include "events/sw_ws.h"
 #include "http/sw_router.h"
+#include "http/sw_ws.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -93,7 +93,25 @@ static void add_common_headers(struct MHD_Response *r, const sw_resp *resp, int 
         snprintf(ra, sizeof ra, "%d", resp->retry_after);
         MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
     }
+    for (int i = 0; i + 1 < 4 && resp->headers[i]; i += 2)
+        MHD_add_response_header(r, resp->headers[i], resp->headers[i + 1]);
     if (draining || resp->close) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+}
+
+int sw_resp_queue(struct MHD_Connection *c, sw_resp *resp, int draining)
+{
+    if (!resp->body) sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the handler produced no answer");
+    struct MHD_Response *r = MHD_create_response_from_buffer(resp->len, resp->body, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(resp->body);
+        resp->body = NULL;
+        return MHD_NO;
+    }
+    resp->body = NULL;
+    add_common_headers(r, resp, draining);
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)resp->status, r);
+    MHD_destroy_response(r);
+    return ret;
 }
 
 static enum MHD_Result send_resp(sw_server *s, struct MHD_Connection *c, conn_req *cr, sw_resp *resp)
@@ -112,17 +130,8 @@ static enum MHD_Result send_resp(sw_server *s, struct MHD_Connection *c, conn_re
         return fret;
     }
     if (!resp->body) sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the handler produced no answer");
-    r = MHD_create_response_from_buffer(resp->len, resp->body, MHD_RESPMEM_MUST_FREE);
-    if (!r) {
-        free(resp->body);
-        return MHD_NO;
-    }
-    resp->body = NULL;
-    add_common_headers(r, resp, __atomic_load_n(&s->app->draining, __ATOMIC_RELAXED));
     cr->status = resp->status;
-    enum MHD_Result ret = MHD_queue_response(c, (unsigned)resp->status, r);
-    MHD_destroy_response(r);
-    return ret;
+    return (enum MHD_Result)sw_resp_queue(c, resp, __atomic_load_n(&s->app->draining, __ATOMIC_RELAXED));
 }
 
 static void handle(sw_server *s, struct MHD_Connection *c, const char *method, const char *url,

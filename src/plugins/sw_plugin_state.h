@@ -44,7 +44,6 @@ int sw_plugin_states_enable(sw_plugin_states *s, const char *tenant_id, const ch
                             uint32_t granted, char *conflict_tool, char *conflict_plugin);
 int sw_plugin_states_disable(sw_plugin_states *s, const char *tenant_id, const char *plugin_id);
 /* What secret settings read back as; sent back unchanged, it keeps the stored value. */
-#define SW_SECRET_MASK "********"
 
 /* Applies patches to settings and tool_policies (either may be NULL), atomically with respect
  * to other writers: a string value sets the key, null deletes it, SW_SECRET_MASK keeps it. */

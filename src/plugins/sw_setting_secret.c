@@ -1,7 +1,6 @@
 /* sw_setting_secret: which plugin settings are secret, and sealing them at rest (see
  * sw_setting_secret.h). */
 #include "plugins/sw_setting_secret.h"
-#include "plugins/sw_plugin_state.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -11,6 +11,9 @@
 #include <jansson.h>
 #include <scaiwave/plugin.h>
 
+/* What an admin sees for a set secret setting, and sends back to keep it. */
+#define SW_SECRET_MASK "********"
+
 /* 1 when the name looks like a credential (NULL: 0). */
 int sw_setting_name_is_credential(const char *key);
 /* 1 when plugin p's setting `key` is secret (p may be NULL: the name alone decides). */

@@ -340,6 +340,57 @@ def test_join_and_leave_change_what_an_open_socket_sees(server, make_tenant):
         assert all(e.get("id") != after["id"] and e.get("room_id") != room["id"] for e in before), before
 
 
+def test_every_open_socket_follows_joins_and_leaves_of_several_rooms(server, make_tenant):
+    """The room set of an open socket follows its participant's swp.room.member events (the
+    stream no longer rereads the store for them): two sockets of one member, two rooms, a leave
+    and a rejoin; delivery matches membership at each step, on both sockets."""
+    t = make_tenant("wsfol")
+    mpid = t.member["participant_id"]
+    ra = create_room(server, t.admin_token, "alpha")
+    rb = create_room(server, t.admin_token, "beta")
+
+    def member_event(room, membership):
+        return lambda e: (e["type"] == "swp.room.member" and e["room_id"] == room["id"]
+                          and e["content"]["participant_id"] == mpid
+                          and e["content"]["membership"] == membership)
+
+    with WS(server, t.member_token) as m1, WS(server, t.member_token) as m2:
+        socks = (m1, m2)
+        for w in socks:
+            w.hello()
+        for room in (ra, rb):
+            invite(server, t.admin_token, room["id"], mpid)
+            join(server, t.member_token, room["id"])
+            for w in socks:
+                w.until(member_event(room, "join"))
+        in_a = send(server, t.admin_token, ra["id"], "a1")
+        in_b = send(server, t.admin_token, rb["id"], "b1")
+        for w in socks:
+            got, _ = w.until(is_msg(in_a["id"]))
+            check_wire(got, in_a, t.tenant_id)
+            got, _ = w.until(is_msg(in_b["id"]))
+            check_wire(got, in_b, t.tenant_id)
+
+        leave(server, t.member_token, ra["id"])
+        for w in socks:
+            w.until(member_event(ra, "leave"))
+        gone = send(server, t.admin_token, ra["id"], "a2, not for the member")
+        still = send(server, t.admin_token, rb["id"], "b2")
+        for w in socks:  # ordered delivery: a message of alpha would come before beta's
+            _, before = w.until(is_msg(still["id"]))
+            assert all(e.get("id") != gone["id"] and e.get("room_id") != ra["id"] for e in before), before
+
+        invite(server, t.admin_token, ra["id"], mpid)
+        join(server, t.member_token, ra["id"])
+        for w in socks:
+            w.until(member_event(ra, "join"))
+        back = send(server, t.admin_token, ra["id"], "a3, welcome back")
+        for w in socks:
+            got, before = w.until(is_msg(back["id"]))
+            check_wire(got, back, t.tenant_id)
+            assert all(e.get("id") != gone["id"] for e in before), before
+
+
 # ---- keep-alive ----
 
 def test_ping_pong(server, make_tenant):

@@ -25,7 +25,7 @@
 
 #include <sodium.h>
 
-#include "events/sw_ws.h"
+#include "http/sw_ws.h"
 
 #define FUZZ_MAX_INPUT (80 * 1024)
 

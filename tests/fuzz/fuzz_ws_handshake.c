@@ -9,7 +9,7 @@
  * characters of standard base64 decoding to 16 bytes; an accepted key's Sec-WebSocket-Accept is
  * 28 characters of base64 of 20 bytes, and RFC 6455's own example gives RFC 6455's answer. Run:
  *   ./fuzz_ws_handshake -max_total_time=60 corpus/fuzz_ws_handshake */
-#include "events/sw_ws.h"
+#include "http/sw_ws.h"
 
 #include <sodium.h>
 #include <stdint.h>

@@ -1,7 +1,10 @@
 /* sw_ws: the real-time endpoint GET /v1/stream — WebSocket (RFC 6455) on a libmicrohttpd
- * upgrade, framed by libwslay. Owns one thread (epoll + eventfd + a 1 s timerfd tick) that owns
- * every upgraded socket and every wslay context, and a bus subscription whose callback only takes
- * a reference and queues the event for that thread. Each client sees, in bus order, the events of
+ * upgrade, framed by libwslay; it lives in http/ (it is an HTTP endpoint that subscribes to the
+ * bus; events/ is the bus alone). Split by concept: sw_ws.c (the hub), sw_ws_conn.c (one
+ * session), sw_ws_upgrade.c (MHD glue), sw_ws_roomset.c (subscriptions), sw_ws_handshake.c.
+ * Owns one thread (epoll + eventfd + a 1 s timerfd tick) that owns every upgraded socket and
+ * every wslay context, and a bus subscription whose callback only takes a reference and queues
+ * the event for that thread. Each client sees, in bus order, the events of
  * its tenant whose room it has joined (plus tenant-wide events, room_id ""), as the event's own
  * serialised JSON (never re-serialised per client).
  *
@@ -16,6 +19,8 @@
 
 #include "events/sw_bus.h"
 #include "http/sw_http.h"
+#include "http/sw_ws_handshake.h"
+#include "http/sw_ws_roomset.h"
 
 #include <microhttpd.h>
 #include <stddef.h>
@@ -23,13 +28,9 @@
 
 typedef struct sw_ws sw_ws;
 
-/* Fills up to max room ids (NUL-terminated, char[40] each) the participant has joined and returns
- * the count, or -1 on error. Called on the request's MHD thread at connect time and on the WS
- * thread when a swp.room.member event about that participant arrives. Must be thread-safe. */
-typedef int (*sw_ws_rooms_fn)(void *arg, const char *tenant_id, const char *participant_id,
-                              char (*out)[40], int max);
-
-/* Starts the WebSocket thread and subscribes to bus (bus may be NULL in tests). Returns NULL on
+/* Starts the WebSocket thread and subscribes to bus (bus may be NULL in tests). rooms_of
+ * (sw_ws_roomset.h) is called only on the MHD thread of a handshake: after it, a client's room
+ * set follows the swp.room.member events it is sent, without reading the store. Returns NULL on
  * failure (out of memory, no fds, thread). max_clients <= 0 means 10000. */
 sw_ws *sw_ws_new(sw_bus *bus, sw_ws_rooms_fn rooms_of, void *rooms_arg, int max_clients);
 
@@ -48,14 +49,6 @@ enum MHD_Result sw_ws_handle(sw_ws *ws, struct MHD_Connection *c, const sw_auth 
  * (a 101 that was still in flight) is closed at once without touching the freed object. */
 void sw_ws_free(sw_ws *ws);
 
-/* The handshake's header checks (values as received, NULL when absent): SW_WS_NOT_WEBSOCKET
- * (426) unless Upgrade lists "websocket", Connection lists "upgrade" (comma-separated tokens,
- * any case) and Sec-WebSocket-Version is "13"; SW_WS_BAD_KEY (400) unless Sec-WebSocket-Key is
- * 16 bytes in base64; else SW_WS_HANDSHAKE_OK. */
-enum { SW_WS_HANDSHAKE_OK = 0, SW_WS_NOT_WEBSOCKET = 1, SW_WS_BAD_KEY = 2 };
-int sw_ws_handshake_check(const char *upgrade, const char *connection, const char *version,
-                          const char *key);
-
 /* Upgraded sockets currently open (including ones being closed). For /metrics and tests. */
 int sw_ws_client_count(sw_ws *ws);
 
@@ -69,8 +62,5 @@ int sw_ws_client_count(sw_ws *ws);
  * (EAGAIN) or the session ends. The connection is then torn down (fd is not closed). Returns the
  * number of complete messages the session received (>= 0). */
 int sw_ws_test_session(int fd, const uint8_t *extra, size_t extra_len, int authorized);
-
-/* SHA-1 + base64 of key + the RFC 6455 GUID into out (>= 29 bytes). For tests. */
-void sw_ws_accept_key(const char *key, char out[29]);
 
 #endif
