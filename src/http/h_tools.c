@@ -35,12 +35,10 @@ void sw_h_tool_call(sw_req *req, sw_resp *resp)
         }
     }
     sw_rooms_scope scope = {&req->app->rooms, req->auth.tenant_id, room_id};
+    /* the arguments go to the dispatcher as parsed here (never back to text); a string is text
+     * for the dispatcher to read (plain text fills the first required parameter) */
     json_t *a = json_object_get(body, "arguments");
-    char *args = NULL;
-    if (json_is_string(a))
-        args = strdup(json_string_value(a));
-    else if (a && !json_is_null(a))
-        args = json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY);
+    const char *atext = json_is_string(a) ? json_string_value(a) : NULL;
     sw_tenant tenant;
     if (sw_tenant_by_id(req->app->db, req->auth.tenant_id, &tenant) != SW_REPO_OK) tenant.slug[0] = 0;
     sw_call call = {
@@ -51,8 +49,9 @@ void sw_h_tool_call(sw_req *req, sw_resp *resp)
         .initiator_id = req->auth.participant_id,
         .user_token = req->auth.token,
         .tool = sw_req_param(req, "tool"),
-        .args = args ? args : "{}",
-        .args_len = args ? strlen(args) : 2,
+        .args = atext,
+        .args_len = atext ? json_string_length(a) : 0,
+        .args_json = !atext && a && !json_is_null(a) ? a : NULL,
         .only_plugin = plugin_id,
         .plugin_visible = sw_rooms_plugin_visible,
         .plugin_visible_arg = &scope,
@@ -67,6 +66,5 @@ void sw_h_tool_call(sw_req *req, sw_resp *resp)
                            "duration_ms", (json_int_t)(r.duration_us / 1000)),
                  NULL);
     sw_dispatch_result_fini(&r);
-    free(args);
     json_decref(body);
 }

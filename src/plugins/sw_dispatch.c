@@ -4,6 +4,7 @@
 #include "core/sw_text.h"
 #include "core/sw_time.h"
 #include "plugins/sw_redact.h"
+#include "plugins/sw_resolve.h"
 #include "plugins/sw_schema.h"
 
 #include <ctype.h>
@@ -78,7 +79,8 @@ sw_call_ctx *sw_call_ctx_new(sw_dispatcher *d, const sw_reg_plugin *rp, const sw
 
 void sw_call_ctx_set_args(sw_call_ctx *cc, const char *args, size_t len, json_t *parsed)
 {
-    cc->args_text = sw_arena_strndup(&cc->arena, args ? args : "", args ? len : 0);
+    /* parsed without text: the text is written only if a plugin asks (sw_call_ctx_args_text) */
+    cc->args_text = !args && parsed ? NULL : sw_arena_strndup(&cc->arena, args ? args : "", args ? len : 0);
     json_decref(cc->args);
     if (parsed) {
         cc->args = json_incref(parsed);
@@ -87,6 +89,16 @@ void sw_call_ctx_set_args(sw_call_ctx *cc, const char *args, size_t len, json_t 
         cc->args = json_is_object(j) ? j : NULL;
         if (!cc->args) json_decref(j);
     }
+}
+
+const char *sw_call_ctx_args_text(sw_call_ctx *cc)
+{
+    if (!cc->args_text && cc->args) {
+        char *t = json_dumps(cc->args, JSON_COMPACT);
+        cc->args_text = t ? sw_arena_strdup(&cc->arena, t) : NULL;
+        free(t);
+    }
+    return cc->args_text ? cc->args_text : "";
 }
 
 void sw_call_ctx_fini(sw_call_ctx *cc)
@@ -133,7 +145,16 @@ static void audit(sw_dispatcher *d, const sw_call *call, const char *plugin_id, 
 {
     if (d->metrics) sw_metrics_tool(d->metrics, out->status);
     if (!d->audit) return;
-    json_t *red = sw_redact_args(rt, args, call->args, call->args ? call->args_len : 0);
+    const char *raw = call->args;
+    size_t rawlen = call->args ? call->args_len : 0;
+    char *own = NULL;
+    if (call->args_json && !args) { /* a parsed value that is not an object (only on errors) */
+        own = json_dumps(call->args_json, JSON_COMPACT | JSON_ENCODE_ANY);
+        raw = own;
+        rawlen = own ? strlen(own) : 0;
+    }
+    json_t *red = sw_redact_args(rt, args, raw, rawlen);
+    free(own);
     char *txt = red ? json_dumps(red, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
     json_decref(red);
     sw_audit_record r = {
@@ -178,7 +199,8 @@ static void job_release(exec_job *j)
 static void job_run(void *arg)
 {
     exec_job *j = arg;
-    j->rc = j->cc.rp->p->execute_tool(&j->cc.pub, j->rt->def->name, j->cc.args_text, &j->res);
+    j->rc = j->cc.rp->p->execute_tool(&j->cc.pub, j->rt->def->name, j->cc.args_text ? j->cc.args_text : "",
+                                      &j->res);
     pthread_mutex_lock(&j->mu);
     __atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
     pthread_cond_signal(&j->cv);
@@ -320,12 +342,6 @@ void sw_dispatcher_fini(sw_dispatcher *d)
 /* ---- lookup helpers ---- */
 
 
-static int visible(const sw_call *call, const char *plugin_id)
-{
-    if (call->only_plugin && strcmp(call->only_plugin, plugin_id) != 0) return 0;
-    return !call->plugin_visible || call->plugin_visible(call->plugin_visible_arg, plugin_id);
-}
-
 static void missing_perms(uint32_t missing, char *buf, size_t len)
 {
     buf[0] = 0;
@@ -364,156 +380,199 @@ static void param_hint(const sw_reg_tool *rt, char *buf, size_t len)
     if (used + 2 < len) strcat(buf, "}");
 }
 
-/* ---- the dispatcher ---- */
+/* ---- the dispatcher: one call, step by step ---- */
 
-int sw_dispatch(sw_dispatcher *d, const sw_call *call, sw_dispatch_result *out)
+typedef struct dcall { /* one call's working state */
+    sw_dispatcher *d;
+    const sw_call *call;
+    sw_dispatch_result *out;
+    const char *tool;
+    int64_t t0;
+    sw_tenant_plugins *tp;  /* the tenant's snapshot: ours, or the caller's (call->resolved) */
+    int own_tp;
+    sw_resolved res;
+    json_t *args;           /* the parsed arguments (a reference) */
+    const char *detail;     /* for the audit record */
+} dcall;
+
+/* Step 1: the tool, through the one resolver (or as the caller already resolved it). */
+static int find_tool(dcall *c)
 {
-    memset(out, 0, sizeof *out);
-    out->err = (sw_err)-1;
-    int64_t t0 = sw_time_mono_us();
-    const char *tool = call->tool ? call->tool : "";
-    sw_tenant_plugins *tp = call->tenant_id ? sw_plugin_states_get(d->states, call->tenant_id) : NULL;
-    json_t *args = NULL;
-    const sw_plugin_tenant_state *hit = NULL, *off = NULL;
-    const sw_reg_tool *rt = NULL, *off_rt = NULL;
-    const char *detail = NULL;
-
-    if (!tp) {
-        set_result(out, "error", 1, SW_ERR_INTERNAL,
+    const sw_call *call = c->call;
+    if (call->resolved && call->resolved->status == SW_RESOLVE_OK && call->resolved->snapshot) {
+        c->res = *call->resolved; /* resolved once, by the caller, in the snapshot it holds */
+        c->tp = c->res.snapshot;
+        return 0;
+    }
+    c->tp = call->tenant_id ? sw_plugin_states_get(c->d->states, call->tenant_id) : NULL;
+    c->own_tp = 1;
+    if (!c->tp) {
+        set_result(c->out, "error", 1, SW_ERR_INTERNAL,
                    "Tool %.64s could not run: the plugin store is unavailable.\n"
-                   "Fallback suggestions: try again in a moment, or answer without this tool.", tool);
-        goto done;
+                   "Fallback suggestions: try again in a moment, or answer without this tool.", c->tool);
+        return -1;
     }
-    for (int i = 0; i < tp->n; i++) {
-        const sw_plugin_tenant_state *s = &tp->items[i];
-        const sw_reg_tool *t = sw_registry_tool(s->rp, tool);
-        if (!t) continue;
-        if (s->enabled && visible(call, s->rp->p->id)) {
-            hit = s;
-            rt = t;
-            break;
-        }
-        if (!off) {
-            off = s;
-            off_rt = t;
-        }
-    }
-    if (!hit && off) {
-        snprintf(out->plugin_id, sizeof out->plugin_id, "%s", off->rp->p->id);
-        rt = off_rt;
-        detail = off->enabled ? "plugin not available here" : "plugin disabled";
-        set_result(out, "denied", 1, SW_ERR_PLUGIN_DISABLED,
-                   "Tool %s is not available: the plugin %s is %s.\n"
-                   "Fallback suggestions: ask a tenant admin to enable %s under Admin → Plugins, "
-                   "or answer without this tool.",
-                   tool, off->rp->p->id,
-                   off->enabled ? "turned off for this room or this AI" : "disabled in this tenant",
-                   off->rp->p->id);
-        goto done;
-    }
-    if (!hit) {
-        const char *best = NULL;
-        size_t bestd = 4;
-        for (int i = 0; i < tp->n; i++) {
-            if (!tp->items[i].enabled || !visible(call, tp->items[i].rp->p->id)) continue;
-            for (int k = 0; k < tp->items[i].rp->ntools; k++) {
-                size_t dd = sw_edit_distance(tool, tp->items[i].rp->tools[k].def->name);
-                if (dd < bestd) {
-                    bestd = dd;
-                    best = tp->items[i].rp->tools[k].def->name;
-                }
-            }
-        }
-        detail = "unknown tool";
-        set_result(out, "error", 1, SW_ERR_TOOL_NOT_FOUND,
-                   "Unknown tool \"%.64s\".\nFallback suggestions: %s%s%s.", tool,
+    sw_resolve_filter f = {.only_plugin = call->only_plugin, .visible = call->plugin_visible,
+                           .visible_arg = call->plugin_visible_arg, .max_distance = 4};
+    sw_resolve_status st = sw_resolve_tool(c->tp, c->tool, &f, &c->res);
+    if (st == SW_RESOLVE_OK) return 0;
+    if (st == SW_RESOLVE_UNKNOWN) {
+        const char *best = c->res.suggestion;
+        c->detail = "unknown tool";
+        set_result(c->out, "error", 1, SW_ERR_TOOL_NOT_FOUND,
+                   "Unknown tool \"%.64s\".\nFallback suggestions: %s%s%s.", c->tool,
                    best ? "did you mean " : "use only the tools listed in your function schema",
                    best ? best : "", best ? "? Call it by its exact name" : "");
-        goto done;
+        return -1;
     }
-    snprintf(out->plugin_id, sizeof out->plugin_id, "%s", hit->rp->p->id);
+    const char *pid = c->res.state->rp->p->id;
+    int enabled = st == SW_RESOLVE_HIDDEN;
+    snprintf(c->out->plugin_id, sizeof c->out->plugin_id, "%s", pid);
+    c->detail = enabled ? "plugin not available here" : "plugin disabled";
+    set_result(c->out, "denied", 1, SW_ERR_PLUGIN_DISABLED,
+               "Tool %s is not available: the plugin %s is %s.\n"
+               "Fallback suggestions: ask a tenant admin to enable %s under Admin → Plugins, "
+               "or answer without this tool.",
+               c->tool, pid, enabled ? "turned off for this room or this AI" : "disabled in this tenant", pid);
+    return -1;
+}
 
-    /* Arguments: a JSON object normally; tolerate what models and people send. */
-    const char *raw = call->args ? call->args : "";
-    size_t rawlen = call->args ? call->args_len : 0;
-    size_t s = 0, e = rawlen;
-    while (s < e && isspace((unsigned char)raw[s])) s++;
-    while (e > s && isspace((unsigned char)raw[e - 1])) e--;
+static void invalid_args(dcall *c, const char *why)
+{
     char hint[512];
-    if (s == e) {
-        args = json_object();
+    param_hint(c->res.tool, hint, sizeof hint);
+    set_result(c->out, "error", 1, SW_ERR_VALIDATION,
+               "Invalid arguments for %s: %s.\n"
+               "Fallback suggestions: call %s again with a JSON object %s.", c->tool, why, c->tool, hint);
+}
+
+/* Step 2: the arguments, a JSON object; tolerate what models and people send. An already-parsed
+ * value (call->args_json) is taken as it is; text is parsed once. Plain text (or a bare JSON
+ * string) fills the first required string parameter, as the seed's greeter takes "de" for
+ * {"language": "de"}; text that starts like JSON but does not parse is reported as broken JSON. */
+static int parse_args(dcall *c)
+{
+    const sw_call *call = c->call;
+    const sw_reg_tool *rt = c->res.tool;
+    json_t *j = NULL;
+    const char *raw = "";
+    size_t s = 0, e = 0;
+    if (call->args_json) {
+        j = json_incref((json_t *)call->args_json);
     } else {
+        raw = call->args ? call->args : "";
+        e = call->args ? call->args_len : 0;
+        while (s < e && isspace((unsigned char)raw[s])) s++;
+        while (e > s && isspace((unsigned char)raw[e - 1])) e--;
+        if (s == e) {
+            c->args = json_object();
+            return 0;
+        }
         json_error_t je;
-        json_t *j = json_loadb(raw + s, e - s, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
-        if (json_is_object(j)) {
-            args = j;
-        } else if (rt->first_required && (j ? json_is_string(j) : raw[s] != '{' && raw[s] != '[')) {
-            /* Plain text (or a bare JSON string) fills the first required string parameter, as
-             * the seed's greeter takes "de" for {"language": "de"}. Text that starts like JSON
-             * but does not parse is reported as broken JSON instead. */
-            args = json_object();
-            json_t *v = j ? json_incref(j) : json_stringn(raw + s, e - s);
-            if (!v) {
-                json_decref(j);
-                param_hint(rt, hint, sizeof hint);
-                set_result(out, "error", 1, SW_ERR_VALIDATION,
-                           "Invalid arguments for %s: the text is not valid UTF-8.\n"
-                           "Fallback suggestions: call %s again with a JSON object %s.",
-                           tool, tool, hint);
-                goto done;
-            }
-            json_object_set_new(args, rt->first_required, v);
-            json_decref(j);
-        } else {
-            param_hint(rt, hint, sizeof hint);
-            if (!j)
-                set_result(out, "error", 1, SW_ERR_VALIDATION,
-                           "Invalid arguments for %s: not valid JSON (line %d, column %d: %s).\n"
-                           "Fallback suggestions: call %s again with a JSON object %s.",
-                           tool, je.line, je.column, je.text, tool, hint);
-            else
-                set_result(out, "error", 1, SW_ERR_VALIDATION,
-                           "Invalid arguments for %s: expected a JSON object.\n"
-                           "Fallback suggestions: call %s again with a JSON object %s.",
-                           tool, tool, hint);
-            json_decref(j);
-            goto done;
+        j = json_loadb(raw + s, e - s, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+        if (!j && !(rt->first_required && raw[s] != '{' && raw[s] != '[')) {
+            char why[300];
+            snprintf(why, sizeof why, "not valid JSON (line %d, column %d: %s)", je.line, je.column, je.text);
+            invalid_args(c, why);
+            return -1;
         }
     }
-    char verr[300];
-    if (sw_schema_validate(rt->schema, args, verr, sizeof verr) != 0) {
-        param_hint(rt, hint, sizeof hint);
-        detail = "invalid arguments";
-        set_result(out, "error", 1, SW_ERR_VALIDATION,
-                   "Invalid arguments for %s: %s.\n"
-                   "Fallback suggestions: call %s again with arguments matching %s.",
-                   tool, verr, tool, hint);
-        goto done;
+    if (json_is_object(j)) {
+        c->args = j;
+        return 0;
     }
-    uint32_t missing = rt->def->permissions_required & ~hit->granted;
-    if (missing) {
-        char names[200];
-        missing_perms(missing, names, sizeof names);
-        detail = "permission not granted";
-        set_result(out, "denied", 1, SW_ERR_AUTH_INSUFFICIENT_PERMISSION,
-                   "Tool %s was not run: the plugin %s has not been granted %s in this tenant.\n"
-                   "Fallback suggestions: ask a tenant admin to grant %s to %s, or answer without "
-                   "this tool.",
-                   tool, hit->rp->p->id, names, names, hit->rp->p->id);
-        goto done;
+    if (rt->first_required && (!j || json_is_string(j))) {
+        json_t *v = j ? j : json_stringn(raw + s, e - s);
+        if (!v) {
+            invalid_args(c, "the text is not valid UTF-8");
+            return -1;
+        }
+        c->args = json_object();
+        json_object_set_new(c->args, rt->first_required, v);
+        return 0;
     }
+    json_decref(j);
+    invalid_args(c, "expected a JSON object");
+    return -1;
+}
 
-    /* Run it on the worker pool, with its timeout. */
+/* Step 3: the arguments against the tool's schema. */
+static int validate_args(dcall *c)
+{
+    char verr[300], hint[512];
+    if (sw_schema_validate(c->res.tool->schema, c->args, verr, sizeof verr) == 0) return 0;
+    param_hint(c->res.tool, hint, sizeof hint);
+    c->detail = "invalid arguments";
+    set_result(c->out, "error", 1, SW_ERR_VALIDATION,
+               "Invalid arguments for %s: %s.\n"
+               "Fallback suggestions: call %s again with arguments matching %s.",
+               c->tool, verr, c->tool, hint);
+    return -1;
+}
+
+/* Step 4: the tool's permissions_required against the tenant's grants. */
+static int check_permissions(dcall *c)
+{
+    const sw_plugin_tenant_state *hit = c->res.state;
+    uint32_t missing = c->res.tool->def->permissions_required & ~hit->granted;
+    if (!missing) return 0;
+    char names[200];
+    missing_perms(missing, names, sizeof names);
+    c->detail = "permission not granted";
+    set_result(c->out, "denied", 1, SW_ERR_AUTH_INSUFFICIENT_PERMISSION,
+               "Tool %s was not run: the plugin %s has not been granted %s in this tenant.\n"
+               "Fallback suggestions: ask a tenant admin to grant %s to %s, or answer without "
+               "this tool.",
+               c->tool, hit->rp->p->id, names, names, hit->rp->p->id);
+    return -1;
+}
+
+/* The tool's answer into the call's result (cut at RESULT_MAX). */
+static void take_result(dcall *c, const exec_job *j)
+{
+    sw_dispatch_result *out = c->out;
+    if (j->rc != SW_OK) {
+        c->detail = "plugin failure";
+        set_result(out, "error", 1, SW_ERR_INTERNAL,
+                   "Tool %s failed inside the plugin %s (%d).\n"
+                   "Fallback suggestions: try again once, then answer without this tool.",
+                   c->tool, c->res.state->rp->p->id, j->rc);
+        return;
+    }
+    const char *t = j->res.text ? j->res.text : "";
+    size_t n = strlen(t);
+    free(out->text);
+    if (n > RESULT_MAX) {
+        out->text = malloc(RESULT_MAX + 32);
+        if (out->text) {
+            memcpy(out->text, t, RESULT_MAX);
+            strcpy(out->text + RESULT_MAX, "\n[result truncated]");
+        }
+    } else {
+        out->text = strdup(t);
+    }
+    out->is_error = j->res.is_error;
+    out->status = j->res.is_error ? "error" : "ok";
+}
+
+/* Step 5: runs the tool on the worker pool (or on the caller's thread, sw_call.on_timeout) and
+ * waits up to its timeout. Returns 1 when the watchdog already answered and audited the call. */
+static int run_tool(dcall *c)
+{
+    sw_dispatcher *d = c->d;
+    const sw_call *call = c->call;
+    const sw_reg_tool *rt = c->res.tool;
+    const sw_plugin_tenant_state *hit = c->res.state;
     exec_job *j = malloc(sizeof *j);
     if (!j) {
-        set_result(out, "error", 1, SW_ERR_INTERNAL,
+        set_result(c->out, "error", 1, SW_ERR_INTERNAL,
                    "Tool %s could not run: the server is out of memory.\n"
-                   "Fallback suggestions: try again later, or answer without this tool.", tool);
-        goto done;
+                   "Fallback suggestions: try again later, or answer without this tool.", c->tool);
+        return 0;
     }
     memset(j, 0, offsetof(exec_job, cc));
-    sw_call_ctx_init(&j->cc, d, hit->rp, call, hit->granted, tp);
-    sw_call_ctx_set_args(&j->cc, raw, rawlen, args);
+    sw_call_ctx_init(&j->cc, d, hit->rp, call, hit->granted, c->tp);
+    sw_call_ctx_set_args(&j->cc, call->args_json ? NULL : call->args ? call->args : "", call->args_len, c->args);
     j->rt = rt;
     j->refs = 2;
     pthread_mutex_init(&j->mu, NULL);
@@ -524,54 +583,50 @@ int sw_dispatch(sw_dispatcher *d, const sw_call *call, sw_dispatch_result *out)
     int ran_here = 0;
     if (call->on_timeout) { /* on the caller's thread, the watchdog keeping the deadline */
         wd_entry we = {.deadline_ns = sw_time_mono_ns() + (int64_t)timeout_ms * 1000000, .call = call,
-                       .rt = rt, .args = args, .out = out, .timeout_ms = timeout_ms, .t0_us = t0};
+                       .rt = rt, .args = c->args, .out = c->out, .timeout_ms = timeout_ms, .t0_us = c->t0};
         if (wd_add(d, &we) == 0) {
             job_run(j);
             ran_here = 1;
             if (wd_remove(d, &we)) { /* the watchdog answered (and audited) at the deadline */
                 job_release(j);
-                json_decref(args);
-                sw_tenant_plugins_release(tp);
-                return 0;
+                return 1;
             }
         }
     }
     if (!ran_here && (!d->pool || sw_pool_submit_job(d->pool, &j->node) != 0)) job_run(j); /* inline fallback */
     if (!job_wait(j, timeout_ms, &d->wait_spin)) {
-        detail = "timeout";
-        timeout_result(out, tool, timeout_ms);
-        job_release(j);
-        goto done;
-    }
-    if (j->rc != SW_OK) {
-        detail = "plugin failure";
-        set_result(out, "error", 1, SW_ERR_INTERNAL,
-                   "Tool %s failed inside the plugin %s (%d).\n"
-                   "Fallback suggestions: try again once, then answer without this tool.",
-                   tool, hit->rp->p->id, j->rc);
+        c->detail = "timeout";
+        timeout_result(c->out, c->tool, timeout_ms);
     } else {
-        const char *t = j->res.text ? j->res.text : "";
-        size_t n = strlen(t);
-        free(out->text);
-        if (n > RESULT_MAX) {
-            out->text = malloc(RESULT_MAX + 32);
-            if (out->text) {
-                memcpy(out->text, t, RESULT_MAX);
-                strcpy(out->text + RESULT_MAX, "\n[result truncated]");
-            }
-        } else {
-            out->text = strdup(t);
-        }
-        out->is_error = j->res.is_error;
-        out->status = j->res.is_error ? "error" : "ok";
+        take_result(c, j);
     }
     job_release(j);
+    return 0;
+}
 
-done:
+/* Step 6 (every call that was not answered by the watchdog): one audit record. */
+static void finish(dcall *c)
+{
+    sw_dispatch_result *out = c->out;
     if (!out->text) out->text = strdup("");
-    out->duration_us = sw_time_mono_us() - t0;
-    audit(d, call, out->plugin_id[0] ? out->plugin_id : "", rt, args, out, detail);
-    json_decref(args);
-    sw_tenant_plugins_release(tp);
+    out->duration_us = sw_time_mono_us() - c->t0;
+    audit(c->d, c->call, out->plugin_id, c->res.tool, c->args, out, c->detail);
+}
+
+int sw_dispatch(sw_dispatcher *d, const sw_call *call, sw_dispatch_result *out)
+{
+    memset(out, 0, sizeof *out);
+    out->err = (sw_err)-1;
+    dcall c = {.d = d, .call = call, .out = out, .tool = call->tool ? call->tool : "",
+               .t0 = sw_time_mono_us()};
+    int answered = 0;
+    if (find_tool(&c) == 0) {
+        snprintf(out->plugin_id, sizeof out->plugin_id, "%s", c.res.state->rp->p->id);
+        if (parse_args(&c) == 0 && validate_args(&c) == 0 && check_permissions(&c) == 0)
+            answered = run_tool(&c);
+    }
+    if (!answered) finish(&c);
+    json_decref(c.args);
+    if (c.own_tp) sw_tenant_plugins_release(c.tp);
     return out->text ? 0 : -1;
 }

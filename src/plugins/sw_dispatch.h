@@ -14,6 +14,7 @@
 #include "plugins/sw_audit.h"
 #include "plugins/sw_plugin_state.h"
 #include "plugins/sw_registry.h"
+#include "plugins/sw_resolve.h"
 #include "store/sw_db.h"
 
 #include <jansson.h>
@@ -60,6 +61,13 @@ typedef struct sw_call {
     const char *tool;         /* tool name as the model sent it */
     const char *args;         /* raw argument text (NULL = "{}") */
     size_t args_len;
+    /* Or the arguments already parsed (any JSON value; an object normally): used instead of
+     * args, referenced, never re-serialised (slash commands, POST /v1/tools/{tool}/call). */
+    const json_t *args_json;
+    /* Or the tool as the caller already resolved it (sw_resolve_tool, status OK) in a snapshot
+     * the caller holds for the call: the dispatcher does not look it up again, and only_plugin
+     * and plugin_visible are not consulted. */
+    const struct sw_resolved *resolved;
     const char *only_plugin;  /* restrict the lookup to this plugin id, or NULL */
     /* Optional filter (AI loadout, room toggles): return 0 to hide a plugin from this call. */
     int (*plugin_visible)(void *arg, const char *plugin_id);
@@ -103,7 +111,7 @@ typedef struct sw_call_ctx {
     sw_tenant_plugins *snapshot; /* a reference, released with the context */
     const sw_plugin_tenant_state *state;
     json_t *args;             /* parsed arguments (object) or NULL */
-    const char *args_text;
+    const char *args_text;    /* NULL until asked for when the arguments came parsed */
     char inline_buf[2048];
 } sw_call_ctx;
 
@@ -116,8 +124,11 @@ sw_call_ctx *sw_call_ctx_new(sw_dispatcher *d, const sw_reg_plugin *rp, const sw
 void sw_call_ctx_init(sw_call_ctx *cc, sw_dispatcher *d, const sw_reg_plugin *rp, const sw_call *call,
                       int64_t granted, sw_tenant_plugins *snapshot);
 void sw_call_ctx_fini(sw_call_ctx *cc);
-/* Sets the call's arguments: parses them (JSON object) and keeps the raw text. */
+/* Sets the call's arguments: parses them (JSON object) and keeps the raw text. With parsed and
+ * no text (args NULL), the text is written from parsed only when asked for. */
 void sw_call_ctx_set_args(sw_call_ctx *cc, const char *args, size_t len, json_t *parsed);
+/* The arguments as text (sw_args_text): as sent, or written once from the parsed object. */
+const char *sw_call_ctx_args_text(sw_call_ctx *cc);
 void sw_call_ctx_free(sw_call_ctx *cc);
 
 /* The host-services table (sw_host.c); its notes services (sw_host_notes.c). */

@@ -48,7 +48,7 @@ static char *h_vprintf(sw_ctx *ctx, const char *fmt, va_list ap)
 
 static const char *h_args_text(sw_ctx *ctx)
 {
-    return CC(ctx)->args_text ? CC(ctx)->args_text : "";
+    return sw_call_ctx_args_text(CC(ctx));
 }
 
 static const char *h_arg_string(sw_ctx *ctx, const char *key)

@@ -1,9 +1,11 @@
-/* sw_rooms: ordered append+publish, membership events, slash commands. */
+/* sw_rooms: ordered append+publish, membership events, room plugin toggles; a command typed in
+ * a room is handed to the slash interpreter (sw_slash_cmd.c). */
 #include "rooms/sw_rooms.h"
 #include "core/sw_log.h"
 #include "core/sw_text.h"
 #include "core/sw_time.h"
 #include "plugins/sw_slash.h"
+#include "rooms/sw_slash_cmd.h"
 #include "store/sw_repo.h"
 #include "store/sw_room_repo.h"
 
@@ -130,7 +132,7 @@ static void commit_batch(sw_rooms *r, append_req *batch)
         if (a->rc == 0 && !a->existed && r->bus) publish(r, a);
 }
 
-static void pending_add(sw_rooms *r, int d)
+void sw_rooms_pending_add(sw_rooms *r, int d)
 {
     pthread_mutex_lock(&r->pending_mu);
     r->pending += d;
@@ -173,7 +175,7 @@ static void lead(sw_rooms *r, append_req *me)
         }
         if (finished_async) {
             pthread_mutex_unlock(&r->write_mu);
-            pending_add(r, -finished_async);
+            sw_rooms_pending_add(r, -finished_async);
             pthread_mutex_lock(&r->write_mu);
         }
     }
@@ -245,7 +247,7 @@ int sw_rooms_append_async(sw_rooms *r, const char *tenant_id, const char *room_i
     a->event_type = memcpy(p += ls, event_type, le);
     a->content = json_incref(content);
     a->async = 1;
-    pending_add(r, 1);
+    sw_rooms_pending_add(r, 1);
     pthread_mutex_lock(&r->write_mu);
     enqueue(r, a);
     if (!r->flusher_started) /* no flusher (it could not start): commit now */
@@ -291,13 +293,6 @@ int sw_rooms_set_member(sw_rooms *r, const char *tenant_id, const char *room_id,
     return rc;
 }
 
-static void system_message(sw_rooms *r, const char *tenant_id, const char *room_id, const char *text)
-{
-    json_t *c = json_pack("{s:s, s:s}", "msgtype", "swp.system", "body", text);
-    if (c) sw_rooms_append_async(r, tenant_id, room_id, "system", "swp.room.message", c);
-    json_decref(c);
-}
-
 int sw_rooms_plugin_toggle(sw_rooms *r, const char *tenant_id, const char *room_id, const char *plugin_id)
 {
     char kb[SW_CACHE_KEY_MAX];
@@ -326,38 +321,6 @@ int sw_rooms_plugin_visible(void *arg, const char *plugin_id)
     return sw_rooms_plugin_toggle(s->r, s->tenant_id, s->room_id, plugin_id) != 0;
 }
 
-/* Is the plugin usable in this room? 1 yes; 0 disabled in the tenant; -1 toggled off here. */
-static int usable(sw_rooms *r, const sw_plugin_tenant_state *st, const char *tenant_id, const char *room_id)
-{
-    if (!st->enabled) return 0;
-    sw_rooms_scope scope = {r, tenant_id, room_id};
-    if (!sw_rooms_plugin_visible(&scope, st->rp->p->id)) return -1;
-    return 1;
-}
-
-json_t *sw_rooms_commands(sw_rooms *r, const char *tenant_id, const char *room_id)
-{
-    json_t *arr = json_array();
-    json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "name", "help", "usage", "[/help]",
-                                         "description", "List the commands you can use here.", "source",
-                                         "builtin"));
-    sw_tenant_plugins *tp = sw_plugin_states_get(r->disp->states, tenant_id);
-    if (!tp) return arr;
-    for (int i = 0; i < tp->n; i++) {
-        const sw_plugin_tenant_state *st = &tp->items[i];
-        if (usable(r, st, tenant_id, room_id) != 1) continue;
-        for (int k = 0; k < st->rp->ntools; k++) {
-            const sw_tool *t = st->rp->tools[k].def;
-            if (!t->usage) continue;
-            json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "name", t->name, "usage",
-                                                 t->usage, "description", t->description, "source", "plugin",
-                                                 "plugin_id", st->rp->p->id, "side_effects", t->side_effects));
-        }
-    }
-    sw_tenant_plugins_release(tp);
-    return arr;
-}
-
 /* The tenant's slug, remembered (it never changes); "" when the tenant cannot be read. */
 static void tenant_slug_of(sw_rooms *r, const char *tenant_id, char slug[72])
 {
@@ -375,139 +338,6 @@ static void tenant_slug_of(sw_rooms *r, const char *tenant_id, char slug[72])
 void sw_rooms_tenant_slug(sw_rooms *r, const char *tenant_id, char slug[72])
 {
     tenant_slug_of(r, tenant_id, slug);
-}
-
-typedef struct {
-    sw_rooms *r;
-    char tenant_id[40], tenant_slug[72], room_id[40], sender_id[40];
-    char *token;
-    char *body;
-    char tool[72];
-    sw_pool_job node; /* the pool's queue node: no allocation of its own */
-} slash_job;
-
-
-/* Stores a command's result as a swp.tool_result message from the plugin. */
-static void post_result(slash_job *j, const sw_dispatch_result *res)
-{
-    json_t *body = json_string(res->text ? res->text : "");
-    if (!body) body = json_string("(the tool returned text that is not valid UTF-8)");
-    json_t *content = json_pack("{s:s, s:s, s:s, s:o, s:b, s:s}", "msgtype", "swp.tool_result", "plugin_id",
-                                res->plugin_id, "tool", j->tool, "body", body, "is_error", res->is_error,
-                                "status", res->status);
-    char sender[96];
-    snprintf(sender, sizeof sender, "plugin:%s", res->plugin_id);
-    if (content) sw_rooms_append_async(j->r, j->tenant_id, j->room_id, sender, "swp.room.message", content);
-    json_decref(content);
-}
-
-/* The watchdog's answer when the tool overran its timeout (the tool is still running). */
-static void slash_timeout(void *arg, const sw_dispatch_result *res)
-{
-    post_result(arg, res);
-}
-
-static void run_slash(slash_job *j)
-{
-    sw_rooms *r = j->r;
-    char name[72], msg[1024];
-    const char *rest = "";
-    if (!sw_slash_split(j->body, name, sizeof name, &rest)) return;
-    json_t *cmds = NULL; /* built only for /help and for suggestions */
-    if (!strcmp(name, "help")) {
-        cmds = sw_rooms_commands(r, j->tenant_id, j->room_id);
-        size_t used = (size_t)snprintf(msg, sizeof msg, "Commands here:");
-        size_t i;
-        json_t *c;
-        json_array_foreach(cmds, i, c) {
-            int n = snprintf(msg + used, sizeof msg - used, "\n%s — %s",
-                             json_string_value(json_object_get(c, "usage")),
-                             json_string_value(json_object_get(c, "description")));
-            if (n < 0 || (size_t)n >= sizeof msg - used) break;
-            used += (size_t)n;
-        }
-        system_message(r, j->tenant_id, j->room_id, msg);
-        json_decref(cmds);
-        return;
-    }
-    sw_tenant_plugins *tp = sw_plugin_states_get(r->disp->states, j->tenant_id);
-    const sw_plugin_tenant_state *hit = NULL, *off = NULL;
-    const sw_reg_tool *rt = NULL;
-    int off_reason = 0;
-    for (int i = 0; tp && i < tp->n; i++) {
-        const sw_reg_tool *t = sw_registry_tool(tp->items[i].rp, name);
-        if (!t) continue;
-        int u = usable(r, &tp->items[i], j->tenant_id, j->room_id);
-        if (u == 1) {
-            hit = &tp->items[i];
-            rt = t;
-            break;
-        }
-        if (!off) {
-            off = &tp->items[i];
-            off_reason = u;
-        }
-    }
-    if (!hit) {
-        if (off) {
-            snprintf(msg, sizeof msg, "/%s is not available in this room: the plugin %s is %s. Nothing was run.",
-                     name, off->rp->p->id, off_reason < 0 ? "turned off in this room" : "disabled in this tenant");
-        } else {
-            const char *best = NULL;
-            size_t bd = 3;
-            size_t i;
-            json_t *c;
-            cmds = sw_rooms_commands(r, j->tenant_id, j->room_id);
-            json_array_foreach(cmds, i, c) {
-                const char *cn = json_string_value(json_object_get(c, "name"));
-                size_t d = sw_edit_distance(name, cn);
-                if (d < bd) {
-                    bd = d;
-                    best = cn;
-                }
-            }
-            snprintf(msg, sizeof msg, "Unknown command /%.64s.%s%s%s Type /help for the list. Nothing was run.",
-                     name, best ? " Did you mean /" : "", best ? best : "", best ? "?" : "");
-        }
-        system_message(r, j->tenant_id, j->room_id, msg);
-        goto out;
-    }
-    char err[200];
-    json_t *args = sw_slash_args(rt, rest, err, sizeof err);
-    if (!args) {
-        snprintf(msg, sizeof msg, "/%s: %s. Usage: %s", name, err, rt->def->usage ? rt->def->usage : name);
-        system_message(r, j->tenant_id, j->room_id, msg);
-        goto out;
-    }
-    char *atext = json_dumps(args, JSON_COMPACT);
-    json_decref(args);
-    sw_call call = {.tenant_id = j->tenant_id, .tenant_slug = j->tenant_slug, .room_id = j->room_id,
-                    .caller_id = j->sender_id, .initiator_id = j->sender_id, .user_token = j->token,
-                    .tool = name, .args = atext ? atext : "{}", .args_len = atext ? strlen(atext) : 2,
-                    .only_plugin = hit->rp->p->id,
-                    /* this is a pool worker: run the tool right here, a watchdog keeps its timeout */
-                    .on_timeout = slash_timeout, .on_timeout_arg = j};
-    snprintf(j->tool, sizeof j->tool, "%s", name);
-    sw_dispatch_result res;
-    sw_dispatch(r->disp, &call, &res);
-    free(atext);
-    if (!res.reported) post_result(j, &res);
-    sw_dispatch_result_fini(&res);
-out:
-    json_decref(cmds);
-    sw_tenant_plugins_release(tp);
-}
-
-static void slash_job_run(void *arg)
-{
-    slash_job *j = arg;
-    run_slash(j);
-    sw_rooms *r = j->r;
-    __atomic_sub_fetch(&r->slash_inflight, 1, __ATOMIC_ACQ_REL);
-    free(j->token);
-    free(j->body);
-    free(j);
-    pending_add(r, -1);
 }
 
 int sw_rooms_send_message(sw_rooms *r, const char *tenant_id, const char *tenant_slug,
@@ -535,22 +365,6 @@ int sw_rooms_send_message(sw_rooms *r, const char *tenant_id, const char *tenant
             r->on_message(r->on_message_arg, *wire_out);
         return rc == 0 ? 0 : -1;
     }
-    slash_job *j = calloc(1, sizeof *j);
-    if (!j) {
-        __atomic_sub_fetch(&r->slash_inflight, 1, __ATOMIC_ACQ_REL);
-        return 0;
-    }
-    j->r = r;
-    snprintf(j->tenant_id, sizeof j->tenant_id, "%s", tenant_id);
-    snprintf(j->tenant_slug, sizeof j->tenant_slug, "%s", tenant_slug ? tenant_slug : "");
-    if (!j->tenant_slug[0]) tenant_slug_of(r, tenant_id, j->tenant_slug); /* commands only need it */
-    snprintf(j->room_id, sizeof j->room_id, "%s", room_id);
-    snprintf(j->sender_id, sizeof j->sender_id, "%s", sender_id);
-    j->token = user_token ? strdup(user_token) : NULL;
-    j->body = strdup(body);
-    pending_add(r, 1);
-    j->node.fn = slash_job_run;
-    j->node.arg = j;
-    if (!j->body || sw_pool_submit_job(r->pool, &j->node) != 0) slash_job_run(j);
+    sw_slash_cmd_queue(r, tenant_id, tenant_slug, room_id, sender_id, user_token, body);
     return 0;
 }

@@ -19,9 +19,11 @@ static void test_load_dir_refuses_bad_plugins(void **state)
     sw_log_set_level(SW_LOG_OFF);
     sw_registry *r = sw_registry_new();
     int loaded = sw_registry_load_dir(r, SW_TEST_PLUGIN_DIR, NULL);
-    /* acme_echo.so, the approval tests' recorder.so, services.so, secretive.so, vault.so */
-    assert_int_equal(loaded, 5);
-    assert_int_equal(r->n, 5);
+    /* acme_echo.so, the approval tests' recorder.so, services.so, secretive.so, vault.so,
+     * argecho.so (the argument tests) */
+    assert_int_equal(loaded, 6);
+    assert_int_equal(r->n, 6);
+    assert_non_null(sw_registry_find(r, "test.argecho"));
     assert_non_null(sw_registry_find(r, "test.secretive"));
     assert_non_null(sw_registry_find(r, "test.vault"));
     assert_non_null(sw_registry_find(r, "test.services"));
