@@ -5,7 +5,7 @@
 #include "core/sw_id.h"
 #include "core/sw_log.h"
 #include "core/sw_time.h"
-#include "store/sw_rows.h"
+#include "store/sw_audit_repo.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -45,35 +45,25 @@ static void rec_free(rec *r)
     free(r);
 }
 
+/* Yields the batch's records as rows, giving each its id and timestamp as it goes. */
+static int next_row(void *arg, sw_audit_row *row)
+{
+    rec **cur = arg;
+    rec *r = *cur;
+    if (!r) return 0;
+    *cur = r->next;
+    sw_id_new(r->id);
+    sw_time_rfc3339(r->at_ms, r->ts, sizeof r->ts);
+    *row = (sw_audit_row){.id = r->id, .tenant_id = r->tenant_id, .ts = r->ts, .room_id = r->room_id,
+                          .plugin_id = r->plugin_id, .tool = r->tool, .caller_id = r->caller_id,
+                          .initiator_id = r->initiator_id, .args_redacted = r->args, .status = r->status,
+                          .duration_ms = r->duration_ms, .detail = r->detail};
+    return 1;
+}
+
 static void write_batch(sw_audit *a, rec *batch)
 {
-    int in_tx = sw_db_begin(a->db) == 0;
-    /* one statement for the whole batch: bind, step, reset per record */
-    sw_stmt *st = sw_db_prepare(a->db,
-                                "INSERT INTO tool_audit (id, tenant_id, ts, room_id, plugin_id, tool,"
-                                " caller_id, initiator_id, args_redacted, status, duration_ms, detail)"
-                                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    for (rec *r = batch; st && r; r = r->next) {
-        sw_id_new(r->id);
-        sw_time_rfc3339(r->at_ms, r->ts, sizeof r->ts);
-        sw_stmt_bind_text(st, 1, r->id);
-        sw_stmt_bind_text(st, 2, r->tenant_id);
-        sw_stmt_bind_text(st, 3, r->ts);
-        sw_stmt_bind_text(st, 4, r->room_id);
-        sw_stmt_bind_text(st, 5, r->plugin_id ? r->plugin_id : "");
-        sw_stmt_bind_text(st, 6, r->tool ? r->tool : "");
-        sw_stmt_bind_text(st, 7, r->caller_id);
-        sw_stmt_bind_text(st, 8, r->initiator_id);
-        sw_stmt_bind_text(st, 9, r->args ? r->args : "{}");
-        sw_stmt_bind_text(st, 10, r->status ? r->status : "error");
-        sw_stmt_bind_int64(st, 11, r->duration_ms);
-        sw_stmt_bind_text(st, 12, r->detail);
-        if (sw_stmt_step(st) < 0) SW_ERROR("audit: cannot write a record: %s", sw_db_errmsg(a->db));
-        sw_stmt_reset(st);
-    }
-    if (!st) SW_ERROR("audit: cannot prepare the insert: %s", sw_db_errmsg(a->db));
-    sw_stmt_finish(st);
-    if (in_tx && sw_db_commit(a->db) != 0) SW_ERROR("audit: commit failed: %s", sw_db_errmsg(a->db));
+    sw_audit_repo_insert(a->db, next_row, &batch); /* failures are logged by the repository */
 }
 
 static void *writer(void *arg)
@@ -192,47 +182,10 @@ void sw_audit_flush(sw_audit *a)
     pthread_mutex_unlock(&a->mu);
 }
 
-static json_t *audit_row(sw_stmt *st)
-{
-    json_t *args = json_loads(sw_stmt_text(st, 8) ? sw_stmt_text(st, 8) : "", JSON_DECODE_ANY, NULL);
-    json_t *row = json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:o, s:s?, s:I, s:s?}",
-                            "id", sw_stmt_text(st, 0), "ts", sw_stmt_text(st, 1),
-                            "tenant_id", sw_stmt_text(st, 2), "room_id", sw_stmt_text(st, 3),
-                            "plugin_id", sw_stmt_text(st, 4), "tool", sw_stmt_text(st, 5),
-                            "caller_id", sw_stmt_text(st, 6), "initiator_id", sw_stmt_text(st, 7),
-                            "args_redacted", args ? args : json_null(), "status", sw_stmt_text(st, 9),
-                            "duration_ms", (json_int_t)sw_stmt_int64(st, 10),
-                            "detail", sw_stmt_text(st, 11));
-    return row;
-}
-
 json_t *sw_audit_list(sw_audit *a, const char *tenant_id, const char *plugin_id, const char *tool,
                       const char *status, const char *before, int limit, char **next_cursor)
 {
-    *next_cursor = NULL;
     sw_audit_flush(a); /* read-your-writes for the caller */
-    sw_stmt *st = sw_db_prepare(
-        a->db, "SELECT id, ts, tenant_id, room_id, plugin_id, tool, caller_id, initiator_id,"
-               " args_redacted, status, duration_ms, detail FROM tool_audit"
-               " WHERE tenant_id = ? AND (? IS NULL OR plugin_id = ?) AND (? IS NULL OR tool = ?)"
-               " AND (? IS NULL OR status = ?) AND (? IS NULL OR id < ?)"
-               " ORDER BY id DESC LIMIT ?");
-    if (!st) return NULL;
-    sw_stmt_bind_text(st, 1, tenant_id);
-    sw_stmt_bind_text(st, 2, plugin_id);
-    sw_stmt_bind_text(st, 3, plugin_id);
-    sw_stmt_bind_text(st, 4, tool);
-    sw_stmt_bind_text(st, 5, tool);
-    sw_stmt_bind_text(st, 6, status);
-    sw_stmt_bind_text(st, 7, status);
-    sw_stmt_bind_text(st, 8, before);
-    sw_stmt_bind_text(st, 9, before);
-    sw_stmt_bind_int64(st, 10, limit + 1);
-    int more = 0;
-    json_t *arr = sw_rows_collect(st, limit, &more, audit_row);
-    if (arr && more) {
-        const char *last = json_string_value(json_object_get(json_array_get(arr, json_array_size(arr) - 1), "id"));
-        *next_cursor = last ? strdup(last) : NULL;
-    }
-    return arr;
+    sw_audit_filter f = {.plugin_id = plugin_id, .tool = tool, .status = status, .before = before, .limit = limit};
+    return sw_audit_repo_list(a->db, tenant_id, &f, next_cursor);
 }

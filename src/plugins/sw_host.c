@@ -125,19 +125,14 @@ static int h_kv_get(sw_ctx *ctx, const char *key, const char **value)
 {
     if (!key || !value) return SW_E_INVAL;
     sw_call_ctx *cc = CC(ctx);
-    sw_stmt *st = sw_db_prepare(cc->d->db, "SELECT value FROM plugin_kv WHERE tenant_id = ? AND "
-                                           "plugin_id = ? AND key = ?");
-    if (!st) return SW_E_IO;
-    sw_stmt_bind_text(st, 1, ctx->tenant_id);
-    sw_stmt_bind_text(st, 2, ctx->plugin_id);
-    sw_stmt_bind_text(st, 3, key);
-    int rc = sw_stmt_step(st);
-    int out = rc == SW_DB_ROW ? SW_OK : rc == SW_DB_DONE ? SW_E_NOTFOUND : SW_E_IO;
-    if (rc == SW_DB_ROW) {
-        *value = sw_arena_strdup(&cc->arena, sw_stmt_text(st, 0) ? sw_stmt_text(st, 0) : "");
+    char *v = NULL;
+    int rc = sw_plugin_kv_get(cc->d->db, ctx->tenant_id, ctx->plugin_id, key, &v);
+    int out = rc == SW_REPO_OK ? SW_OK : rc == SW_REPO_NOT_FOUND ? SW_E_NOTFOUND : SW_E_IO;
+    if (rc == SW_REPO_OK) {
+        *value = sw_arena_strdup(&cc->arena, v);
         if (!*value) out = SW_E_NOMEM;
     }
-    sw_stmt_finish(st);
+    free(v);
     return out;
 }
 
@@ -145,19 +140,7 @@ static int h_kv_set(sw_ctx *ctx, const char *key, const char *value)
 {
     if (!key || strlen(key) > 256 || (value && strlen(value) > (1u << 20))) return SW_E_INVAL;
     sw_call_ctx *cc = CC(ctx);
-    char ts[40];
-    sw_time_rfc3339(sw_time_now_ms(), ts, sizeof ts);
-    int rc;
-    if (!value)
-        rc = sw_db_run(cc->d->db, "DELETE FROM plugin_kv WHERE tenant_id = ? AND plugin_id = ? AND key = ?",
-                       "ttt", ctx->tenant_id, ctx->plugin_id, key);
-    else
-        rc = sw_db_run(cc->d->db,
-                       "INSERT INTO plugin_kv (tenant_id, plugin_id, key, value, updated_at) VALUES (?, ?, ?, ?, ?)"
-                       " ON CONFLICT (tenant_id, plugin_id, key) DO UPDATE SET value = excluded.value,"
-                       " updated_at = excluded.updated_at",
-                       "ttttt", ctx->tenant_id, ctx->plugin_id, key, value, ts);
-    return rc < 0 ? SW_E_IO : SW_OK;
+    return sw_plugin_kv_set(cc->d->db, ctx->tenant_id, ctx->plugin_id, key, value) == SW_REPO_OK ? SW_OK : SW_E_IO;
 }
 
 typedef struct {

@@ -2,6 +2,8 @@
 #include "plugins/sw_plugin_state.h"
 #include "core/sw_time.h"
 #include "plugins/sw_setting_secret.h"
+#include "store/sw_plugin_state_repo.h"
+#include "store/sw_repo.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -85,6 +87,23 @@ static json_t *load_obj(const char *text)
     return j;
 }
 
+/* One stored row into the snapshot's entry of its plugin (rows of unknown plugins are kept in
+ * the store, unused). */
+static void load_row(void *arg, const sw_plugin_state_row *row)
+{
+    sw_tenant_plugins *tp = arg;
+    for (int i = 0; i < tp->n; i++) {
+        if (strcmp(tp->items[i].rp->p->id, row->plugin_id) == 0) {
+            tp->items[i].enabled = row->enabled;
+            tp->items[i].granted = row->granted;
+            json_decref(tp->items[i].settings);
+            json_decref(tp->items[i].tool_policies);
+            tp->items[i].settings = load_obj(row->settings);
+            tp->items[i].tool_policies = load_obj(row->tool_policies);
+        }
+    }
+}
+
 static sw_tenant_plugins *load(sw_plugin_states *s, const char *tenant_id)
 {
     sw_tenant_plugins *tp = calloc(1, sizeof *tp);
@@ -98,27 +117,7 @@ static sw_tenant_plugins *load(sw_plugin_states *s, const char *tenant_id)
         return NULL;
     }
     for (int i = 0; i < tp->n; i++) tp->items[i].rp = &s->reg->plugins[i];
-    sw_stmt *st = sw_db_prepare(s->db, "SELECT plugin_id, enabled, granted_permissions, settings, "
-                                       "tool_policies FROM plugin_states WHERE tenant_id = ?");
-    if (!st) {
-        tp_free(tp);
-        return NULL;
-    }
-    sw_stmt_bind_text(st, 1, tenant_id);
-    int rc;
-    while ((rc = sw_stmt_step(st)) == SW_DB_ROW) {
-        const char *pid = sw_stmt_text(st, 0);
-        for (int i = 0; i < tp->n; i++) {
-            if (pid && strcmp(tp->items[i].rp->p->id, pid) == 0) {
-                tp->items[i].enabled = (int)sw_stmt_int64(st, 1);
-                tp->items[i].granted = (uint32_t)sw_stmt_int64(st, 2);
-                tp->items[i].settings = load_obj(sw_stmt_text(st, 3));
-                tp->items[i].tool_policies = load_obj(sw_stmt_text(st, 4));
-            }
-        }
-    }
-    sw_stmt_finish(st);
-    if (rc < 0) {
+    if (sw_plugin_state_repo_each(s->db, tenant_id, load_row, tp) != SW_REPO_OK) {
         tp_free(tp);
         return NULL;
     }
@@ -201,18 +200,9 @@ const sw_plugin_tenant_state *sw_tenant_plugins_find(const sw_tenant_plugins *tp
 static int upsert(sw_plugin_states *s, const char *tenant_id, const char *plugin_id, int enabled,
                   uint32_t granted, const char *settings, const char *policies)
 {
-    char ts[40];
-    sw_time_rfc3339(sw_time_now_ms(), ts, sizeof ts);
-    int rc = sw_db_run(s->db,
-                       "INSERT INTO plugin_states (tenant_id, plugin_id, enabled, granted_permissions,"
-                       " settings, tool_policies, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
-                       " ON CONFLICT (tenant_id, plugin_id) DO UPDATE SET enabled = excluded.enabled,"
-                       " granted_permissions = excluded.granted_permissions,"
-                       " settings = excluded.settings, tool_policies = excluded.tool_policies,"
-                       " updated_at = excluded.updated_at",
-                       "ttiitt" "t", tenant_id, plugin_id, (int64_t)enabled, (int64_t)granted, settings,
-                       policies, ts);
-    return rc < 0 ? -1 : 0;
+    sw_plugin_state_row row = {.plugin_id = plugin_id, .enabled = enabled, .granted = granted,
+                               .settings = settings, .tool_policies = policies};
+    return sw_plugin_state_repo_put(s->db, tenant_id, &row) == SW_REPO_OK ? 0 : -1;
 }
 
 static void apply_patch(json_t *target, const json_t *patch)
@@ -311,42 +301,34 @@ static void invalidate_all(sw_plugin_states *s)
     pthread_mutex_unlock(&s->mu);
 }
 
+typedef struct {
+    const sw_registry *reg;
+    const sw_secretbox *sb;
+    int *unreadable;
+} seal_arg;
+
+/* One stored row's settings with its secret values sealed with the current key (keys: tenant,
+ * plugin): 1 and *out when something changed. */
+static int seal_row(void *arg, const char *const *keys, const char *value, char **out)
+{
+    seal_arg *a = arg;
+    const sw_reg_plugin *rp = keys[1] ? sw_registry_find(a->reg, keys[1]) : NULL;
+    json_t *settings = load_obj(value);
+    int n = sw_settings_seal(settings, NULL, rp ? rp->p : NULL, a->sb, a->unreadable);
+    if (n > 0) {
+        *out = json_dumps(settings, JSON_COMPACT);
+        if (!*out) n = -1;
+    }
+    json_decref(settings);
+    return n < 0 ? -1 : n > 0 ? 1 : 0;
+}
+
 int sw_plugin_states_seal_all(sw_plugin_states *s, int *changed, int *unreadable)
 {
     *changed = *unreadable = 0;
-    const sw_secretbox *sb = sw_db_secretbox(s->db);
-    if (!sb) return 0;
-    sw_stmt *st = sw_db_prepare(s->db, "SELECT tenant_id, plugin_id, settings FROM plugin_states");
-    if (!st) return -1;
-    json_t *rows = json_array(); /* read first, then write: no update under an open cursor */
-    int rc;
-    while ((rc = sw_stmt_step(st)) == SW_DB_ROW) {
-        const char *pid = sw_stmt_text(st, 1);
-        const sw_reg_plugin *rp = pid ? sw_registry_find(s->reg, pid) : NULL;
-        json_t *settings = load_obj(sw_stmt_text(st, 2));
-        int n = sw_settings_seal(settings, NULL, rp ? rp->p : NULL, sb, unreadable);
-        if (n < 0) rc = SW_DB_ERROR;
-        if (n > 0)
-            json_array_append_new(rows, json_pack("{s:s, s:s, s:o}", "t", sw_stmt_text(st, 0), "p", pid,
-                                                  "s", json_incref(settings)));
-        json_decref(settings);
-        if (n < 0) break;
-    }
-    sw_stmt_finish(st);
-    size_t i;
-    json_t *row;
-    json_array_foreach(rows, i, row) {
-        if (rc < 0) break;
-        char *text = json_dumps(json_object_get(row, "s"), JSON_COMPACT);
-        rc = text ? sw_db_run(s->db, "UPDATE plugin_states SET settings = ? WHERE tenant_id = ? AND plugin_id = ?",
-                              "ttt", text, json_string_value(json_object_get(row, "t")),
-                              json_string_value(json_object_get(row, "p")))
-                  : SW_DB_ERROR;
-        if (text) sodium_memzero(text, strlen(text));
-        free(text);
-        if (rc >= 0) (*changed)++;
-    }
-    json_decref(rows);
+    seal_arg a = {s->reg, sw_db_secretbox(s->db), unreadable};
+    if (!a.sb) return 0;
+    int rc = sw_plugin_state_repo_reseal(s->db, seal_row, &a, changed);
     invalidate_all(s);
-    return rc < 0 ? -1 : 0;
+    return rc == SW_REPO_OK ? 0 : -1;
 }

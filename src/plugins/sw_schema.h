@@ -12,7 +12,10 @@
  * Draft-7 semantics: "integer" also matches reals with no fractional part (1.0); enum, const
  * and uniqueItems compare numbers by value (1 == 1.0); siblings of "$ref" are ignored; "$ref"
  * always resolves against the root schema ($id does not change the base).
- * Thread-safe (no global state); the schema and instance are only read. */
+ * Thread-safe (no global state); the schema and instance are only read.
+ * Implemented in three files: sw_schema_check.c (the load-time checker and the secret-field
+ * scan), sw_schema_validate.c (the per-call validator) and sw_schema.c (what both share, behind
+ * the private sw_schema_core.h). */
 #ifndef SW_SCHEMA_H
 #define SW_SCHEMA_H
 

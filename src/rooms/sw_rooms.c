@@ -110,10 +110,10 @@ static void commit_batch(sw_rooms *r, append_req *batch)
             a->rc = -1;
             continue;
         }
-        if (!single) sw_db_exec(r->db, "SAVEPOINT ev");
+        if (!single) sw_db_savepoint(r->db);
         a->rc = sw_event_append_in_tx(r->db, a->tenant_id, a->room_id, a->sender_id, a->event_type, a->content,
                                       a->event_uuid, &a->wire, &a->existed) == SW_REPO_OK ? 0 : -1;
-        if (!single) sw_db_exec(r->db, a->rc == 0 ? "RELEASE ev" : "ROLLBACK TO ev; RELEASE ev");
+        if (!single) sw_db_savepoint_end(r->db, a->rc == 0);
     }
     if (single && batch->rc != 0) { /* nothing else to keep */
         sw_db_rollback(r->db);

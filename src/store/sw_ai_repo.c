@@ -2,6 +2,7 @@
 #include "store/sw_ai_repo.h"
 #include "core/sw_secretbox.h"
 #include "core/sw_time.h"
+#include "store/sw_reseal.h"
 #include "store/sw_room_repo.h"
 
 #include <sodium.h>
@@ -217,33 +218,31 @@ int sw_room_ai_members(sw_db *db, const char *tenant_id, const char *room_id, ch
     return rc < 0 ? -1 : n;
 }
 
+typedef struct {
+    const sw_secretbox *sb;
+    int *unreadable;
+} reseal_arg;
+
+static int reseal_api_key(void *arg, const char *const *keys, const char *value, char **out)
+{
+    (void)keys;
+    reseal_arg *a = arg;
+    int r = sw_secretbox_reseal(a->sb, value, out);
+    if (r == SW_SECRET_UNREADABLE) (*a->unreadable)++;
+    if (r == SW_SECRET_NOMEM) return -1;
+    if (r == 1) return 1;
+    free(*out);
+    *out = NULL;
+    return 0;
+}
+
 int sw_model_configs_seal_all(sw_db *db, int *changed, int *unreadable)
 {
     *changed = *unreadable = 0;
-    const sw_secretbox *sb = sw_db_secretbox(db);
-    if (!sb) return SW_REPO_OK;
-    sw_stmt *st = sw_db_prepare(db, "SELECT participant_id, api_key FROM model_configs WHERE api_key IS NOT NULL");
-    if (!st) return SW_REPO_ERROR;
-    json_t *rows = json_array(); /* read first, then write: no update under an open cursor */
-    int rc;
-    while ((rc = sw_stmt_step(st)) == SW_DB_ROW) {
-        char *out = NULL;
-        int r = sw_secretbox_reseal(sb, sw_stmt_text(st, 1), &out);
-        if (r == SW_SECRET_UNREADABLE) (*unreadable)++;
-        if (r == SW_SECRET_NOMEM) rc = SW_DB_ERROR;
-        if (r == 1) json_array_append_new(rows, json_pack("[s, s]", sw_stmt_text(st, 0), out));
-        free(out);
-        if (rc < 0) break;
-    }
-    sw_stmt_finish(st);
-    size_t i;
-    json_t *row;
-    json_array_foreach(rows, i, row) {
-        if (rc < 0) break;
-        rc = sw_db_run(db, "UPDATE model_configs SET api_key = ? WHERE participant_id = ?", "tt",
-                       json_string_value(json_array_get(row, 1)), json_string_value(json_array_get(row, 0)));
-        if (rc >= 0) (*changed)++;
-    }
-    json_decref(rows);
+    reseal_arg a = {sw_db_secretbox(db), unreadable};
+    if (!a.sb) return SW_REPO_OK;
+    int rc = sw_reseal_rows(db, "SELECT participant_id, api_key FROM model_configs WHERE api_key IS NOT NULL", 1,
+                            "UPDATE model_configs SET api_key = ? WHERE participant_id = ?", reseal_api_key, &a,
+                            changed);
     return rc < 0 ? SW_REPO_ERROR : SW_REPO_OK;
 }

@@ -318,6 +318,28 @@ int sw_db_rollback(sw_db *db)
     return db->drv->exec(c->drv, "ROLLBACK");
 }
 
+int sw_db_savepoint(sw_db *db)
+{
+    conn *c = get_conn(db);
+    if (!c || !c->in_tx) return SW_DB_ERROR;
+    return db->drv->exec(c->drv, "SAVEPOINT sw_sp");
+}
+
+int sw_db_savepoint_end(sw_db *db, int keep)
+{
+    conn *c = get_conn(db);
+    if (!c || !c->in_tx) return SW_DB_ERROR;
+    return db->drv->exec(c->drv, keep ? "RELEASE sw_sp" : "ROLLBACK TO sw_sp; RELEASE sw_sp");
+}
+
+int sw_db_ping(sw_db *db)
+{
+    sw_stmt *st = sw_db_prepare(db, "SELECT 1");
+    int ok = st && sw_stmt_step(st) == SW_DB_ROW;
+    sw_stmt_finish(st);
+    return ok ? 0 : -1;
+}
+
 const char *sw_db_errmsg(sw_db *db)
 {
     conn *c = pthread_getspecific(db->key);

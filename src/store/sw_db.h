@@ -54,6 +54,15 @@ int sw_db_begin(sw_db *db);
 int sw_db_commit(sw_db *db);
 int sw_db_rollback(sw_db *db);
 
+/* A savepoint inside this thread's open transaction, so one part of a batch can fail alone:
+ * end it with keep = 1 (release: its work stays in the transaction) or keep = 0 (roll back to
+ * it, then release). Not nested. */
+int sw_db_savepoint(sw_db *db);
+int sw_db_savepoint_end(sw_db *db, int keep);
+
+/* 0 when the store answers a trivial query on this thread's connection (readiness). */
+int sw_db_ping(sw_db *db);
+
 const char *sw_db_errmsg(sw_db *db);
 
 /* The data dir's secret key (core/sw_secretbox.h), for the repositories that seal secret

@@ -56,4 +56,9 @@ int sw_participant_token_gen(sw_db *db, const char *tenant_id, const char *id, i
 /* Adds one to it; with from >= 0 only while it is still `from` (SW_REPO_OK either way). */
 int sw_participant_bump_token_gen(sw_db *db, const char *tenant_id, const char *id, int64_t from);
 
+/* plugin_kv (sw_plugin_kv_repo.c): a plugin's key/value storage, per (tenant, plugin). get: SW_REPO_OK
+ * with *value malloc'd (free it), _NOT_FOUND or _ERROR. set: a NULL value deletes the key. */
+int sw_plugin_kv_get(sw_db *db, const char *tenant_id, const char *plugin_id, const char *key, char **value);
+int sw_plugin_kv_set(sw_db *db, const char *tenant_id, const char *plugin_id, const char *key, const char *value);
+
 #endif

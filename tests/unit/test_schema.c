@@ -1,4 +1,4 @@
-/* test_schema: unit tests for sw_schema (src/plugins/sw_schema.c): every supported keyword,
+/* test_schema: unit tests for sw_schema (src/plugins/sw_schema*.c): every supported keyword,
  * error messages that name the failing path, sw_schema_check refusing bad schemas, bounded
  * recursion and work on hostile input, and sw_schema_secret_fields. */
 #include <stdarg.h>
