@@ -1,6 +1,7 @@
 /* sw_app: start-up and shutdown of the process's components, the JWT and secret keys (sealing
  * stored secrets at start, key rotation) and the first-start bootstrap (tenant "default", user "admin", <data-dir>/admin.token). */
 #include "app/sw_app.h"
+#include "rooms/sw_slash_cmd.h"
 #include "auth/sw_jwt.h"
 #include "core/sw_log.h"
 #include "core/sw_time.h"
@@ -154,6 +155,7 @@ int sw_app_open(sw_app *app, const sw_config *cfg, char *err, size_t errlen)
                        app->metrics, app->cfg.tool_timeout_ms);
     app->disp.netpolicy = app->netpolicy;
     sw_rooms_init(&app->rooms, app->db, app->bus, &app->disp, app->turn_pool);
+    sw_slash_cmd_attach(&app->rooms);
     app->rooms.max_slash = app->cfg.max_slash_jobs;
     sw_ai_config aic = {.default_base_url = getenv("SCAIWAVE_SCAIGRID_URL"),
                         .default_api_key = getenv("SCAIWAVE_SCAIGRID_API_KEY"),

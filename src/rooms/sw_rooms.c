@@ -5,7 +5,6 @@
 #include "core/sw_text.h"
 #include "core/sw_time.h"
 #include "plugins/sw_slash.h"
-#include "rooms/sw_slash_cmd.h"
 #include "store/sw_repo.h"
 #include "store/sw_room_repo.h"
 
@@ -365,6 +364,7 @@ int sw_rooms_send_message(sw_rooms *r, const char *tenant_id, const char *tenant
             r->on_message(r->on_message_arg, *wire_out);
         return rc == 0 ? 0 : -1;
     }
-    sw_slash_cmd_queue(r, tenant_id, tenant_slug, room_id, sender_id, user_token, body);
+    if (r->on_command) r->on_command(r, tenant_id, tenant_slug, room_id, sender_id, user_token, body);
+    else __atomic_sub_fetch(&r->slash_inflight, 1, __ATOMIC_ACQ_REL); /* no interpreter: stored only */
     return 0;
 }

@@ -39,6 +39,11 @@ typedef struct sw_rooms {
     /* called with the stored event after a person's (non-command) message: AI engagement */
     void (*on_message)(void *arg, const json_t *event);
     void *on_message_arg;
+    /* queues a slash command (the slash interpreter, sw_slash_cmd.c, set by sw_slash_cmd_attach):
+     * the caller took one of max_slash slots, which the command gives back when it has finished */
+    void (*on_command)(struct sw_rooms *r, const char *tenant_id, const char *tenant_slug,
+                       const char *room_id, const char *sender_id, const char *user_token,
+                       const char *body);
     pthread_mutex_t pending_mu;
     pthread_cond_t pending_cv;
 } sw_rooms;
@@ -64,6 +69,9 @@ int sw_rooms_append_async(sw_rooms *r, const char *tenant_id, const char *room_i
  * arrives as another event). Returns 0, -1 when the store failed, or SW_ROOMS_OVERLOADED when
  * it is a command and max_slash commands are already queued or running: then nothing is stored
  * (the client retries later with the same event_uuid). */
+/* The rooms' count of unfinished work that sw_rooms_drain waits for. */
+void sw_rooms_pending_add(sw_rooms *r, int delta);
+
 #define SW_ROOMS_OVERLOADED (-2)
 int sw_rooms_send_message(sw_rooms *r, const char *tenant_id, const char *tenant_slug,
                           const char *room_id, const char *sender_id, const char *user_token,

@@ -188,3 +188,8 @@ void sw_slash_cmd_queue(sw_rooms *r, const char *tenant_id, const char *tenant_s
     j->node.arg = j;
     if (!j->body || sw_pool_submit_job(r->pool, &j->node) != 0) slash_job_run(j);
 }
+
+void sw_slash_cmd_attach(sw_rooms *r)
+{
+    r->on_command = sw_slash_cmd_queue;
+}

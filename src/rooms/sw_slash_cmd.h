@@ -8,13 +8,14 @@
 
 #include "rooms/sw_rooms.h"
 
+/* Makes r hand its slash commands to this interpreter (r->on_command): the rooms service knows
+ * the interpreter only through that pointer, so the dependency goes one way. */
+void sw_slash_cmd_attach(sw_rooms *r);
+
 /* Queues the command `body` (a slash command: sw_slash_split said so), sent by sender_id in the
  * room. The caller took one of r->max_slash slots (r->slash_inflight); the command gives it back
  * when it has finished, or at once when it cannot be queued. */
 void sw_slash_cmd_queue(sw_rooms *r, const char *tenant_id, const char *tenant_slug, const char *room_id,
                         const char *sender_id, const char *user_token, const char *body);
-
-/* The rooms' count of unfinished work that sw_rooms_drain waits for (sw_rooms.c). */
-void sw_rooms_pending_add(sw_rooms *r, int delta);
 
 #endif
