@@ -132,9 +132,23 @@ void sw_ai_free(sw_ai *ai)
     free(ai);
 }
 
+static int resume_entry(void *ai, const char *tenant_id, const char *room_id, const char *ai_id,
+                        const char *initiator_id, const char *turn_id, const char *park_id)
+{
+    return sw_ai_resume(ai, tenant_id, room_id, ai_id, initiator_id, turn_id, park_id);
+}
+
+static void run_tool_entry(void *ai, const char *tenant_id, const char *room_id, const char *ai_id,
+                           const char *initiator_id, const char *turn_id, const char *tool_call_id,
+                           const char *tool, const char *args, sw_dispatch_result *out)
+{
+    sw_ai_run_tool(ai, tenant_id, room_id, ai_id, initiator_id, turn_id, tool_call_id, tool, args, out);
+}
+
 void sw_ai_set_approvals(sw_ai *ai, sw_approvals *a)
 {
     ai->approvals = a;
+    if (a) sw_approvals_set_turns(a, &(sw_approval_turns){.arg = ai, .resume = resume_entry, .run_tool = run_tool_entry});
 }
 
 /* ---- events ---- */

@@ -40,7 +40,8 @@ void sw_ai_quiesce(sw_ai *ai);
 /* Cancels every turn in flight and waits for them. */
 void sw_ai_free(sw_ai *ai);
 
-/* Routes calls that need approval through `a` (NULL: every call runs at once). */
+/* Routes calls that need approval through `a` (NULL: every call runs at once), and registers
+ * this service's resume and run-tool entries with `a` (sw_approvals_set_turns). */
 void sw_ai_set_approvals(sw_ai *ai, struct sw_approvals *a);
 
 /* A human's message was stored (hook of sw_rooms): starts the turns it engages. */
