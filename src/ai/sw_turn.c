@@ -329,52 +329,181 @@ static json_t *history(sw_ai *ai, turn *t)
     return out;
 }
 
-/* ---- tool calls in parallel ---- */
+/* ---- tool calls in parallel, on the tool pool ---- */
 
-/* One call through the dispatcher with the turn's visibility, announced as swp.tool.call
- * events (running, then the outcome). */
-static void exec_call(sw_ai *ai, const char *tenant_id, const char *room_id, const char *ai_id,
-                      const char *initiator_id, const char *turn_id, vis_arg *va, const char *call_id,
-                      const char *name, const char *arguments, sw_dispatch_result *res)
+typedef struct {
+    sw_ai *ai;
+    const char *tenant_id, *room_id, *ai_id, *initiator_id, *turn_id;
+} call_who;
+
+static void announce_running(const call_who *w, const char *call_id, const char *name)
 {
-    publish_ephemeral(ai, tenant_id, room_id, "swp.tool.call",
-                      json_pack("{s:s, s:s, s:s, s:s, s:s}", "participant_id", ai_id, "tool", name ? name : "",
-                                "tool_call_id", call_id ? call_id : "", "status", "running", "turn_id", turn_id));
-    char slug[72];
-    sw_rooms_tenant_slug(ai->rooms, tenant_id, slug);
-    sw_call c = {.tenant_id = tenant_id, .tenant_slug = slug, .room_id = room_id, .caller_id = ai_id,
-                 .initiator_id = initiator_id, .tool = name,
-                 .args = arguments ? arguments : "{}",
-                 .args_len = arguments ? strlen(arguments) : 2,
-                 .plugin_visible = plugin_visible, .plugin_visible_arg = va};
-    sw_dispatch(ai->disp, &c, res);
-    json_t *args = sw_redact_args_text(ai->disp->reg, res->plugin_id, name, c.args); /* the one redaction */
+    publish_ephemeral(w->ai, w->tenant_id, w->room_id, "swp.tool.call",
+                      json_pack("{s:s, s:s, s:s, s:s, s:s}", "participant_id", w->ai_id, "tool", name ? name : "",
+                                "tool_call_id", call_id ? call_id : "", "status", "running", "turn_id", w->turn_id));
+}
+
+static void announce_outcome(const call_who *w, const char *call_id, const char *name, const char *arguments,
+                             const sw_dispatch_result *res)
+{
+    sw_ai *ai = w->ai;
+    json_t *args = sw_redact_args_text(ai->disp->reg, res->plugin_id, name, arguments); /* the one redaction */
     json_t *result = json_string(res->text ? res->text : "");
-    publish_ephemeral(ai, tenant_id, room_id, "swp.tool.call",
-                      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:b, s:s}", "participant_id", ai_id,
+    publish_ephemeral(ai, w->tenant_id, w->room_id, "swp.tool.call",
+                      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:o, s:o, s:b, s:s}", "participant_id", w->ai_id,
                                 "plugin_id", res->plugin_id, "tool", name ? name : "", "tool_call_id",
-                                call_id ? call_id : "", "status", res->status, "turn_id", turn_id,
+                                call_id ? call_id : "", "status", res->status, "turn_id", w->turn_id,
                                 "duration_ms", (json_int_t)(res->duration_us / 1000),
                                 "arguments", args ? args : json_string(SW_REDACT_MASK), "result",
                                 result ? result : json_string(""), "is_error", res->is_error, "initiator_id",
-                                initiator_id));
+                                w->initiator_id));
 }
 
+/* The call a turn makes: the dispatcher with the turn's visibility. */
+static sw_call turn_call(const call_who *w, const char *slug, vis_arg *va, const char *name, const char *arguments)
+{
+    return (sw_call){.tenant_id = w->tenant_id, .tenant_slug = slug, .room_id = w->room_id,
+                     .caller_id = w->ai_id, .initiator_id = w->initiator_id, .tool = name,
+                     .args = arguments ? arguments : "{}", .args_len = arguments ? strlen(arguments) : 2,
+                     .plugin_visible = plugin_visible, .plugin_visible_arg = va};
+}
+
+/* One call through the dispatcher on the calling thread's way (the dispatcher hands the tool
+ * to the tool pool), announced as swp.tool.call events (running, then the outcome). */
+static void exec_call(const call_who *w, vis_arg *va, const char *call_id, const char *name, const char *arguments,
+                      sw_dispatch_result *res)
+{
+    announce_running(w, call_id, name);
+    char slug[72];
+    sw_rooms_tenant_slug(w->ai->rooms, w->tenant_id, slug);
+    sw_call c = turn_call(w, slug, va, name, arguments);
+    sw_dispatch(w->ai->disp, &c, res);
+    announce_outcome(w, call_id, name, c.args, res);
+}
+
+/* Where a round's calls meet the turn: each delivers its result once and the turn waits until
+ * every one has. */
 typedef struct {
-    turn *t;
-    vis_arg *va;
-    const sw_llm_tool_call *call;
-    sw_dispatch_result res;
-    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int pending;
+} round_wait;
+
+/* One call of a round, a job on the tool pool. The tool runs on that worker (the dispatcher's
+ * inline mode): a job never waits on the pool it runs on, so a full pool cannot deadlock. The
+ * result is delivered when the tool returns, or at its deadline by the dispatcher's watchdog
+ * (on_timeout) while the tool still runs: then the worker keeps the job until the tool returns
+ * (refs: the turn and the worker), and everything the call reads is the job's own copy. */
+typedef struct call_job {
+    sw_pool_job node;
+    int refs;
+    round_wait *rw;
+    call_who who;
+    char tenant_id[40], room_id[40], ai_id[40], initiator_id[40], turn_id[40], slug[72];
+    char *call_id, *name, *arguments;
+    json_t *loadout;
+    vis_arg va;
+    sw_call call;
+    sw_dispatch_result res; /* read by the turn once delivered */
 } call_job;
 
-static void *run_call(void *arg)
+static void call_job_release(call_job *j)
+{
+    if (__atomic_sub_fetch(&j->refs, 1, __ATOMIC_ACQ_REL) != 0) return;
+    sw_dispatch_result_fini(&j->res);
+    json_decref(j->loadout);
+    free(j->call_id);
+    free(j->name);
+    free(j->arguments);
+    free(j);
+}
+
+/* Announces the outcome, then hands the result to the turn (which may go on at once). */
+static void call_job_deliver(call_job *j)
+{
+    announce_outcome(&j->who, j->call_id, j->name, j->call.args, &j->res);
+    round_wait *rw = j->rw;
+    pthread_mutex_lock(&rw->mu);
+    if (--rw->pending == 0) pthread_cond_signal(&rw->cv);
+    pthread_mutex_unlock(&rw->mu);
+}
+
+static void call_job_timeout(void *arg, const sw_dispatch_result *res)
+{
+    (void)res; /* the job's own result, filled with the timeout answer */
+    call_job_deliver(arg);
+}
+
+static void call_job_run(void *arg)
 {
     call_job *j = arg;
-    turn *t = j->t;
-    exec_call(t->ai, t->tenant_id, t->room_id, t->ai_id, t->initiator_id, t->turn_id, j->va, j->call->id,
-              j->call->name, j->call->arguments, &j->res);
-    return NULL;
+    announce_running(&j->who, j->call_id, j->name);
+    sw_dispatch(j->who.ai->disp, &j->call, &j->res);
+    if (!j->res.reported) call_job_deliver(j);
+    call_job_release(j);
+}
+
+static call_job *call_job_new(turn *t, const vis_arg *va, const sw_llm_tool_call *c, round_wait *rw)
+{
+    call_job *j = calloc(1, sizeof *j);
+    if (!j) return NULL;
+    j->call_id = c->id ? strdup(c->id) : NULL;
+    j->name = c->name ? strdup(c->name) : NULL;
+    j->arguments = c->arguments ? strdup(c->arguments) : NULL;
+    j->loadout = va->loadout ? json_deep_copy(va->loadout) : NULL;
+    if ((c->id && !j->call_id) || (c->name && !j->name) || (c->arguments && !j->arguments) ||
+        (va->loadout && !j->loadout)) {
+        j->refs = 1;
+        call_job_release(j);
+        return NULL;
+    }
+    j->refs = 2;
+    j->rw = rw;
+    snprintf(j->tenant_id, sizeof j->tenant_id, "%s", t->tenant_id);
+    snprintf(j->room_id, sizeof j->room_id, "%s", t->room_id);
+    snprintf(j->ai_id, sizeof j->ai_id, "%s", t->ai_id);
+    snprintf(j->initiator_id, sizeof j->initiator_id, "%s", t->initiator_id);
+    snprintf(j->turn_id, sizeof j->turn_id, "%s", t->turn_id);
+    j->who = (call_who){t->ai, j->tenant_id, j->room_id, j->ai_id, j->initiator_id, j->turn_id};
+    j->va = (vis_arg){t->ai, j->tenant_id, j->room_id, j->loadout};
+    sw_rooms_tenant_slug(t->ai->rooms, j->tenant_id, j->slug);
+    j->call = turn_call(&j->who, j->slug, &j->va, j->name, j->arguments);
+    j->call.on_timeout = call_job_timeout;
+    j->call.on_timeout_arg = j;
+    j->node.fn = call_job_run;
+    j->node.arg = j;
+    return j;
+}
+
+/* Runs the calls not marked in skip[] on the tool pool and waits for every result; jobs[i] is
+ * NULL for a skipped call or one that could not be set up. Release each with call_job_release. */
+static void run_calls(turn *t, vis_arg *va, const sw_llm_result *r, int n, const int *skip, call_job **jobs)
+{
+    round_wait rw = {.pending = 0};
+    pthread_mutex_init(&rw.mu, NULL);
+    pthread_cond_init(&rw.cv, NULL);
+    sw_pool *pool = t->ai->disp->pool;
+    for (int i = 0; i < n; i++) {
+        jobs[i] = skip[i] ? NULL : call_job_new(t, va, &r->calls[i], &rw);
+        if (!jobs[i]) continue;
+        pthread_mutex_lock(&rw.mu);
+        rw.pending++;
+        pthread_mutex_unlock(&rw.mu);
+        if (!pool || sw_pool_submit_job(pool, &jobs[i]->node) != 0) call_job_run(jobs[i]); /* stopping */
+    }
+    pthread_mutex_lock(&rw.mu);
+    while (rw.pending > 0) pthread_cond_wait(&rw.cv, &rw.mu);
+    pthread_mutex_unlock(&rw.mu);
+    pthread_mutex_destroy(&rw.mu);
+    pthread_cond_destroy(&rw.cv);
+}
+
+/* The text of a call's result for the model. */
+static const char *job_text(const call_job *j)
+{
+    if (!j) return "The tool could not run: the server is out of memory.\n"
+                   "Fallback suggestions: try again later, or answer without this tool.";
+    return j->res.text ? j->res.text : "";
 }
 
 void sw_ai_run_tool(sw_ai *ai, const char *tenant_id, const char *room_id, const char *ai_id,
@@ -384,7 +513,8 @@ void sw_ai_run_tool(sw_ai *ai, const char *tenant_id, const char *room_id, const
     sw_model_config mc;
     int have = sw_model_config_get(ai->db, tenant_id, ai_id, &mc) == SW_REPO_OK;
     vis_arg va = {ai, tenant_id, room_id, have ? mc.plugins : NULL};
-    exec_call(ai, tenant_id, room_id, ai_id, initiator_id, turn_id, &va, tool_call_id, tool, args, out);
+    call_who w = {ai, tenant_id, room_id, ai_id, initiator_id, turn_id};
+    exec_call(&w, &va, tool_call_id, tool, args, out);
     if (have) sw_model_config_fini(&mc);
 }
 
@@ -465,18 +595,8 @@ static int run_round(turn *t, vis_arg *va, const sw_llm_result *r, int n, int ro
         if (!park_failed) park_failed = sw_approvals_park(ai->approvals, &pr, park_id) != 0;
         json_decref(calls);
     }
-    call_job jobs[MAX_CALLS_PER_ROUND];
-    memset(jobs, 0, sizeof jobs);
-    for (int i = 0; i < n; i++) {
-        if (need[i]) continue;
-        jobs[i] = (call_job){.t = t, .va = va, .call = &r->calls[i]};
-        if (pthread_create(&jobs[i].th, NULL, run_call, &jobs[i]) != 0) {
-            run_call(&jobs[i]);
-            jobs[i].th = 0;
-        }
-    }
-    for (int i = 0; i < n; i++)
-        if (!need[i] && jobs[i].th) pthread_join(jobs[i].th, NULL);
+    call_job *jobs[MAX_CALLS_PER_ROUND];
+    run_calls(t, va, r, n, need, jobs);
     if (!nneed || park_failed) {
         for (int i = 0; i < n; i++) {
             char *refused = NULL;
@@ -484,20 +604,20 @@ static int run_round(turn *t, vis_arg *va, const sw_llm_result *r, int n, int ro
                                               "Fallback suggestions: tell the person, and try again later.",
                                     r->calls[i].name ? r->calls[i].name : "The tool") < 0)
                 refused = NULL;
-            const char *text = need[i] ? (refused ? refused : "not run") : jobs[i].res.text ? jobs[i].res.text : "";
+            const char *text = need[i] ? (refused ? refused : "not run") : job_text(jobs[i]);
             json_t *txt = json_string(text);
             json_array_append_new(*messages, json_pack("{s:s, s:s, s:o}", "role", "tool", "tool_call_id",
                                                        r->calls[i].id ? r->calls[i].id : "", "content",
                                                        txt ? txt : json_string("(invalid UTF-8)")));
             free(refused);
-            sw_dispatch_result_fini(&jobs[i].res);
+            if (jobs[i]) call_job_release(jobs[i]);
         }
         return 0;
     }
     json_t *results = json_array();
     for (int i = 0; i < n; i++) {
-        json_array_append_new(results, need[i] ? json_null() : json_string(jobs[i].res.text ? jobs[i].res.text : ""));
-        sw_dispatch_result_fini(&jobs[i].res);
+        json_array_append_new(results, need[i] ? json_null() : json_string(job_text(jobs[i])));
+        if (jobs[i]) call_job_release(jobs[i]);
     }
     int claimed = sw_approvals_parked(ai->approvals, t->tenant_id, park_id, results);
     json_decref(results);
