@@ -49,7 +49,7 @@ static sw_call turn_call(const call_who *w, const char *slug, vis_arg *va, const
                      .plugin_visible = sw_ai_plugin_visible, .plugin_visible_arg = va};
 }
 
-/* One call through the dispatcher on the calling thread's way (the dispatcher hands the tool
+/* One call through the dispatcher from the calling thread (the dispatcher hands the tool
  * to the tool pool), announced as swp.tool.call events (running, then the outcome). */
 static void exec_call(const call_who *w, vis_arg *va, const char *call_id, const char *name, const char *arguments,
                       sw_dispatch_result *res)
