@@ -1,6 +1,5 @@
 /* sw_approvals: policy, parking, decisions, expiry and resumption (see sw_approvals.h). */
 #include "ai/sw_approvals.h"
-#include "ai/sw_turn.h"
 #include "core/sw_error.h"
 #include "core/sw_id.h"
 #include "core/sw_log.h"
@@ -25,7 +24,7 @@ struct sw_approvals {
     sw_rooms *rooms;
     sw_dispatcher *disp;
     sw_pool *pool;
-    struct sw_ai *ai;
+    sw_approval_turns turns; /* turns.resume NULL: none registered */
     int timeout_s;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -51,9 +50,9 @@ sw_approvals *sw_approvals_new(sw_db *db, sw_bus *bus, sw_rooms *rooms, sw_dispa
     return a;
 }
 
-void sw_approvals_set_ai(sw_approvals *a, struct sw_ai *ai)
+void sw_approvals_set_turns(sw_approvals *a, const sw_approval_turns *turns)
 {
-    a->ai = ai;
+    a->turns = *turns;
 }
 
 /* ---- presentation: arguments, cards, events, audit ---- */
@@ -187,8 +186,8 @@ static void try_resume(sw_approvals *a, const char *tenant_id, const char *park_
     }
     sw_park p;
     int rc = sw_park_get(a->db, tenant_id, park_id, &p);
-    if (rc == SW_REPO_OK && a->ai &&
-        sw_ai_resume(a->ai, tenant_id, p.room_id, p.ai_id, p.initiator_id, p.turn_id, park_id) == 0) {
+    if (rc == SW_REPO_OK && a->turns.resume &&
+        a->turns.resume(a->turns.arg, tenant_id, p.room_id, p.ai_id, p.initiator_id, p.turn_id, park_id) == 0) {
         sw_park_fini(&p);
         return;
     }
@@ -211,9 +210,9 @@ static void run_approved(sw_approvals *a, const char *tenant_id, const char *id)
     if (!strcmp(r.status, "approved") && !r.result && sw_approval_mark_started(a->db, tenant_id, id) == 1) {
         sw_dispatch_result res;
         memset(&res, 0, sizeof res);
-        if (a->ai) {
-            sw_ai_run_tool(a->ai, r.tenant_id, r.room_id, r.ai_id, r.initiator_id, r.turn_id, r.tool_call_id, r.tool,
-                           r.arguments, &res);
+        if (a->turns.run_tool) {
+            a->turns.run_tool(a->turns.arg, r.tenant_id, r.room_id, r.ai_id, r.initiator_id, r.turn_id,
+                              r.tool_call_id, r.tool, r.arguments, &res);
         } else {
             sw_call c = {.tenant_id = r.tenant_id, .room_id = r.room_id, .caller_id = r.ai_id,
                          .initiator_id = r.initiator_id, .tool = r.tool, .args = r.arguments,

@@ -19,14 +19,29 @@
 #include <jansson.h>
 
 typedef struct sw_approvals sw_approvals;
-struct sw_ai;
+
+/* What approvals needs from the AI turns, registered by the turn service when it takes the
+ * approvals on (sw_ai_set_approvals): approvals never includes the turn's header, so the
+ * dependency runs one way (sw_turn -> sw_approvals). */
+typedef struct sw_approval_turns {
+    void *arg;
+    /* Resumes a parked turn the caller has claimed; 0, or an SW_ERR_* code (then the park is
+     * released for the next start-up). */
+    int (*resume)(void *arg, const char *tenant_id, const char *room_id, const char *ai_id,
+                  const char *initiator_id, const char *turn_id, const char *park_id);
+    /* Runs an approved call as the turn itself would; fills *out. */
+    void (*run_tool)(void *arg, const char *tenant_id, const char *room_id, const char *ai_id,
+                     const char *initiator_id, const char *turn_id, const char *tool_call_id,
+                     const char *tool, const char *args, sw_dispatch_result *out);
+} sw_approval_turns;
 
 /* timeout_s: how long a request waits before it expires (--approval-timeout-s). Decided calls
  * run on `pool` (the turn pool). */
 sw_approvals *sw_approvals_new(sw_db *db, sw_bus *bus, sw_rooms *rooms, sw_dispatcher *disp,
                                sw_pool *pool, int timeout_s);
-/* The AI service that runs approved calls and resumes turns (sw_turn). */
-void sw_approvals_set_ai(sw_approvals *a, struct sw_ai *ai);
+/* The AI turns that run approved calls and resume turns (copied; before sw_approvals_start).
+ * Without them an approved call runs through the dispatcher alone and no turn resumes. */
+void sw_approvals_set_turns(sw_approvals *a, const sw_approval_turns *turns);
 /* Serving only (not for CLI commands): recovers what a stop or crash left half done (cards not
  * yet posted, approved calls not yet run, turns ready to resume), expires what is due, and
  * starts the sweeper thread. */

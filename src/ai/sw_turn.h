@@ -10,6 +10,7 @@
 #ifndef SW_TURN_H
 #define SW_TURN_H
 
+#include "ai/sw_ai_config.h"
 #include "core/sw_pool.h"
 #include "events/sw_bus.h"
 #include "plugins/sw_dispatch.h"
@@ -18,19 +19,7 @@
 
 #include <jansson.h>
 
-typedef struct sw_ai sw_ai;
 struct sw_approvals;
-
-typedef struct sw_ai_config {
-    const char *default_base_url; /* SCAIWAVE_SCAIGRID_URL, or NULL */
-    const char *default_api_key;  /* SCAIWAVE_SCAIGRID_API_KEY, or NULL */
-    int max_rounds;               /* tool rounds before the final no-tools request (8) */
-    int history_chars;            /* budget for the history block (24000 ≈ 6000 tokens) */
-    const char *etiquette;        /* the tool-etiquette block, or NULL for the default */
-    /* where an AI's own base_url may connect (NULL = the default rules); the default URL is
-     * the operator's and is not checked */
-    const struct sw_netpolicy *netpolicy;
-} sw_ai_config;
 
 sw_ai *sw_ai_new(sw_db *db, sw_bus *bus, sw_rooms *rooms, sw_dispatcher *disp, sw_pool *pool,
                  const sw_ai_config *cfg);
@@ -40,7 +29,8 @@ void sw_ai_quiesce(sw_ai *ai);
 /* Cancels every turn in flight and waits for them. */
 void sw_ai_free(sw_ai *ai);
 
-/* Routes calls that need approval through `a` (NULL: every call runs at once). */
+/* Routes calls that need approval through `a` (NULL: every call runs at once), and registers
+ * this service's resume and run-tool entries with `a` (sw_approvals_set_turns). */
 void sw_ai_set_approvals(sw_ai *ai, struct sw_approvals *a);
 
 /* A human's message was stored (hook of sw_rooms): starts the turns it engages. */

@@ -175,8 +175,7 @@ int sw_app_open(sw_app *app, const sw_config *cfg, char *err, size_t errlen)
         sw_app_close(app);
         return -1;
     }
-    sw_approvals_set_ai(app->approvals, app->ai);
-    sw_ai_set_approvals(app->ai, app->approvals);
+    sw_ai_set_approvals(app->ai, app->approvals); /* and registers the turns with them */
     app->disp.bus = app->bus;
     app->disp.model_complete = sw_ai_model_complete;
     app->disp.model_arg = app->ai;
