@@ -292,6 +292,14 @@ char *sw_app_issue_token(sw_app *app, const char *tenant_id, const char *partici
     return tok;
 }
 
+int sw_app_store_answers(sw_app *app)
+{
+    sw_stmt *st = sw_db_prepare(app->db, "SELECT 1");
+    int ok = st && sw_stmt_step(st) == SW_DB_ROW;
+    sw_stmt_finish(st);
+    return ok;
+}
+
 static int bootstrap(sw_app *app, int *wrote, char *err, size_t errlen);
 
 int sw_app_bootstrap(sw_app *app, int *wrote, char *err, size_t errlen)

@@ -13,9 +13,7 @@ void sw_h_healthz(sw_req *req, sw_resp *resp)
 
 void sw_h_readyz(sw_req *req, sw_resp *resp)
 {
-    sw_stmt *st = sw_db_prepare(req->app->db, "SELECT 1");
-    int ok = st && sw_stmt_step(st) == SW_DB_ROW;
-    sw_stmt_finish(st);
+    int ok = sw_app_store_answers(req->app);
     if (ok && !req->app->draining) {
         char *b = strdup("{\"status\":\"ready\",\"store\":\"ok\"}");
         sw_resp_text(resp, 200, "application/json; charset=utf-8", b, b ? strlen(b) : 0);

@@ -41,11 +41,11 @@ void sw_h_tool_call(sw_req *req, sw_resp *resp)
         args = strdup(json_string_value(a));
     else if (a && !json_is_null(a))
         args = json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY);
-    sw_tenant tenant;
-    if (sw_tenant_by_id(req->app->db, req->auth.tenant_id, &tenant) != SW_REPO_OK) tenant.slug[0] = 0;
+    char slug[72];
+    sw_rooms_tenant_slug(&req->app->rooms, req->auth.tenant_id, slug);
     sw_call call = {
         .tenant_id = req->auth.tenant_id,
-        .tenant_slug = tenant.slug,
+        .tenant_slug = slug,
         .room_id = room_id,
         .caller_id = req->auth.participant_id,
         .initiator_id = req->auth.participant_id,
