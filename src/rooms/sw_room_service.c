@@ -59,6 +59,11 @@ int sw_rooms_joined_ids(sw_rooms *r, const char *tenant_id, const char *particip
     return sw_rooms_joined(r->db, tenant_id, participant_id, out);
 }
 
+int sw_rooms_joined_into(sw_rooms *r, const char *tenant_id, const char *participant_id, char (*out)[40], int max)
+{
+    return sw_rooms_of_member(r->db, tenant_id, participant_id, out, max);
+}
+
 json_t *sw_rooms_events_after(sw_rooms *r, const char *tenant_id, char (*rooms)[40], int nrooms, int64_t since,
                               int limit, int *has_more)
 {

@@ -31,6 +31,8 @@ json_t *sw_rooms_history(sw_rooms *r, const char *tenant_id, const char *room_id
 /* The ids of the rooms participant_id has joined, sorted (malloc'd, *out NULL when none): the
  * count, or -1 on a store error. */
 int sw_rooms_joined_ids(sw_rooms *r, const char *tenant_id, const char *participant_id, char (**out)[40]);
+/* The same into out (at most max ids, unsorted): the count, or -1 on a store error. */
+int sw_rooms_joined_into(sw_rooms *r, const char *tenant_id, const char *participant_id, char (*out)[40], int max);
 /* Events after `since` in those rooms, oldest first, at most limit (sw_events_since). */
 json_t *sw_rooms_events_after(sw_rooms *r, const char *tenant_id, char (*rooms)[40], int nrooms, int64_t since,
                               int limit, int *has_more);
