@@ -1,4 +1,4 @@
-/* sw_rooms: ordered append+publish, membership events, slash commands. */
+/* sw_rooms: ordered append+publish, room plugin toggles, slash commands (membership: sw_room_members.c). */
 #include "rooms/sw_rooms.h"
 #include "rooms/sw_room_members.h"
 #include "core/sw_log.h"
