@@ -3,8 +3,8 @@
  * transaction and publishes the events to the bus in stream_position order, the others wait for
  * their result (each on its own condition variable: a commit wakes exactly the writers it served),
  * or do not wait at all (sw_rooms_append_async: tool results and system replies, which ride in
- * the next writer's transaction, or the flusher thread's within a millisecond). Also (membership: sw_room_members.h) slash commands typed in a room (run through the dispatcher
- * on the worker pool; the result is stored as a swp.tool_result message). */
+ * the next writer's transaction, or the flusher thread's within a millisecond). Also slash commands typed in a room (run through the dispatcher
+ * on the worker pool; the result is stored as a swp.tool_result message). Membership and room policy: sw_room_members.h, sw_room_policy.h. */
 #ifndef SW_ROOMS_H
 #define SW_ROOMS_H
 
