@@ -293,6 +293,11 @@ char *sw_app_issue_token(sw_app *app, const char *tenant_id, const char *partici
     return tok;
 }
 
+int sw_app_store_answers(sw_app *app)
+{
+    return sw_db_ping(app->db) == 0;
+}
+
 static int bootstrap(sw_app *app, int *wrote, char *err, size_t errlen);
 
 int sw_app_bootstrap(sw_app *app, int *wrote, char *err, size_t errlen)

@@ -64,6 +64,8 @@ int sw_app_rotate_secret_key(sw_app *app, int *changed, int *unreadable, char *e
  * token generation). malloc'd; NULL when the participant's generation cannot be read. */
 char *sw_app_issue_token(sw_app *app, const char *tenant_id, const char *participant_id,
                          const char *roles_csv, int ttl_seconds);
+/* 1 when the store answers a query (readiness), else 0. */
+int sw_app_store_answers(sw_app *app);
 
 /* First start on an empty store: creates tenant "default" and admin "admin". When an admin
  * exists and <data-dir>/admin.token is missing or no longer valid, writes a fresh token there

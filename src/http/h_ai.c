@@ -2,9 +2,9 @@
  * system-prompt addition, stop. API keys are write-only: they read back as "********". A
  * base_url the outbound policy refuses outright (a loopback/private/metadata/... address, a
  * localhost name) is refused here; names are checked again once resolved, at connect time. */
+#include "app/sw_app_people.h"
 #include "http/sw_handlers.h"
-#include "store/sw_ai_repo.h"
-#include "store/sw_room_repo.h"
+#include "rooms/sw_room_service.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,7 +80,7 @@ static void participant_answer(sw_req *req, sw_resp *resp, const sw_participant 
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "participant_id", p->id, "local_id", p->local_id,
                           "display_name", p->display_name, "participant_type", p->participant_type, "roles", p->roles);
     sw_model_config m;
-    if (sw_model_config_get(req->app->db, req->auth.tenant_id, p->id, &m) == SW_REPO_OK) {
+    if (sw_app_ai_model_get(req->app, req->auth.tenant_id, p->id, &m) == SW_REPO_OK) {
         json_object_set_new(o, "model_config", sw_model_config_json(&m));
         sw_model_config_fini(&m);
     }
@@ -105,15 +105,13 @@ void sw_h_ai_create(sw_req *req, sw_resp *resp)
         goto out;
     }
     sw_participant p;
-    int rc = sw_participant_create(req->app->db, req->auth.tenant_id, local_id, display, "model", "member", NULL, &p);
+    int rc = sw_app_ai_create(req->app, req->auth.tenant_id, local_id, display, &m, &p);
     if (rc == SW_REPO_CONFLICT) {
         sw_resp_error(resp, SW_ERR_CONFLICT, json_pack("{s:s}", "field", "local_id"),
                       "a participant \"%s\" already exists in this tenant", local_id);
         goto out;
     }
-    snprintf(m.participant_id, sizeof m.participant_id, "%s", p.id);
-    snprintf(m.tenant_id, sizeof m.tenant_id, "%s", req->auth.tenant_id);
-    if (rc != SW_REPO_OK || sw_model_config_put(req->app->db, &m) != SW_REPO_OK) {
+    if (rc != SW_REPO_OK) {
         sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the store did not answer");
         goto out;
     }
@@ -125,7 +123,7 @@ out:
 
 void sw_h_ai_list(sw_req *req, sw_resp *resp)
 {
-    json_t *arr = sw_participants_json(req->app->db, req->auth.tenant_id);
+    json_t *arr = sw_app_participants_json(req->app, req->auth.tenant_id);
     if (!arr) sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the store did not answer");
     else sw_resp_data(resp, 200, arr, NULL);
 }
@@ -134,7 +132,7 @@ void sw_h_ai_update(sw_req *req, sw_resp *resp)
 {
     const char *id = sw_req_param(req, "participant_id");
     sw_participant p;
-    if (!id || sw_participant_by_id(req->app->db, req->auth.tenant_id, id, &p) != SW_REPO_OK) {
+    if (!id || sw_app_participant(req->app, req->auth.tenant_id, id, &p) != SW_REPO_OK) {
         sw_resp_error(resp, SW_ERR_NOT_FOUND, NULL, "no participant with id \"%.64s\"", id ? id : "");
         return;
     }
@@ -146,7 +144,7 @@ void sw_h_ai_update(sw_req *req, sw_resp *resp)
         sw_resp_error(resp, SW_ERR_VALIDATION, NULL, "only AI participants have model settings");
         goto out;
     }
-    if (sw_model_config_get(req->app->db, req->auth.tenant_id, p.id, &m) != SW_REPO_OK) {
+    if (sw_app_ai_model_get(req->app, req->auth.tenant_id, p.id, &m) != SW_REPO_OK) {
         snprintf(m.participant_id, sizeof m.participant_id, "%s", p.id);
         snprintf(m.tenant_id, sizeof m.tenant_id, "%s", req->auth.tenant_id);
         m.temperature_milli = -1;
@@ -157,7 +155,7 @@ void sw_h_ai_update(sw_req *req, sw_resp *resp)
         sw_resp_error(resp, SW_ERR_VALIDATION, json_pack("{s:s}", "field", "model"), "model: is required");
         goto out;
     }
-    if (sw_model_config_put(req->app->db, &m) != SW_REPO_OK) {
+    if (sw_app_ai_model_put(req->app, &m) != SW_REPO_OK) {
         sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the store did not answer");
         goto out;
     }
@@ -177,7 +175,7 @@ void sw_h_ai_engage(sw_req *req, sw_resp *resp)
     const char *pid;
     if (sw_field_string(resp, body, "participant_id", 1, 64, &pid)) goto out;
     sw_participant p;
-    if (sw_participant_by_id(req->app->db, req->auth.tenant_id, pid, &p) != SW_REPO_OK ||
+    if (sw_app_participant(req->app, req->auth.tenant_id, pid, &p) != SW_REPO_OK ||
         strcmp(p.participant_type, "model") != 0) {
         sw_resp_error(resp, SW_ERR_NOT_FOUND, json_pack("{s:s}", "field", "participant_id"),
                       "no AI participant with id \"%.64s\"", pid);
@@ -188,16 +186,15 @@ void sw_h_ai_engage(sw_req *req, sw_resp *resp)
                       "%s has no model endpoint: set its model and base_url under Admin → AI", p.display_name);
         goto out;
     }
-    char m[8] = "";
-    sw_room_membership(req->app->db, req->auth.tenant_id, room.id, p.id, m, NULL);
-    if (strcmp(m, "join") != 0 && strcmp(m, "invite") != 0 && power < 50) { /* adding it = inviting it */
+    sw_room_actor actor = sw_http_actor(req, power);
+    sw_room_verdict v = sw_rooms_bring_ai(&req->app->rooms, req->auth.tenant_id, room.id, &actor, p.id);
+    if (v == SW_ROOM_FORBIDDEN) { /* adding it = inviting it */
         sw_resp_error(resp, SW_ERR_AUTH_INSUFFICIENT_PERMISSION, NULL,
-                      "%s is not in this room: adding it needs power level 50 here, as inviting does",
-                      p.display_name);
+                      "%s is not in this room: adding it needs power level %d here, as inviting does",
+                      p.display_name, SW_POWER_TO_INVITE);
         goto out;
     }
-    if (strcmp(m, "join") != 0 &&
-        sw_rooms_set_member(&req->app->rooms, req->auth.tenant_id, room.id, req->auth.participant_id, p.id, "join", 0) != 0) {
+    if (v != SW_ROOM_OK) {
         sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the store did not answer");
         goto out;
     }
@@ -225,11 +222,14 @@ void sw_h_ai_engagement(sw_req *req, sw_resp *resp)
         sw_resp_error(resp, SW_ERR_VALIDATION, json_pack("{s:s}", "field", "mode"), "mode: expected \"always\" or \"mention\"");
         goto out;
     }
-    if (power < 50) {
-        sw_resp_error(resp, SW_ERR_AUTH_INSUFFICIENT_PERMISSION, NULL, "this needs power level 50 in the room");
+    sw_room_actor actor = sw_http_actor(req, power);
+    sw_room_verdict v = sw_rooms_set_ai_mode(&req->app->rooms, req->auth.tenant_id, room.id, &actor, mode);
+    if (v == SW_ROOM_FORBIDDEN) {
+        sw_resp_error(resp, SW_ERR_AUTH_INSUFFICIENT_PERMISSION, NULL, "this needs power level %d in the room",
+                      SW_POWER_TO_SETTINGS);
         goto out;
     }
-    if (sw_room_ai_set(req->app->db, req->auth.tenant_id, room.id, mode, NULL) != SW_REPO_OK) {
+    if (v != SW_ROOM_OK) {
         sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the store did not answer");
         goto out;
     }
@@ -247,11 +247,14 @@ void sw_h_ai_room_prompt(sw_req *req, sw_resp *resp)
     if (!body) return;
     const char *prompt;
     if (sw_field_string(resp, body, "system_prompt", 0, 32768, &prompt)) goto out;
-    if (power < 50) {
-        sw_resp_error(resp, SW_ERR_AUTH_INSUFFICIENT_PERMISSION, NULL, "this needs power level 50 in the room");
+    sw_room_actor actor = sw_http_actor(req, power);
+    sw_room_verdict v = sw_rooms_set_ai_prompt(&req->app->rooms, req->auth.tenant_id, room.id, &actor, prompt);
+    if (v == SW_ROOM_FORBIDDEN) {
+        sw_resp_error(resp, SW_ERR_AUTH_INSUFFICIENT_PERMISSION, NULL, "this needs power level %d in the room",
+                      SW_POWER_TO_SETTINGS);
         goto out;
     }
-    if (sw_room_ai_set(req->app->db, req->auth.tenant_id, room.id, NULL, prompt ? prompt : "") != SW_REPO_OK) {
+    if (v != SW_ROOM_OK) {
         sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the store did not answer");
         goto out;
     }

@@ -3,6 +3,7 @@
  * GET /v1/me. */
 #include "auth/sw_login.h"
 #include "auth/sw_tokgen.h"
+#include "app/sw_app_people.h"
 #include "http/sw_handlers.h"
 #include "store/sw_repo.h"
 
@@ -154,7 +155,7 @@ void sw_h_auth_logout(sw_req *req, sw_resp *resp)
 void sw_h_me(sw_req *req, sw_resp *resp)
 {
     sw_participant p;
-    int rc = sw_participant_by_id(req->app->db, req->auth.tenant_id, req->auth.participant_id, &p);
+    int rc = sw_app_participant(req->app, req->auth.tenant_id, req->auth.participant_id, &p);
     if (rc == SW_REPO_NOT_FOUND) {
         sw_resp_error(resp, SW_ERR_AUTH_INVALID_TOKEN, NULL, "the token's participant no longer exists");
         return;

@@ -3,7 +3,7 @@
  * them; a note of another tenant answers exactly like a missing one (404 SW_NOTE_NOT_FOUND). */
 #include "core/sw_id.h"
 #include "http/sw_handlers.h"
-#include "store/sw_note_repo.h"
+#include "app/sw_app_notes.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,7 +68,7 @@ void sw_h_notes_list(sw_req *req, sw_resp *resp)
                 return;
             }
         }
-        rc = sw_note_repo_search(req->app->db, req->auth.tenant_id, q, (int)off, limit, &rows, &n, &more);
+        rc = sw_app_notes_search(req->app, req->auth.tenant_id, q, (int)off, limit, &rows, &n, &more);
         if (rc == SW_REPO_OK && more) next = json_sprintf("%lld", off + n);
     } else {
         /* newest first: the cursor is the last id of the previous page */
@@ -76,7 +76,7 @@ void sw_h_notes_list(sw_req *req, sw_resp *resp)
             field_problem(resp, "cursor", "not a cursor this listing returned");
             return;
         }
-        rc = sw_note_repo_list(req->app->db, req->auth.tenant_id, cursor, limit, &rows, &n, &more);
+        rc = sw_app_notes_list(req->app, req->auth.tenant_id, cursor, limit, &rows, &n, &more);
         if (rc == SW_REPO_OK && more && n > 0) next = json_string(rows[n - 1].id);
     }
     if (rc != SW_REPO_OK) {
@@ -96,7 +96,7 @@ void sw_h_notes_create(sw_req *req, sw_resp *resp)
     const char *title, *text;
     if (read_fields(resp, body, 1, &title, &text) == 0) {
         sw_note_row r;
-        if (sw_note_repo_insert(req->app->db, req->auth.tenant_id, title, text, req->auth.participant_id, &r) !=
+        if (sw_app_note_create(req->app, req->auth.tenant_id, title, text, req->auth.participant_id, &r) !=
             SW_REPO_OK) {
             sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the store did not answer; the note was not saved");
         } else {
@@ -111,7 +111,7 @@ void sw_h_note_get(sw_req *req, sw_resp *resp)
 {
     const char *id = sw_req_param(req, "note_id");
     sw_note_row r;
-    int rc = id ? sw_note_repo_get(req->app->db, req->auth.tenant_id, id, &r) : SW_REPO_NOT_FOUND;
+    int rc = id ? sw_app_note_get(req->app, req->auth.tenant_id, id, &r) : SW_REPO_NOT_FOUND;
     if (rc == SW_REPO_NOT_FOUND) {
         not_found(resp, id);
         return;
@@ -137,7 +137,7 @@ void sw_h_note_update(sw_req *req, sw_resp *resp)
         goto out;
     }
     sw_note_row r;
-    int rc = sw_note_repo_update(req->app->db, req->auth.tenant_id, id ? id : "", title, text,
+    int rc = sw_app_note_update(req->app, req->auth.tenant_id, id ? id : "", title, text,
                                  req->auth.participant_id, &r);
     if (rc == SW_REPO_NOT_FOUND) {
         not_found(resp, id);

@@ -13,7 +13,7 @@ void sw_h_healthz(sw_req *req, sw_resp *resp)
 
 void sw_h_readyz(sw_req *req, sw_resp *resp)
 {
-    int ok = sw_db_ping(req->app->db) == 0;
+    int ok = sw_app_store_answers(req->app);
     if (ok && !req->app->draining) {
         char *b = strdup("{\"status\":\"ready\",\"store\":\"ok\"}");
         sw_resp_text(resp, 200, "application/json; charset=utf-8", b, b ? strlen(b) : 0);

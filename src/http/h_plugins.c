@@ -62,7 +62,7 @@ void sw_h_admin_plugins_list(sw_req *req, sw_resp *resp)
     sw_tenant_plugins *tp = snapshot(req, resp);
     if (!tp) return;
     json_t *arr = json_array();
-    for (int i = 0; i < tp->n; i++) json_array_append_new(arr, plugin_row(&tp->items[i], 1, sw_db_secretbox(req->app->db)));
+    for (int i = 0; i < tp->n; i++) json_array_append_new(arr, plugin_row(&tp->items[i], 1, req->app->secrets));
     sw_tenant_plugins_release(tp);
     sw_resp_data(resp, 200, arr, json_pack("{s:i}", "count", (int)json_array_size(arr)));
 }
@@ -84,7 +84,7 @@ static void respond_row(sw_req *req, sw_resp *resp, const char *plugin_id)
     sw_tenant_plugins *tp = snapshot(req, resp);
     if (!tp) return;
     const sw_plugin_tenant_state *st = sw_tenant_plugins_find(tp, plugin_id);
-    sw_resp_data(resp, 200, plugin_row(st, 1, sw_db_secretbox(req->app->db)), NULL);
+    sw_resp_data(resp, 200, plugin_row(st, 1, req->app->secrets), NULL);
     sw_tenant_plugins_release(tp);
 }
 

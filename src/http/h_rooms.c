@@ -3,9 +3,8 @@
  * the caller has not joined answers 403 SW_NOT_MEMBER. */
 #include "http/sw_handlers.h"
 #include "plugins/sw_slash.h"
-#include "store/sw_ai_repo.h"
+#include "rooms/sw_room_service.h"
 #include "store/sw_repo.h"
-#include "store/sw_room_repo.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,10 +16,9 @@
 int sw_http_room(sw_req *req, sw_resp *resp, sw_room *room, int need_join, int *power)
 {
     const char *id = sw_req_param(req, "room_id");
-    char m[8] = "";
+    sw_membership m = SW_MEMBERSHIP_NONE;
     int p = 0;
-    int rc = id ? sw_room_get_with_membership(req->app->db, req->auth.tenant_id, id, req->auth.participant_id,
-                                              room, m, &p)
+    int rc = id ? sw_rooms_get_for(&req->app->rooms, req->auth.tenant_id, id, req->auth.participant_id, room, &m, &p)
                 : SW_REPO_NOT_FOUND;
     if (rc == SW_REPO_NOT_FOUND) {
         sw_resp_error(resp, SW_ERR_ROOM_NOT_FOUND, NULL, "no room with id \"%.64s\"", id ? id : "");
@@ -31,25 +29,21 @@ int sw_http_room(sw_req *req, sw_resp *resp, sw_room *room, int need_join, int *
         return -1;
     }
     if (power) *power = p;
-    if (need_join && strcmp(m, "join") != 0) {
+    if (need_join && m != SW_MEMBERSHIP_JOIN) {
         sw_resp_error(resp, SW_ERR_NOT_MEMBER, NULL, "you are not a member of this room");
         return -1;
     }
     return 0;
 }
 
+sw_room_actor sw_http_actor(const sw_req *req, int power)
+{
+    return (sw_room_actor){req->auth.participant_id, SW_MEMBERSHIP_JOIN, power};
+}
+
 static void room_answer(sw_req *req, sw_resp *resp, const sw_room *room, int status)
 {
-    json_t *o = sw_room_json(room, sw_room_member_count(req->app->db, req->auth.tenant_id, room->id));
-    /* the room's AI settings: engagement mode and the system-prompt addition */
-    char mode[12] = "";
-    char *prompt = NULL;
-    if (o && sw_room_ai_get(req->app->db, req->auth.tenant_id, room->id, mode, &prompt) == SW_REPO_OK) {
-        json_object_set_new(o, "ai_mode", json_string(mode));
-        json_object_set_new(o, "ai_system_prompt", prompt ? json_string(prompt) : json_null());
-    }
-    free(prompt);
-    sw_resp_data(resp, status, o, NULL);
+    sw_resp_data(resp, status, sw_rooms_view(&req->app->rooms, req->auth.tenant_id, room), NULL);
 }
 
 void sw_h_rooms_create(sw_req *req, sw_resp *resp)
@@ -66,9 +60,8 @@ void sw_h_rooms_create(sw_req *req, sw_resp *resp)
         goto out;
     }
     sw_room room;
-    if (sw_room_insert(req->app->db, req->auth.tenant_id, type, name, topic, req->auth.participant_id, &room) != 0 ||
-        sw_rooms_set_member(&req->app->rooms, req->auth.tenant_id, room.id, req->auth.participant_id,
-                            req->auth.participant_id, "join", 100) != 0) {
+    if (sw_rooms_create(&req->app->rooms, req->auth.tenant_id, type, name, topic, req->auth.participant_id, &room) !=
+        0) {
         sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the store did not answer");
         goto out;
     }
@@ -85,7 +78,7 @@ void sw_h_room_get(sw_req *req, sw_resp *resp)
 
 void sw_h_directory_rooms(sw_req *req, sw_resp *resp)
 {
-    json_t *rooms = sw_rooms_list_for(req->app->db, req->auth.tenant_id, req->auth.participant_id);
+    json_t *rooms = sw_rooms_directory(&req->app->rooms, req->auth.tenant_id, req->auth.participant_id);
     if (!rooms) sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the store did not answer");
     else sw_resp_data(resp, 200, rooms, json_pack("{s:b, s:n}", "has_more", 0, "next_cursor"));
 }
@@ -94,7 +87,7 @@ void sw_h_room_members(sw_req *req, sw_resp *resp)
 {
     sw_room room;
     if (sw_http_room(req, resp, &room, 1, NULL) != 0) return;
-    json_t *m = sw_room_members_json(req->app->db, req->auth.tenant_id, room.id);
+    json_t *m = sw_rooms_member_list(&req->app->rooms, req->auth.tenant_id, room.id);
     if (!m) sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the store did not answer");
     else sw_resp_data(resp, 200, m, NULL);
 }
@@ -108,28 +101,20 @@ void sw_h_room_invite(sw_req *req, sw_resp *resp)
     if (!body) return;
     const char *pid;
     if (sw_field_string(resp, body, "participant_id", 1, 64, &pid)) goto out;
-    if (power < 50) {
-        sw_resp_error(resp, SW_ERR_AUTH_INSUFFICIENT_PERMISSION, NULL, "inviting needs power level 50 in this room");
-        goto out;
-    }
-    sw_participant p;
-    if (sw_participant_by_id(req->app->db, req->auth.tenant_id, pid, &p) != SW_REPO_OK) {
+    /* AI participants join when invited; people accept with /join */
+    sw_room_actor actor = sw_http_actor(req, power);
+    switch (sw_rooms_invite(&req->app->rooms, req->auth.tenant_id, room.id, &actor, pid)) {
+    case SW_ROOM_OK: room_answer(req, resp, &room, 200); break;
+    case SW_ROOM_FORBIDDEN:
+        sw_resp_error(resp, SW_ERR_AUTH_INSUFFICIENT_PERMISSION, NULL, "inviting needs power level %d in this room",
+                      SW_POWER_TO_INVITE);
+        break;
+    case SW_ROOM_NO_PARTICIPANT:
         sw_resp_error(resp, SW_ERR_NOT_FOUND, json_pack("{s:s}", "field", "participant_id"),
                       "no participant with id \"%.64s\"", pid);
-        goto out;
+        break;
+    default: sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the store did not answer"); break;
     }
-    char m[8] = "";
-    sw_room_membership(req->app->db, req->auth.tenant_id, room.id, p.id, m, NULL);
-    if (strcmp(m, "join") != 0) {
-        /* AI participants join when invited; people accept with /join */
-        const char *to = strcmp(p.participant_type, "model") == 0 ? "join" : "invite";
-        if (sw_rooms_set_member(&req->app->rooms, req->auth.tenant_id, room.id, req->auth.participant_id, p.id,
-                                to, 0) != 0) {
-            sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the store did not answer");
-            goto out;
-        }
-    }
-    room_answer(req, resp, &room, 200);
 out:
     json_decref(body);
 }
@@ -138,32 +123,20 @@ void sw_h_room_join(sw_req *req, sw_resp *resp)
 {
     sw_room room;
     if (sw_http_room(req, resp, &room, 0, NULL) != 0) return;
-    char m[8] = "";
-    int power = 0;
-    sw_room_membership(req->app->db, req->auth.tenant_id, room.id, req->auth.participant_id, m, &power);
-    if (strcmp(m, "join") == 0) {
-        room_answer(req, resp, &room, 200);
-        return;
-    }
-    if (strcmp(m, "invite") != 0) {
+    switch (sw_rooms_join(&req->app->rooms, req->auth.tenant_id, room.id, req->auth.participant_id)) {
+    case SW_ROOM_OK: room_answer(req, resp, &room, 200); break;
+    case SW_ROOM_REFUSED:
         sw_resp_error(resp, SW_ERR_NOT_MEMBER, NULL, "this room is invite-only; ask a member to invite you");
-        return;
+        break;
+    default: sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the store did not answer"); break;
     }
-    if (sw_rooms_set_member(&req->app->rooms, req->auth.tenant_id, room.id, req->auth.participant_id,
-                            req->auth.participant_id, "join", power) != 0) {
-        sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the store did not answer");
-        return;
-    }
-    room_answer(req, resp, &room, 200);
 }
 
 void sw_h_room_leave(sw_req *req, sw_resp *resp)
 {
     sw_room room;
-    int power = 0;
-    if (sw_http_room(req, resp, &room, 1, &power) != 0) return;
-    if (sw_rooms_set_member(&req->app->rooms, req->auth.tenant_id, room.id, req->auth.participant_id,
-                            req->auth.participant_id, "leave", power) != 0) {
+    if (sw_http_room(req, resp, &room, 1, NULL) != 0) return;
+    if (sw_rooms_leave(&req->app->rooms, req->auth.tenant_id, room.id, req->auth.participant_id) != SW_ROOM_OK) {
         sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the store did not answer");
         return;
     }
@@ -179,10 +152,9 @@ void sw_h_room_send(sw_req *req, sw_resp *resp)
     }
     /* the hot path: membership from the room service's memory, not a query per message */
     const char *room_id = sw_req_param(req, "room_id");
-    char m[8] = "";
-    int power = 0;
-    int rc = room_id ? sw_rooms_membership(&req->app->rooms, req->auth.tenant_id, room_id, req->auth.participant_id,
-                                           m, &power)
+    sw_membership m = SW_MEMBERSHIP_NONE;
+    int rc = room_id ? sw_rooms_member(&req->app->rooms, req->auth.tenant_id, room_id, req->auth.participant_id, &m,
+                                       NULL)
                      : SW_REPO_NOT_FOUND;
     if (rc == SW_REPO_NOT_FOUND) {
         sw_resp_error(resp, SW_ERR_ROOM_NOT_FOUND, NULL, "no room with id \"%.64s\"", room_id ? room_id : "");
@@ -192,7 +164,7 @@ void sw_h_room_send(sw_req *req, sw_resp *resp)
         sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the store did not answer");
         return;
     }
-    if (strcmp(m, "join") != 0) {
+    if (m != SW_MEMBERSHIP_JOIN) {
         sw_resp_error(resp, SW_ERR_NOT_MEMBER, NULL, "you are not a member of this room");
         return;
     }
@@ -269,7 +241,7 @@ void sw_h_room_messages(sw_req *req, sw_resp *resp)
         }
     }
     int more = 0;
-    json_t *evs = sw_events_page(req->app->db, req->auth.tenant_id, room.id, f, forward, limit, &more);
+    json_t *evs = sw_rooms_history(&req->app->rooms, req->auth.tenant_id, room.id, f, forward, limit, &more);
     if (!evs) {
         sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the store did not answer");
         return;
@@ -298,11 +270,14 @@ void sw_h_room_plugin_toggle(sw_req *req, sw_resp *resp)
         sw_resp_error(resp, SW_ERR_VALIDATION, json_pack("{s:s}", "field", "enabled"), "enabled: is required");
         goto out;
     }
-    if (power < 50) {
-        sw_resp_error(resp, SW_ERR_AUTH_INSUFFICIENT_PERMISSION, NULL, "this needs power level 50 in the room");
+    sw_room_actor actor = sw_http_actor(req, power);
+    sw_room_verdict v = sw_rooms_set_plugin(&req->app->rooms, req->auth.tenant_id, room.id, &actor, pid, enabled);
+    if (v == SW_ROOM_FORBIDDEN) {
+        sw_resp_error(resp, SW_ERR_AUTH_INSUFFICIENT_PERMISSION, NULL, "this needs power level %d in the room",
+                      SW_POWER_TO_SETTINGS);
         goto out;
     }
-    if (sw_rooms_toggle_plugin(&req->app->rooms, req->auth.tenant_id, room.id, pid, enabled) != 0) {
+    if (v != SW_ROOM_OK) {
         sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the store did not answer");
         goto out;
     }
@@ -315,13 +290,19 @@ void sw_h_commands(sw_req *req, sw_resp *resp)
 {
     const char *room_id = sw_req_query(req, "room_id");
     sw_room room;
-    if (room_id && sw_room_get(req->app->db, req->auth.tenant_id, room_id, &room) != SW_REPO_OK) {
+    sw_membership m = SW_MEMBERSHIP_NONE;
+    int rc = room_id ? sw_rooms_get_for(&req->app->rooms, req->auth.tenant_id, room_id, req->auth.participant_id, &room,
+                                        &m, NULL)
+                     : SW_REPO_OK;
+    if (rc == SW_REPO_NOT_FOUND) {
         sw_resp_error(resp, SW_ERR_ROOM_NOT_FOUND, NULL, "no room with id \"%.64s\"", room_id);
         return;
     }
-    char m[8] = "";
-    if (room_id && (sw_room_membership(req->app->db, req->auth.tenant_id, room.id, req->auth.participant_id, m, NULL) !=
-                        SW_REPO_OK || strcmp(m, "join") != 0)) {
+    if (rc != SW_REPO_OK) {
+        sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the store did not answer");
+        return;
+    }
+    if (room_id && m != SW_MEMBERSHIP_JOIN) {
         sw_resp_error(resp, SW_ERR_NOT_MEMBER, NULL, "you are not a member of this room");
         return;
     }

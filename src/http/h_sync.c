@@ -6,7 +6,7 @@
 #include "core/sw_metrics.h"
 #include "core/sw_time.h"
 #include "http/sw_handlers.h"
-#include "store/sw_room_repo.h"
+#include "rooms/sw_room_service.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,9 +21,9 @@ void sw_h_sync(sw_req *req, sw_resp *resp)
     int more = 0;
     sw_metrics_sync(req->app->metrics, SW_SYNC_SCANS, 1);
     char (*rooms)[40] = NULL;
-    int nrooms = sw_rooms_joined(req->app->db, req->auth.tenant_id, req->auth.participant_id, &rooms);
+    int nrooms = sw_rooms_joined_ids(&req->app->rooms, req->auth.tenant_id, req->auth.participant_id, &rooms);
     json_t *evs = nrooms < 0 ? NULL
-                             : sw_events_since(req->app->db, req->auth.tenant_id, rooms, nrooms, since,
+                             : sw_rooms_events_after(&req->app->rooms, req->auth.tenant_id, rooms, nrooms, since,
                                                (int)limit, &more);
     if (!evs) {
         free(rooms);

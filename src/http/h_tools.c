@@ -39,11 +39,11 @@ void sw_h_tool_call(sw_req *req, sw_resp *resp)
      * for the dispatcher to read (plain text fills the first required parameter) */
     json_t *a = json_object_get(body, "arguments");
     const char *atext = json_is_string(a) ? json_string_value(a) : NULL;
-    sw_tenant tenant;
-    if (sw_tenant_by_id(req->app->db, req->auth.tenant_id, &tenant) != SW_REPO_OK) tenant.slug[0] = 0;
+    char slug[72];
+    sw_rooms_tenant_slug(&req->app->rooms, req->auth.tenant_id, slug);
     sw_call call = {
         .tenant_id = req->auth.tenant_id,
-        .tenant_slug = tenant.slug,
+        .tenant_slug = slug,
         .room_id = room_id,
         .caller_id = req->auth.participant_id,
         .initiator_id = req->auth.participant_id,

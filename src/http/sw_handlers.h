@@ -3,6 +3,7 @@
 #define SW_HANDLERS_H
 
 #include "http/sw_http.h"
+#include "rooms/sw_room_members.h"
 #include "store/sw_room_repo.h"
 
 /* h_ops.c */
@@ -28,6 +29,8 @@ void sw_h_admin_audit(sw_req *req, sw_resp *resp);
 /* The room of the path ({room_id}) in the caller's tenant: 404 SW_ROOM_NOT_FOUND, or 403
  * SW_NOT_MEMBER when need_join and the caller has not joined it. 0, or -1 with resp filled. */
 int sw_http_room(sw_req *req, sw_resp *resp, sw_room *room, int need_join, int *power);
+/* The caller as a joined actor of the room with that power level (after sw_http_room with need_join). */
+sw_room_actor sw_http_actor(const sw_req *req, int power);
 void sw_h_rooms_create(sw_req *req, sw_resp *resp);
 void sw_h_room_get(sw_req *req, sw_resp *resp);
 void sw_h_directory_rooms(sw_req *req, sw_resp *resp);

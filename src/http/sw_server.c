@@ -8,7 +8,7 @@
 #include "core/sw_time.h"
 #include "http/sw_authn.h"
 #include "http/sw_conn_guard.h"
-#include "store/sw_room_repo.h"
+#include "rooms/sw_room_service.h"
 #include "http/sw_router.h"
 #include "http/sw_ws.h"
 
@@ -407,7 +407,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 static int ws_rooms_of(void *arg, const char *tenant_id, const char *participant_id, char (*out)[40], int max)
 {
     sw_app *app = arg;
-    return sw_rooms_of_member(app->db, tenant_id, participant_id, out, max);
+    return sw_rooms_joined_into(&app->rooms, tenant_id, participant_id, out, max);
 }
 
 static int cmp_room(const void *a, const void *b)

@@ -1,6 +1,7 @@
-/* sw_rooms: ordered append+publish, membership events, room plugin toggles; a command typed in
- * a room is handed to the slash interpreter (sw_slash_cmd.c). */
+/* sw_rooms: ordered append+publish, room plugin toggles (membership: sw_room_members.c); a
+ * command typed in a room is handed to the slash interpreter (sw_slash_cmd.c). */
 #include "rooms/sw_rooms.h"
+#include "rooms/sw_room_members.h"
 #include "core/sw_log.h"
 #include "core/sw_text.h"
 #include "core/sw_time.h"
@@ -16,11 +17,6 @@
 
 static void *flusher_main(void *arg);
 
-typedef struct { /* what r->members remembers */
-    char membership[8];
-    int power;
-} member_entry;
-
 int sw_rooms_init(sw_rooms *r, sw_db *db, sw_bus *bus, sw_dispatcher *disp, sw_pool *pool)
 {
     memset(r, 0, sizeof *r);
@@ -34,7 +30,7 @@ int sw_rooms_init(sw_rooms *r, sw_db *db, sw_bus *bus, sw_dispatcher *disp, sw_p
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&r->flush_cv, &ca);
     pthread_condattr_destroy(&ca);
-    r->members = sw_cache_new(2048, sizeof(member_entry));
+    r->members = sw_cache_new(2048, sizeof(sw_member_entry));
     r->toggles = sw_cache_new(1024, sizeof(int));
     r->slugs = sw_cache_new(64, 72);
     pthread_mutex_init(&r->pending_mu, NULL);
@@ -255,41 +251,6 @@ int sw_rooms_append_async(sw_rooms *r, const char *tenant_id, const char *room_i
         pthread_cond_signal(&r->flush_cv);
     pthread_mutex_unlock(&r->write_mu);
     return 0;
-}
-
-int sw_rooms_membership(sw_rooms *r, const char *tenant_id, const char *room_id, const char *participant_id,
-                        char membership[8], int *power)
-{
-    char kb[SW_CACHE_KEY_MAX];
-    const char *key = sw_cache_key(kb, tenant_id, room_id, participant_id);
-    member_entry e;
-    uint64_t gen;
-    if (sw_cache_get(r->members, key, &e, &gen)) {
-        memcpy(membership, e.membership, 8);
-        *power = e.power;
-        return SW_REPO_OK;
-    }
-    sw_room room;
-    int rc = sw_room_get_with_membership(r->db, tenant_id, room_id, participant_id, &room, membership, power);
-    if (rc != SW_REPO_OK) return rc;
-    memcpy(e.membership, membership, 8);
-    e.power = *power;
-    sw_cache_put(r->members, key, &e, gen);
-    return SW_REPO_OK;
-}
-
-int sw_rooms_set_member(sw_rooms *r, const char *tenant_id, const char *room_id, const char *actor_id,
-                        const char *participant_id, const char *membership, int power)
-{
-    char kb[SW_CACHE_KEY_MAX];
-    int set = sw_room_set_member(r->db, tenant_id, room_id, participant_id, membership, power);
-    sw_cache_forget(r->members, sw_cache_key(kb, tenant_id, room_id, participant_id));
-    if (set != 0) return -1;
-    json_t *content = json_pack("{s:s, s:s, s:i}", "participant_id", participant_id, "membership",
-                                membership, "power_level", power);
-    int rc = sw_rooms_append(r, tenant_id, room_id, actor_id, "swp.room.member", content, NULL, NULL, NULL);
-    json_decref(content);
-    return rc;
 }
 
 int sw_rooms_plugin_toggle(sw_rooms *r, const char *tenant_id, const char *room_id, const char *plugin_id)

@@ -3,8 +3,8 @@
  * transaction and publishes the events to the bus in stream_position order, the others wait for
  * their result (each on its own condition variable: a commit wakes exactly the writers it served),
  * or do not wait at all (sw_rooms_append_async: tool results and system replies, which ride in
- * the next writer's transaction, or the flusher thread's within a millisecond). Also membership changes, and slash commands typed in a room (run through the dispatcher
- * on the worker pool; the result is stored as a swp.tool_result message). */
+ * the next writer's transaction, or the flusher thread's within a millisecond). Also slash commands typed in a room (run through the dispatcher
+ * on the worker pool; the result is stored as a swp.tool_result message). Membership and room policy: sw_room_members.h, sw_room_policy.h. */
 #ifndef SW_ROOMS_H
 #define SW_ROOMS_H
 
@@ -80,12 +80,11 @@ int sw_rooms_send_message(sw_rooms *r, const char *tenant_id, const char *tenant
 /* The tenant's slug (remembered; it never changes), "" when the tenant cannot be read. */
 void sw_rooms_tenant_slug(sw_rooms *r, const char *tenant_id, char slug[72]);
 
-/* Membership change + its swp.room.member event. */
-int sw_rooms_set_member(sw_rooms *r, const char *tenant_id, const char *room_id, const char *actor_id,
-                        const char *participant_id, const char *membership, int power);
-
-/* The participant's membership of a room of the tenant ("join", "invite", "leave", or "" when
- * never a member): SW_REPO_OK, or SW_REPO_NOT_FOUND when the tenant has no such room. */
+/* Membership (the sw_membership enum, changes, invite/join/leave) and room policy live in
+ * sw_room_members.h and sw_room_policy.h; rooms as resources in sw_room_service.h. This is the
+ * string form of sw_rooms_member ("join", "invite", "leave", or "" when never a member), for
+ * callers not moved to the enum yet: SW_REPO_OK, or SW_REPO_NOT_FOUND when the tenant has no
+ * such room. */
 int sw_rooms_membership(sw_rooms *r, const char *tenant_id, const char *room_id, const char *participant_id,
                         char membership[8], int *power);
 
