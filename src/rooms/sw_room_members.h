@@ -7,12 +7,6 @@
 #include "rooms/sw_room_policy.h"
 #include "rooms/sw_rooms.h"
 
-/* What sw_rooms.members remembers for (tenant, room, participant). */
-typedef struct sw_member_entry {
-    sw_membership membership;
-    int power;
-} sw_member_entry;
-
 /* Who acts on a room: a participant with its membership and power level there. */
 typedef struct sw_room_actor {
     const char *participant_id;

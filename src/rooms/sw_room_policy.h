@@ -61,4 +61,10 @@ sw_membership sw_room_invite_result(const char *participant_type);
  * transition (0); a repeated invitation (INVITE → INVITE) is one. */
 int sw_membership_may_move(sw_membership from, sw_membership to, int by_self);
 
+/* What sw_rooms.members remembers for (tenant, room, participant). */
+typedef struct sw_member_entry {
+    sw_membership membership;
+    int power;
+} sw_member_entry;
+
 #endif

@@ -1,7 +1,7 @@
 /* sw_rooms: ordered append+publish, room plugin toggles (membership: sw_room_members.c); a
  * command typed in a room is handed to the slash interpreter (sw_slash_cmd.c). */
 #include "rooms/sw_rooms.h"
-#include "rooms/sw_room_members.h"
+#include "rooms/sw_room_policy.h"
 #include "core/sw_log.h"
 #include "core/sw_text.h"
 #include "core/sw_time.h"
