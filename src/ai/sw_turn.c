@@ -321,7 +321,7 @@ static json_t *history(sw_ai *ai, turn *t)
  * events (running, then the outcome). */
 static void exec_call(sw_ai *ai, const char *tenant_id, const char *room_id, const char *ai_id,
                       const char *initiator_id, const char *turn_id, vis_arg *va, const char *call_id,
-                      const char *name, const char *arguments, sw_dispatch_result *res)
+                      const char *name, const char *arguments, const int *cancel, sw_dispatch_result *res)
 {
     publish_ephemeral(ai, tenant_id, room_id, "swp.tool.call",
                       json_pack("{s:s, s:s, s:s, s:s, s:s}", "participant_id", ai_id, "tool", name ? name : "",
@@ -332,7 +332,8 @@ static void exec_call(sw_ai *ai, const char *tenant_id, const char *room_id, con
                  .initiator_id = initiator_id, .tool = name,
                  .args = arguments ? arguments : "{}",
                  .args_len = arguments ? strlen(arguments) : 2,
-                 .plugin_visible = plugin_visible, .plugin_visible_arg = va};
+                 .plugin_visible = plugin_visible, .plugin_visible_arg = va,
+                 .cancel = cancel}; /* Stop (t->cancel) reaches the running tool's sw_cancelled() */
     sw_dispatch(ai->disp, &c, res);
     json_t *args = sw_redact_args_text(ai->disp->reg, res->plugin_id, name, c.args); /* the one redaction */
     json_t *result = json_string(res->text ? res->text : "");
@@ -359,7 +360,7 @@ static void *run_call(void *arg)
     call_job *j = arg;
     turn *t = j->t;
     exec_call(t->ai, t->tenant_id, t->room_id, t->ai_id, t->initiator_id, t->turn_id, j->va, j->call->id,
-              j->call->name, j->call->arguments, &j->res);
+              j->call->name, j->call->arguments, &t->cancel, &j->res);
     return NULL;
 }
 
@@ -370,7 +371,7 @@ void sw_ai_run_tool(sw_ai *ai, const char *tenant_id, const char *room_id, const
     sw_model_config mc;
     int have = sw_model_config_get(ai->db, tenant_id, ai_id, &mc) == SW_REPO_OK;
     vis_arg va = {ai, tenant_id, room_id, have ? mc.plugins : NULL};
-    exec_call(ai, tenant_id, room_id, ai_id, initiator_id, turn_id, &va, tool_call_id, tool, args, out);
+    exec_call(ai, tenant_id, room_id, ai_id, initiator_id, turn_id, &va, tool_call_id, tool, args, NULL, out);
     if (have) sw_model_config_fini(&mc);
 }
 

@@ -44,6 +44,8 @@ void sw_call_ctx_init(sw_call_ctx *cc, sw_dispatcher *d, const sw_reg_plugin *rp
                       int64_t granted, sw_tenant_plugins *snapshot)
 {
     memset(cc, 0, offsetof(sw_call_ctx, inline_buf));
+    pthread_mutex_init(&cc->cancel_mu, NULL);
+    cc->ext_cancel = call->cancel;
     sw_arena_init(&cc->arena, cc->inline_buf, sizeof cc->inline_buf, ARENA_LIMIT);
     cc->d = d;
     cc->rp = rp;
@@ -64,7 +66,7 @@ void sw_call_ctx_init(sw_call_ctx *cc, sw_dispatcher *d, const sw_reg_plugin *rp
     c->room_id = sw_arena_strdup(&cc->arena, call->room_id ? call->room_id : "");
     c->sender_id = sw_arena_strdup(&cc->arena, call->caller_id ? call->caller_id : "");
     c->initiator_id = sw_arena_strdup(&cc->arena, call->initiator_id ? call->initiator_id : "");
-    c->user_token = call->user_token ? sw_arena_strdup(&cc->arena, call->user_token) : NULL;
+    c->plugin_state = rp->state;
     c->granted = granted >= 0 ? (uint32_t)granted : cc->state ? cc->state->granted : 0;
 }
 
@@ -78,7 +80,7 @@ sw_call_ctx *sw_call_ctx_new(sw_dispatcher *d, const sw_reg_plugin *rp, const sw
 
 void sw_call_ctx_set_args(sw_call_ctx *cc, const char *args, size_t len, json_t *parsed)
 {
-    cc->args_text = sw_arena_strndup(&cc->arena, args ? args : "", args ? len : 0);
+    cc->args_json = NULL;
     json_decref(cc->args);
     if (parsed) {
         cc->args = json_incref(parsed);
@@ -96,6 +98,25 @@ void sw_call_ctx_fini(sw_call_ctx *cc)
     sw_tenant_plugins_release(cc->snapshot);
     cc->snapshot = NULL;
     sw_arena_fini(&cc->arena);
+    pthread_mutex_destroy(&cc->cancel_mu);
+}
+
+void sw_call_ctx_cancel(sw_call_ctx *cc)
+{
+    pthread_mutex_lock(&cc->cancel_mu);
+    __atomic_store_n(&cc->cancelled, 1, __ATOMIC_RELEASE);
+    cc->ext_cancel = NULL;
+    pthread_mutex_unlock(&cc->cancel_mu);
+}
+
+int sw_call_ctx_cancelled(sw_call_ctx *cc)
+{
+    if (__atomic_load_n(&cc->cancelled, __ATOMIC_ACQUIRE)) return 1;
+    if (!__atomic_load_n(&cc->ext_cancel, __ATOMIC_ACQUIRE)) return 0;
+    pthread_mutex_lock(&cc->cancel_mu); /* the caller's flag lives only until sw_call_ctx_cancel */
+    int c = cc->ext_cancel && __atomic_load_n(cc->ext_cancel, __ATOMIC_ACQUIRE);
+    pthread_mutex_unlock(&cc->cancel_mu);
+    return c;
 }
 
 void sw_call_ctx_free(sw_call_ctx *cc)
@@ -178,7 +199,17 @@ static void job_release(exec_job *j)
 static void job_run(void *arg)
 {
     exec_job *j = arg;
-    j->rc = j->cc.rp->p->execute_tool(&j->cc.pub, j->rt->def->name, j->cc.args_text, &j->res);
+    const sw_tool *def = j->rt->def;
+    if (sw_call_ctx_cancelled(&j->cc)) { /* timed out (or stopped) before a worker took it */
+        j->rc = SW_E_CANCELLED;
+    } else {
+        int64_t t0 = sw_time_mono_ns();
+        j->rc = def->run ? def->run(&j->cc.pub, &j->res)
+                         : j->cc.rp->p->execute_tool(&j->cc.pub, def->name, sw_args_text(&j->cc.pub), &j->res);
+        if (__atomic_load_n(&j->cc.cancelled, __ATOMIC_ACQUIRE))
+            SW_WARN("tool %s of %s returned %lld ms after its call was given up (timeout); its result was "
+                    "discarded", def->name, j->cc.rp->p->id, (long long)((sw_time_mono_ns() - t0) / 1000000));
+    }
     pthread_mutex_lock(&j->mu);
     __atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
     pthread_cond_signal(&j->cv);
@@ -223,6 +254,7 @@ typedef struct wd_entry {
     const sw_reg_tool *rt;
     const json_t *args;
     sw_dispatch_result *out;
+    sw_call_ctx *cc; /* the running call: its cancel flag is set at the deadline */
     int timeout_ms;
     int64_t t0_us;
 } wd_entry;
@@ -254,6 +286,7 @@ static void *wd_main(void *arg)
         if (due) { /* the caller is still inside the tool: its frame, call and out are alive */
             due->state = 1;
             pthread_mutex_unlock(&d->wd_mu);
+            sw_call_ctx_cancel(due->cc);
             timeout_result(due->out, due->call->tool, due->timeout_ms);
             due->out->duration_us = sw_time_mono_us() - due->t0_us;
             due->out->reported = 1;
@@ -521,10 +554,11 @@ int sw_dispatch(sw_dispatcher *d, const sw_call *call, sw_dispatch_result *out)
     j->node.fn = job_run;
     j->node.arg = j;
     int timeout_ms = rt->def->timeout_ms > 0 ? rt->def->timeout_ms : d->default_timeout_ms;
+    j->cc.deadline_ns = t0 * 1000 + (int64_t)timeout_ms * 1000000;
     int ran_here = 0;
     if (call->on_timeout) { /* on the caller's thread, the watchdog keeping the deadline */
-        wd_entry we = {.deadline_ns = sw_time_mono_ns() + (int64_t)timeout_ms * 1000000, .call = call,
-                       .rt = rt, .args = args, .out = out, .timeout_ms = timeout_ms, .t0_us = t0};
+        wd_entry we = {.deadline_ns = j->cc.deadline_ns, .call = call, .rt = rt, .args = args, .out = out,
+                       .cc = &j->cc, .timeout_ms = timeout_ms, .t0_us = t0};
         if (wd_add(d, &we) == 0) {
             job_run(j);
             ran_here = 1;
@@ -538,12 +572,18 @@ int sw_dispatch(sw_dispatcher *d, const sw_call *call, sw_dispatch_result *out)
     }
     if (!ran_here && (!d->pool || sw_pool_submit_job(d->pool, &j->node) != 0)) job_run(j); /* inline fallback */
     if (!job_wait(j, timeout_ms, &d->wait_spin)) {
+        sw_call_ctx_cancel(&j->cc); /* the tool sees sw_cancelled(); the caller's flag is forgotten */
         detail = "timeout";
         timeout_result(out, tool, timeout_ms);
         job_release(j);
         goto done;
     }
-    if (j->rc != SW_OK) {
+    if (j->rc == SW_E_CANCELLED && sw_call_ctx_cancelled(&j->cc)) {
+        detail = "cancelled";
+        set_result(out, "error", 1, SW_ERR_UNAVAILABLE,
+                   "Tool %s was stopped before it finished.\n"
+                   "Fallback suggestions: ask the person whether to run it again.", tool);
+    } else if (j->rc != SW_OK) {
         detail = "plugin failure";
         set_result(out, "error", 1, SW_ERR_INTERNAL,
                    "Tool %s failed inside the plugin %s (%d).\n"

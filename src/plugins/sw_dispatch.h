@@ -37,6 +37,10 @@ typedef struct sw_dispatcher {
     void *model_arg;
     /* where sw_http_fetch may connect (sw_netpolicy.h); NULL = the default rules */
     const struct sw_netpolicy *netpolicy;
+    /* the key sw_token_exchange signs with (the server's JWT key; tokens carry `aud`, which the
+     * API's authn refuses); NULL = the service is unavailable */
+    const uint8_t *token_key;
+    size_t token_key_len;
     sw_spin wait_spin;        /* whether waiting for a tool starts with a spin (sw_spin.h) */
     /* The watchdog of calls run inline (sw_call.on_timeout): started with the first such call */
     pthread_mutex_t wd_mu;
@@ -56,7 +60,9 @@ typedef struct sw_call {
     const char *room_id;      /* NULL or "" outside a room */
     const char *caller_id;    /* who calls: the AI participant, or the human for /commands */
     const char *initiator_id; /* the human who started it */
-    const char *user_token;   /* or NULL */
+    /* the caller's cancel flag (an AI turn's Stop), read atomically; NULL = none. It must stay
+     * valid until sw_dispatch returns. */
+    const int *cancel;
     const char *tool;         /* tool name as the model sent it */
     const char *args;         /* raw argument text (NULL = "{}") */
     size_t args_len;
@@ -102,8 +108,12 @@ typedef struct sw_call_ctx {
     const sw_reg_plugin *rp;
     sw_tenant_plugins *snapshot; /* a reference, released with the context */
     const sw_plugin_tenant_state *state;
-    json_t *args;             /* parsed arguments (object) or NULL */
-    const char *args_text;
+    json_t *args;             /* parsed arguments (object) or NULL: the one parse of the call */
+    const char *args_json;    /* args as compact JSON, dumped into the arena on first ask */
+    int64_t deadline_ns;      /* CLOCK_MONOTONIC; 0 = none */
+    int cancelled;            /* set (atomically) by the dispatcher's timeout paths */
+    const int *ext_cancel;    /* the caller's flag (sw_call.cancel), under cancel_mu */
+    pthread_mutex_t cancel_mu;
     char inline_buf[2048];
 } sw_call_ctx;
 
@@ -116,12 +126,18 @@ sw_call_ctx *sw_call_ctx_new(sw_dispatcher *d, const sw_reg_plugin *rp, const sw
 void sw_call_ctx_init(sw_call_ctx *cc, sw_dispatcher *d, const sw_reg_plugin *rp, const sw_call *call,
                       int64_t granted, sw_tenant_plugins *snapshot);
 void sw_call_ctx_fini(sw_call_ctx *cc);
-/* Sets the call's arguments: parses them (JSON object) and keeps the raw text. */
+/* Sets the call's cancel flag and forgets the caller's (which may go away after this). */
+void sw_call_ctx_cancel(sw_call_ctx *cc);
+/* 1 once the call is cancelled (its own flag or the caller's). */
+int sw_call_ctx_cancelled(sw_call_ctx *cc);
+/* Sets the call's arguments: takes `parsed` (a reference), or parses the text (a JSON object). */
 void sw_call_ctx_set_args(sw_call_ctx *cc, const char *args, size_t len, json_t *parsed);
 void sw_call_ctx_free(sw_call_ctx *cc);
 
-/* The host-services table (sw_host.c); its notes services (sw_host_notes.c). */
+/* The host-services table (sw_host.c); the notes feature service (sw_host_notes.c); token
+ * exchange (sw_host_token.c). */
 void sw_host_init(sw_host *h);
-void sw_host_notes_init(sw_host *h);
+const sw_notes_api *sw_host_notes_api(void);
+int sw_host_token_exchange(sw_ctx *ctx, const char *audience, int ttl_s, const char **token);
 
 #endif

@@ -20,9 +20,9 @@ int sw_setting_name_is_credential(const char *key)
 int sw_setting_is_secret(const sw_plugin *p, const char *key)
 {
     if (!key) return 0;
-    if (p && p->settings)
-        for (const sw_setting_def *s = p->settings; s->key; s++)
-            if (strcmp(s->key, key) == 0) return s->secret;
+    const sw_setting_def *s;
+    for (int i = 0; (s = sw_plugin_setting_at(p, i)); i++) /* the plugin's own element size */
+        if (strcmp(s->key, key) == 0) return s->secret;
     return sw_setting_name_is_credential(key);
 }
 

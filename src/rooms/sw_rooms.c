@@ -482,7 +482,7 @@ static void run_slash(slash_job *j)
     char *atext = json_dumps(args, JSON_COMPACT);
     json_decref(args);
     sw_call call = {.tenant_id = j->tenant_id, .tenant_slug = j->tenant_slug, .room_id = j->room_id,
-                    .caller_id = j->sender_id, .initiator_id = j->sender_id, .user_token = j->token,
+                    .caller_id = j->sender_id, .initiator_id = j->sender_id,
                     .tool = name, .args = atext ? atext : "{}", .args_len = atext ? strlen(atext) : 2,
                     .only_plugin = hit->rp->p->id,
                     /* this is a pool worker: run the tool right here, a watchdog keeps its timeout */
