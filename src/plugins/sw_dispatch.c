@@ -14,7 +14,6 @@
 #include <string.h>
 #include <time.h>
 
-#define ARENA_LIMIT (16u << 20)     /* what one call may allocate */
 #define RESULT_MAX (256u << 10)     /* longest result text handed back */
 
 void sw_dispatcher_init(sw_dispatcher *d, sw_db *db, sw_registry *reg, sw_plugin_states *states,
@@ -38,92 +37,26 @@ void sw_dispatcher_init(sw_dispatcher *d, sw_db *db, sw_registry *reg, sw_plugin
     pthread_cond_init(&d->wd_done_cv, NULL);
 }
 
-/* ---- per-call context ---- */
+/* ---- per-call context (sw_call_ctx.c builds it; these map an sw_call onto it) ---- */
+
+static sw_ctx_ids ids_of(const sw_call *call)
+{
+    return (sw_ctx_ids){.tenant_id = call->tenant_id, .tenant_slug = call->tenant_slug, .room_id = call->room_id,
+                        .sender_id = call->caller_id, .initiator_id = call->initiator_id, .cancel = call->cancel};
+}
 
 void sw_call_ctx_init(sw_call_ctx *cc, sw_dispatcher *d, const sw_reg_plugin *rp, const sw_call *call,
                       int64_t granted, sw_tenant_plugins *snapshot)
 {
-    memset(cc, 0, offsetof(sw_call_ctx, inline_buf));
-    pthread_mutex_init(&cc->cancel_mu, NULL);
-    cc->ext_cancel = call->cancel;
-    sw_arena_init(&cc->arena, cc->inline_buf, sizeof cc->inline_buf, ARENA_LIMIT);
-    cc->d = d;
-    cc->rp = rp;
-    if (snapshot) {
-        __atomic_add_fetch(&snapshot->refs, 1, __ATOMIC_ACQ_REL);
-        cc->snapshot = snapshot;
-    } else {
-        cc->snapshot = call->tenant_id ? sw_plugin_states_get(d->states, call->tenant_id) : NULL;
-    }
-    cc->state = cc->snapshot ? sw_tenant_plugins_find(cc->snapshot, rp->p->id) : NULL;
-    sw_ctx *c = &cc->pub;
-    c->struct_size = sizeof *c;
-    c->host = &d->host;
-    c->host_data = cc;
-    c->plugin_id = rp->p->id;
-    c->tenant_id = sw_arena_strdup(&cc->arena, call->tenant_id ? call->tenant_id : "");
-    c->tenant_slug = sw_arena_strdup(&cc->arena, call->tenant_slug ? call->tenant_slug : "");
-    c->room_id = sw_arena_strdup(&cc->arena, call->room_id ? call->room_id : "");
-    c->sender_id = sw_arena_strdup(&cc->arena, call->caller_id ? call->caller_id : "");
-    c->initiator_id = sw_arena_strdup(&cc->arena, call->initiator_id ? call->initiator_id : "");
-    c->plugin_state = rp->state;
-    c->granted = granted >= 0 ? (uint32_t)granted : cc->state ? cc->state->granted : 0;
+    sw_ctx_ids ids = ids_of(call);
+    sw_call_ctx_setup(cc, &d->env, rp, &ids, granted, snapshot);
 }
 
 sw_call_ctx *sw_call_ctx_new(sw_dispatcher *d, const sw_reg_plugin *rp, const sw_call *call,
                              int64_t granted)
 {
-    sw_call_ctx *cc = malloc(sizeof *cc);
-    if (cc) sw_call_ctx_init(cc, d, rp, call, granted, NULL);
-    return cc;
-}
-
-void sw_call_ctx_set_args(sw_call_ctx *cc, const char *args, size_t len, json_t *parsed)
-{
-    cc->args_json = NULL;
-    json_decref(cc->args);
-    if (parsed) {
-        cc->args = json_incref(parsed);
-    } else {
-        json_t *j = json_loadb(args ? args : "", args ? len : 0, 0, NULL);
-        cc->args = json_is_object(j) ? j : NULL;
-        if (!cc->args) json_decref(j);
-    }
-}
-
-void sw_call_ctx_fini(sw_call_ctx *cc)
-{
-    json_decref(cc->args);
-    cc->args = NULL;
-    sw_tenant_plugins_release(cc->snapshot);
-    cc->snapshot = NULL;
-    sw_arena_fini(&cc->arena);
-    pthread_mutex_destroy(&cc->cancel_mu);
-}
-
-void sw_call_ctx_cancel(sw_call_ctx *cc)
-{
-    pthread_mutex_lock(&cc->cancel_mu);
-    __atomic_store_n(&cc->cancelled, 1, __ATOMIC_RELEASE);
-    cc->ext_cancel = NULL;
-    pthread_mutex_unlock(&cc->cancel_mu);
-}
-
-int sw_call_ctx_cancelled(sw_call_ctx *cc)
-{
-    if (__atomic_load_n(&cc->cancelled, __ATOMIC_ACQUIRE)) return 1;
-    if (!__atomic_load_n(&cc->ext_cancel, __ATOMIC_ACQUIRE)) return 0;
-    pthread_mutex_lock(&cc->cancel_mu); /* the caller's flag lives only until sw_call_ctx_cancel */
-    int c = cc->ext_cancel && __atomic_load_n(cc->ext_cancel, __ATOMIC_ACQUIRE);
-    pthread_mutex_unlock(&cc->cancel_mu);
-    return c;
-}
-
-void sw_call_ctx_free(sw_call_ctx *cc)
-{
-    if (!cc) return;
-    sw_call_ctx_fini(cc);
-    free(cc);
+    sw_ctx_ids ids = ids_of(call);
+    return sw_call_ctx_open(&d->env, rp, &ids, granted);
 }
 
 /* ---- results ---- */

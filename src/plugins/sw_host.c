@@ -9,7 +9,7 @@
 #include "core/sw_netpolicy.h"
 #include "events/sw_bus.h"
 #include "core/sw_time.h"
-#include "plugins/sw_dispatch.h"
+#include "plugins/sw_call_ctx.h"
 #include "core/sw_secretbox.h"
 #include "store/sw_repo.h"
 
@@ -365,7 +365,7 @@ static int h_publish(sw_ctx *ctx, const char *type, const char *content_json)
 
 /* A queued job: runs the plugin's run_job hook later on the worker pool. */
 typedef struct {
-    sw_dispatcher *d;
+    const sw_host_env *d;
     const sw_reg_plugin *rp;
     char tenant_id[40], tenant_slug[72], room_id[40], sender_id[40], initiator_id[40];
     char *name, *payload;
@@ -374,9 +374,9 @@ typedef struct {
 static void run_job(void *arg)
 {
     job *j = arg;
-    sw_call call = {.tenant_id = j->tenant_id, .tenant_slug = j->tenant_slug, .room_id = j->room_id,
-                    .caller_id = j->sender_id, .initiator_id = j->initiator_id};
-    sw_call_ctx *cc = sw_call_ctx_new(j->d, j->rp, &call, -1);
+    sw_ctx_ids ids = {.tenant_id = j->tenant_id, .tenant_slug = j->tenant_slug, .room_id = j->room_id,
+                      .sender_id = j->sender_id, .initiator_id = j->initiator_id};
+    sw_call_ctx *cc = sw_call_ctx_open(j->d, j->rp, &ids, -1);
     if (cc) {
         sw_call_ctx_set_args(cc, j->payload, strlen(j->payload), NULL);
         int rc = j->rp->p->run_job(&cc->pub, j->name, j->payload);

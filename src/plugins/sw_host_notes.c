@@ -4,7 +4,7 @@
  * WRITE_NOTES — and works only on the calling tenant's notes. Results are copied into the
  * per-call arena. */
 #include "core/sw_log.h"
-#include "plugins/sw_dispatch.h"
+#include "plugins/sw_call_ctx.h"
 #include "store/sw_note_repo.h"
 
 #include <stdio.h>

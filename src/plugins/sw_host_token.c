@@ -7,7 +7,7 @@
 #include "auth/sw_jwt.h"
 #include "core/sw_log.h"
 #include "core/sw_time.h"
-#include "plugins/sw_dispatch.h"
+#include "plugins/sw_call_ctx.h"
 
 #include <stdlib.h>
 #include <string.h>
