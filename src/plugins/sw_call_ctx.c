@@ -72,7 +72,7 @@ void sw_call_ctx_cancel(sw_call_ctx *cc)
 {
     pthread_mutex_lock(&cc->cancel_mu);
     __atomic_store_n(&cc->cancelled, 1, __ATOMIC_RELEASE);
-    cc->ext_cancel = NULL;
+    __atomic_store_n(&cc->ext_cancel, NULL, __ATOMIC_RELEASE); /* read without the lock first */
     pthread_mutex_unlock(&cc->cancel_mu);
 }
 

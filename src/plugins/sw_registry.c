@@ -258,6 +258,70 @@ static int copy_settings(sw_reg_plugin *rp, size_t size)
     return 0;
 }
 
+/* Validates tool i of rp (its element `src`, tool_size bytes) into rp->tools[i]: name, entry
+ * point, uniqueness, description, permission bits, schema. 0, or -1 with the reason in err. */
+static int add_tool(sw_reg_plugin *rp, int i, const sw_tool *src, size_t tool_size, char *err, size_t errlen)
+{
+    const sw_plugin *p = rp->p;
+    sw_reg_tool *rt = &rp->tools[i];
+    memcpy(&rt->copy, src, tool_size); /* the rest stays zero */
+    rt->def = &rt->copy;
+    const sw_tool *t = rt->def;
+    if (!sw_tool_name_valid(t->name)) {
+        snprintf(err, errlen, "%s: invalid tool name \"%.64s\": must match ^[a-zA-Z0-9_-]{1,64}$",
+                 p->id, t->name);
+        return -1;
+    }
+    if (!t->run && !p->execute_tool) {
+        snprintf(err, errlen, "%s: tool %s has no run function (and the plugin no execute_tool fallback)",
+                 p->id, t->name);
+        return -1;
+    }
+    for (int k = 0; k < i; k++)
+        if (strcmp(rp->tools[k].def->name, t->name) == 0) {
+            snprintf(err, errlen, "%s: tool \"%s\" declared twice", p->id, t->name);
+            return -1;
+        }
+    if (!t->description || !*t->description) {
+        snprintf(err, errlen, "%s: tool %s has no description", p->id, t->name);
+        return -1;
+    }
+    if (t->permissions_required & ~((1u << SW_PERM__COUNT) - 1)) {
+        snprintf(err, errlen, "%s: tool %s has unknown permission bits", p->id, t->name);
+        return -1;
+    }
+    json_error_t je;
+    rt->schema = json_loads(t->parameters ? t->parameters : "{\"type\":\"object\"}",
+                            JSON_REJECT_DUPLICATES, &je);
+    if (!rt->schema) {
+        snprintf(err, errlen, "%s: tool %s: parameters is not JSON (line %d, column %d: %s)",
+                 p->id, t->name, je.line, je.column, je.text);
+        return -1;
+    }
+    const char *type = json_string_value(json_object_get(rt->schema, "type"));
+    if (!json_is_object(rt->schema) || !type || strcmp(type, "object") != 0) {
+        snprintf(err, errlen, "%s: tool %s: parameters must be an object schema ({\"type\":\"object\",...})",
+                 p->id, t->name);
+        return -1;
+    }
+    char serr[200];
+    if (sw_schema_check(rt->schema, serr, sizeof serr) != 0) {
+        snprintf(err, errlen, "%s: tool %s: invalid parameters schema: %s", p->id, t->name, serr);
+        return -1;
+    }
+    rt->secret_fields = json_array();
+    sw_schema_secret_fields(rt->schema, rt->secret_fields);
+    const json_t *req = json_array_get(json_object_get(rt->schema, "required"), 0);
+    const char *first = json_string_value(req);
+    if (first) {
+        const json_t *ps = json_object_get(json_object_get(rt->schema, "properties"), first);
+        const char *pt = json_string_value(json_object_get(ps, "type"));
+        if (pt && strcmp(pt, "string") == 0) rt->first_required = strdup(first);
+    }
+    rt->usage_params = usage_params(t, rt->schema);
+    return 0;
+}
+
 int sw_registry_add(sw_registry *r, const sw_plugin *p, const char *source, const char *path,
                     char *err, size_t errlen)
 {
@@ -305,63 +369,8 @@ int sw_registry_add(sw_registry *r, const sw_plugin *p, const char *source, cons
     rp.tools = calloc((size_t)nt + 1, sizeof(sw_reg_tool));
     if (!rp.tools || copy_settings(&rp, setting_size) != 0) goto fail;
     for (int i = 0; i < nt; i++) {
-        sw_reg_tool *rt = &rp.tools[i];
-        memcpy(&rt->copy, tool_at(p->tools, tool_size, i), tool_size); /* the rest stays zero */
-        rt->def = &rt->copy;
-        const sw_tool *t = rt->def;
         rp.ntools = i + 1;
-        if (!sw_tool_name_valid(t->name)) {
-            snprintf(err, errlen, "%s: invalid tool name \"%.64s\": must match ^[a-zA-Z0-9_-]{1,64}$",
-                     p->id, t->name);
-            goto fail;
-        }
-        if (!t->run && !p->execute_tool) {
-            snprintf(err, errlen, "%s: tool %s has no run function (and the plugin no execute_tool fallback)",
-                     p->id, t->name);
-            goto fail;
-        }
-        for (int k = 0; k < i; k++)
-            if (strcmp(rp.tools[k].def->name, t->name) == 0) {
-                snprintf(err, errlen, "%s: tool \"%s\" declared twice", p->id, t->name);
-                goto fail;
-            }
-        if (!t->description || !*t->description) {
-            snprintf(err, errlen, "%s: tool %s has no description", p->id, t->name);
-            goto fail;
-        }
-        if (t->permissions_required & ~((1u << SW_PERM__COUNT) - 1)) {
-            snprintf(err, errlen, "%s: tool %s has unknown permission bits", p->id, t->name);
-            goto fail;
-        }
-        json_error_t je;
-        rt->schema = json_loads(t->parameters ? t->parameters : "{\"type\":\"object\"}",
-                                JSON_REJECT_DUPLICATES, &je);
-        if (!rt->schema) {
-            snprintf(err, errlen, "%s: tool %s: parameters is not JSON (line %d, column %d: %s)",
-                     p->id, t->name, je.line, je.column, je.text);
-            goto fail;
-        }
-        const char *type = json_string_value(json_object_get(rt->schema, "type"));
-        if (!json_is_object(rt->schema) || !type || strcmp(type, "object") != 0) {
-            snprintf(err, errlen, "%s: tool %s: parameters must be an object schema ({\"type\":\"object\",...})",
-                     p->id, t->name);
-            goto fail;
-        }
-        char serr[200];
-        if (sw_schema_check(rt->schema, serr, sizeof serr) != 0) {
-            snprintf(err, errlen, "%s: tool %s: invalid parameters schema: %s", p->id, t->name, serr);
-            goto fail;
-        }
-        rt->secret_fields = json_array();
-        sw_schema_secret_fields(rt->schema, rt->secret_fields);
-        const json_t *req = json_array_get(json_object_get(rt->schema, "required"), 0);
-        const char *first = json_string_value(req);
-        if (first) {
-            const json_t *ps = json_object_get(json_object_get(rt->schema, "properties"), first);
-            const char *pt = json_string_value(json_object_get(ps, "type"));
-            if (pt && strcmp(pt, "string") == 0) rt->first_required = strdup(first);
-        }
-        rt->usage_params = usage_params(t, rt->schema);
+        if (add_tool(&rp, i, tool_at(p->tools, tool_size, i), tool_size, err, errlen) != 0) goto fail;
     }
     if (r->n == r->cap) {
         int cap = r->cap ? r->cap * 2 : 8;

@@ -98,6 +98,21 @@ static void test_larger_descriptor_or_tool_is_refused_naming_both_sizes(void **s
     expect_refusal_naming("big_tool.so", theirs, ours);
 }
 
+/* Every tool needs an entry point: its own run, or the plugin's old execute_tool fallback. */
+static void test_tool_without_run_is_refused(void **state)
+{
+    (void)state;
+    static const sw_tool tools[] = {{.name = "t", .description = "A tool.", .parameters = "{\"type\":\"object\"}"},
+                                    SW_TOOL_END};
+    static const sw_plugin p = {SW_PLUGIN_INIT, .id = "test.no-run", .name = "No run", .version = "1.0.0",
+                                .tools = tools};
+    sw_registry *r = sw_registry_new();
+    char err[512] = "";
+    assert_int_equal(sw_registry_add(r, &p, "builtin", NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "tool t has no run function"));
+    sw_registry_free(r);
+}
+
 static void test_init_state_reaches_every_ctx(void **state)
 {
     (void)state;
@@ -255,6 +270,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plugin_with_the_first_shorter_sw_tool_loads_and_runs),
         cmocka_unit_test(test_larger_descriptor_or_tool_is_refused_naming_both_sizes),
+        cmocka_unit_test(test_tool_without_run_is_refused),
         cmocka_unit_test(test_init_state_reaches_every_ctx),
         cmocka_unit_test(test_timeout_sets_the_cancel_flag),
         cmocka_unit_test(test_inline_watchdog_sets_the_cancel_flag),
