@@ -218,6 +218,28 @@ static void test_services_refuse_after_the_deadline(void **state)
     sw_harness_free(h);
 }
 
+/* Feature services come by name and version; the core host table no longer carries notes, and
+ * no ctx carries a bearer token. */
+static void test_feature_services_by_name_and_version(void **state)
+{
+    (void)state;
+    sw_harness *h = with_so("patient.so");
+    const sw_reg_plugin *rp = sw_registry_find(h->reg, "test.patient");
+    sw_call c = {.tenant_id = h->tenant.id, .caller_id = h->ai.id, .initiator_id = h->alice.id};
+    sw_call_ctx *cc = sw_call_ctx_new(&h->d, rp, &c, -1);
+    const sw_notes_api *notes = sw_service(&cc->pub, SW_NOTES_SERVICE, SW_NOTES_API_VERSION);
+    assert_non_null(notes);
+    assert_true(notes->struct_size >= offsetof(sw_notes_api, update) + sizeof notes->update);
+    assert_non_null(notes->find);
+    assert_null(sw_service(&cc->pub, "notes", 2));
+    assert_null(sw_service(&cc->pub, "tasks", 1));
+    assert_null(sw_service(&cc->pub, NULL, 1));
+    for (int i = 0; i < 4; i++) assert_null(h->d.host.reserved_notes[i]);
+    assert_null(cc->pub.reserved0);
+    sw_call_ctx_free(cc);
+    sw_harness_free(h);
+}
+
 /* ---- token exchange ---- */
 
 static int mint(sw_ctx *ctx, sw_result *out)
@@ -276,6 +298,7 @@ int main(void)
         cmocka_unit_test(test_inline_watchdog_sets_the_cancel_flag),
         cmocka_unit_test(test_callers_stop_flag_reaches_the_tool),
         cmocka_unit_test(test_services_refuse_after_the_deadline),
+        cmocka_unit_test(test_feature_services_by_name_and_version),
         cmocka_unit_test(test_token_exchange_only_for_a_plugin_that_declared_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
