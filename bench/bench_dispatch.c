@@ -1,6 +1,6 @@
 /* bench_dispatch: the dispatcher's overhead per greeter call — lookup, argument parse, schema
  * validation, permission check, execution on the worker pool, audit enqueue — against calling
- * the greeter's execute_tool directly, single caller thread. Prints medians of several runs.
+ * the greeter's run directly, single caller thread. Prints medians of several runs.
  * Every call's result is checked (status, no error, the greeting's text): a figure made of
  * failed calls would be fast and meaningless, so any bad result makes the bench exit 1. */
 #include "../tests/plugin_harness.h"
@@ -77,7 +77,7 @@ int main(int argc, char **argv)
     qsort(disp, runs, sizeof(double), cmp);
     qsort(inl, runs, sizeof(double), cmp);
     printf("dispatch: %ld greeter calls in %d runs, single caller thread\n", per * runs, runs);
-    printf("dispatch: direct execute_tool (with context)  median %.3f us/call (min %.3f, max %.3f)\n",
+    printf("dispatch: direct run (with context)           median %.3f us/call (min %.3f, max %.3f)\n",
            direct[runs / 2], direct[0], direct[runs - 1]);
     printf("dispatch: through sw_dispatch (+audit enqueue) median %.3f us/call (min %.3f, max %.3f)\n",
            disp[runs / 2], disp[0], disp[runs - 1]);

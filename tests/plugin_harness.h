@@ -1,7 +1,7 @@
 /* plugin_harness: test a plugin in isolation, as the seed's "Testing" section does. Builds a
  * real host around the plugin — a temporary SQLite store (migrated), a tenant "test" with an AI
  * participant "ai" and a human "alice", the registry, the dispatcher — and lets a test either
- * call the plugin's execute_tool directly with a context (sw_harness_execute) or go through the
+ * call a tool's run function directly with a context (sw_harness_execute) or go through the
  * dispatcher like the AI does (sw_harness_call).
  *
  *   sw_harness *h = sw_harness_new((const sw_plugin *[]){&my_plugin, NULL});
@@ -40,6 +40,7 @@ typedef struct sw_harness {
     sw_tenant tenant;
     sw_participant ai, alice;
     sw_call_ctx *last; /* the context of the last sw_harness_execute; its arena holds out->text */
+    uint8_t token_key[32]; /* what sw_token_exchange signs with here */
 } sw_harness;
 
 /* plugins: a NULL-terminated list to register, or NULL for the server's BUILTIN_PLUGINS. */
@@ -61,6 +62,9 @@ static inline sw_harness *sw_harness_new(const sw_plugin *const *plugins)
     h->audit = sw_audit_new(h->db);
     h->pool = sw_pool_new(4);
     sw_dispatcher_init(&h->d, h->db, h->reg, h->states, h->audit, h->pool, NULL, 5000);
+    randombytes_buf(h->token_key, sizeof h->token_key);
+    h->d.token_key = h->token_key;
+    h->d.token_key_len = sizeof h->token_key;
     if (plugins) {
         for (int i = 0; plugins[i]; i++)
             if (sw_registry_add(h->reg, plugins[i], "builtin", NULL, err, sizeof err) != 0) {
@@ -91,21 +95,35 @@ static inline int sw_harness_disable(sw_harness *h, const char *plugin_id)
     return sw_plugin_states_disable(h->states, h->tenant.id, plugin_id);
 }
 
-/* Calls plugin->execute_tool directly (no dispatcher), in room "r" as the AI participant, with
- * the plugin's declared permissions granted. out->text stays valid until the next call. */
+/* Calls the tool's run function directly (no dispatcher, no schema check), in room "r" as the
+ * AI participant, with the plugin's declared permissions granted. `args` is a JSON object, or
+ * plain text that fills the tool's first required string parameter (as the dispatcher does).
+ * out->text stays valid until the next call. */
 static inline int sw_harness_execute(sw_harness *h, const sw_plugin *plugin, const char *tool,
                                      const char *args, sw_result *out)
 {
     sw_call_ctx_free(h->last);
+    h->last = NULL;
     const sw_reg_plugin *rp = sw_registry_find(h->reg, plugin->id);
     if (!rp) return SW_E_NOTFOUND;
+    const sw_reg_tool *rt = sw_registry_tool(rp, tool);
     sw_call call = {.tenant_id = h->tenant.id, .tenant_slug = "test", .room_id = "r",
                     .caller_id = h->ai.id, .initiator_id = h->alice.id};
     h->last = sw_call_ctx_new(&h->d, rp, &call, plugin->permissions);
     if (!h->last) return SW_E_NOMEM;
-    sw_call_ctx_set_args(h->last, args, args ? strlen(args) : 0, NULL);
+    json_t *parsed = args ? json_loads(args, 0, NULL) : json_object();
+    if (!json_is_object(parsed)) {
+        json_decref(parsed);
+        parsed = json_object();
+        if (rt && rt->first_required && args) json_object_set_new(parsed, rt->first_required, json_string(args));
+    }
+    sw_call_ctx_set_args(h->last, NULL, 0, parsed);
+    json_decref(parsed);
     memset(out, 0, sizeof *out);
-    return plugin->execute_tool(&h->last->pub, tool, h->last->args_text, out);
+    if (rt && rt->def->run) return rt->def->run(&h->last->pub, out);
+    if (!rt || !plugin->execute_tool) /* a tool the plugin does not declare: the host answers, as the dispatcher does */
+        return sw_result_error(out, "Unknown tool.\nFallback suggestions: call one of the plugin's tools by its exact name.");
+    return plugin->execute_tool(&h->last->pub, tool, sw_args_text(&h->last->pub), out);
 }
 
 /* The context of the last sw_harness_execute (for get_system_context and friends). */

@@ -1,17 +1,21 @@
 /* scaiwave/plugin.h — the public plugin ABI of ScaiWave-C, and the only header a plugin includes.
  *
  * A plugin is a `static const sw_plugin` descriptor: a manifest (id, name, version, tools,
- * permissions) and hooks (get_system_context, execute_tool, optional get_dynamic_tools, init,
- * shutdown). Built-ins are listed in BUILTIN_PLUGINS[] (src/plugins/builtin/builtin.c);
+ * permissions) and hooks (init, shutdown, get_system_context, optional get_dynamic_tools, run_job).
+ * Each tool carries its own entry point, `sw_tool.run`, which receives the arguments already
+ * parsed and validated (read them with the sw_arg_* helpers). Built-ins are listed in BUILTIN_PLUGINS[] (src/plugins/builtin/builtin.c);
  * third-party plugins are shared objects exporting one function, `sw_plugin_entry`, that returns
  * the descriptor (see SW_PLUGIN_EXPORT). Plugins never link against the server: everything the
  * host offers reaches them through ctx->host, wrapped by the inline helpers at the end of this
  * file.
  *
- * Compatibility rules: the descriptor and the host table begin with {abi_version, struct_size},
- * checked before anything else; fields are only ever appended; designated initialisers
- * (SW_PLUGIN_INIT) zero every slot a plugin does not name. Enum values and status codes are
- * append-only too.
+ * Compatibility rules (ABI v1, final: from here on this header is append-only): the descriptor
+ * and the host table begin with {abi_version, struct_size}, checked before anything else; the
+ * descriptor also records the element sizes of its tools[] and settings[] arrays (tool_size,
+ * setting_size), so sw_tool and sw_setting_def can grow too; fields are only ever appended;
+ * designated initialisers (SW_PLUGIN_INIT) zero every slot a plugin does not name. Enum values
+ * and status codes are append-only too. Feature services (notes, ...) are versioned tables
+ * fetched by name with sw_service(), outside the core host table.
  *
  * Memory: every input is borrowed (const) and valid only during the call. Results, system
  * context and any other output are allocated from the per-call arena (sw_alloc, sw_strdup,
@@ -44,7 +48,9 @@ extern "C" {
 #define SW_PERM_SEARCH (1u << 5)
 #define SW_PERM_READ_USERS (1u << 6)
 #define SW_PERM_MANAGE_TASKS (1u << 7)
-#define SW_PERM__COUNT 8
+/* sw_token_exchange: mint short-lived, audience-bound tokens for the caller */
+#define SW_PERM_TOKEN_EXCHANGE (1u << 8)
+#define SW_PERM__COUNT 9
 
 /* ---- Status codes of the framework channel ---- */
 #define SW_OK 0
@@ -56,9 +62,11 @@ extern "C" {
 #define SW_E_UNAVAIL (-6)     /* the service is not configured on this server */
 #define SW_E_TIMEDOUT (-7)    /* the service did not answer in time */
 #define SW_E_IO (-8)          /* network or storage failure */
+#define SW_E_CANCELLED (-9)   /* the call was cancelled (timed out, or a person pressed Stop) */
 
 typedef struct sw_ctx sw_ctx;
 typedef struct sw_host sw_host;
+typedef struct sw_result sw_result;
 
 /* ---- Tools ---- */
 typedef struct sw_tool {
@@ -69,6 +77,11 @@ typedef struct sw_tool {
     uint32_t permissions_required; /* SW_PERM_* the tenant must have granted for a call */
     int side_effects;        /* 1 if the tool changes anything: it may need a human's approval */
     int timeout_ms;          /* 0 = the server's default (30 s) */
+    /* Runs the tool: the arguments are parsed and validated against `parameters` (read them
+     * with sw_arg_string / sw_arg_int / sw_arg_bool / sw_arg_json); fills *out and returns SW_OK,
+     * or a negative SW_E_* for a framework fault. NULL only in plugins built before ABI v1 final,
+     * which fall back to sw_plugin.execute_tool. */
+    int (*run)(sw_ctx *ctx, sw_result *out);
 } sw_tool;
 
 /* Terminates a plugin's tools[] array. */
@@ -84,10 +97,10 @@ typedef struct sw_setting_def {
 } sw_setting_def;
 
 /* A tool's result: text for the model (and the room), and whether it is an error. */
-typedef struct sw_result {
+struct sw_result {
     const char *text; /* arena-allocated or static */
     int is_error;
-} sw_result;
+};
 
 /* ---- The descriptor ---- */
 typedef struct sw_plugin {
@@ -105,25 +118,31 @@ typedef struct sw_plugin {
     const char *scope;       /* NULL, or "private" (touches only the caller's own data) */
     const sw_setting_def *settings; /* optional, ended by {0} */
 
-    /* Hooks. Only execute_tool is required. */
-    int (*init)(const sw_host *host);  /* once at load; non-zero refuses the plugin */
-    void (*shutdown)(void);            /* once at exit */
+    /* Hooks, all optional. */
+    /* Once at load; may set *state to the plugin's own state (malloc'd, say), which every call's
+     * ctx carries (sw_plugin_state(ctx)) and shutdown receives. Non-zero refuses the plugin. */
+    int (*init)(const sw_host *host, void **state);
+    void (*shutdown)(void *state);     /* once at exit, with what init stored */
     /* Sets *text to a short system-prompt block (arena or static), or NULL for none. */
     int (*get_system_context)(sw_ctx *ctx, const char **text);
-    /* Runs tool `tool` with `args`, the model's raw argument text (normally a JSON object,
-     * already validated against the tool's schema; see sw_arg_string() and sw_args_text()).
-     * Fills *out. An unknown tool name should set an error result. */
+    /* Fallback for plugins built before sw_tool.run existed: runs tool `tool` (whose run is
+     * NULL); `args` is the validated arguments object as JSON text. New plugins leave it NULL. */
     int (*execute_tool)(sw_ctx *ctx, const char *tool, const char *args, sw_result *out);
     /* Optional: extra tools computed at run time, as a JSON array of
      * {"name","description","parameters"} objects (arena or static), or NULL. */
     int (*get_dynamic_tools)(sw_ctx *ctx, const char **tools_json);
     /* Optional: runs a job the plugin queued with sw_job_enqueue(), on the worker pool. */
     int (*run_job)(sw_ctx *ctx, const char *name, const char *payload_json);
+    /* ---- ABI v1 final ---- */
+    uint32_t tool_size;    /* sizeof(sw_tool) as the plugin was compiled (0: the first layout) */
+    uint32_t setting_size; /* sizeof(sw_setting_def) as the plugin was compiled (0: the first) */
 } sw_plugin;
 
-/* Fills the header fields; use inside a designated initialiser:
+/* Fills the header fields and the element sizes; use inside a designated initialiser:
  *   static const sw_plugin my_plugin = { SW_PLUGIN_INIT, .id = "acme.echo", ... }; */
-#define SW_PLUGIN_INIT .abi_version = SW_PLUGIN_ABI_VERSION, .struct_size = sizeof(sw_plugin)
+#define SW_PLUGIN_INIT                                                                         \
+    .abi_version = SW_PLUGIN_ABI_VERSION, .struct_size = sizeof(sw_plugin),                    \
+    .tool_size = sizeof(sw_tool), .setting_size = sizeof(sw_setting_def)
 
 /* A third-party shared object exports its descriptor with:
  *   SW_PLUGIN_EXPORT(my_plugin) */
@@ -140,7 +159,7 @@ typedef struct sw_http_request {
     const char *const *headers; /* "Name: value" strings, NULL-terminated, or NULL */
     const char *body;     /* or NULL */
     size_t body_len;
-    int timeout_ms;       /* 0 = 10 s */
+    int timeout_ms;       /* 0 = 10 s; never past the call's deadline (sw_remaining_ms) */
 } sw_http_request;
 
 typedef struct sw_http_response {
@@ -150,7 +169,8 @@ typedef struct sw_http_response {
     const char *content_type; /* arena, or NULL */
 } sw_http_response;
 
-/* ---- Notes (SW_PERM_READ_NOTES / SW_PERM_WRITE_NOTES / SW_PERM_SEARCH) ----
+/* ---- Notes: the feature service "notes", version 1 (sw_service(ctx, SW_NOTES_SERVICE,
+ * SW_NOTES_API_VERSION)); SW_PERM_READ_NOTES / SW_PERM_WRITE_NOTES / SW_PERM_SEARCH) ----
  * A note of the tenant, as the notes services hand it back: allocated by the host in the
  * per-call arena (plugin code never allocates one, so fields can be appended later). */
 typedef struct sw_note {
@@ -180,9 +200,12 @@ struct sw_ctx {
     const char *room_id;      /* "" when the call is not in a room */
     const char *sender_id;    /* the participant making the call (the AI, or the human for /cmd) */
     const char *initiator_id; /* the human whose message started it */
-    const char *user_token;   /* the initiator's token for token exchange, or NULL */
+    const char *reserved0;    /* always NULL (an early draft passed the caller's bearer token
+                               * here; plugins never see it: use sw_token_exchange) */
     uint32_t granted;         /* SW_PERM_* granted to this plugin in this tenant */
     void *host_data;          /* private to the host */
+    /* ---- ABI v1 final ---- */
+    void *plugin_state;       /* what the plugin's init stored in *state (or NULL) */
 };
 
 /* ---- Host services (a vtable; slots are appended, never reordered) ---- */
@@ -218,13 +241,38 @@ struct sw_host {
     /* model client: one chat completion with the tenant's default model; *answer in the arena */
     int (*model_complete)(sw_ctx *ctx, const char *system, const char *prompt, const char **answer);
     /* ---- appended after ABI 1's first release: check with SW_HOST_HAS (the helpers do) ---- */
-    /* the tenant's notes (scaiwave.notes). find needs SW_PERM_READ_NOTES and SW_PERM_SEARCH;
-     * get needs SW_PERM_READ_NOTES; create and update need SW_PERM_WRITE_NOTES. */
-    int (*notes_find)(sw_ctx *ctx, const char *query, int limit, const sw_note *const **notes, int *count);
-    int (*note_get)(sw_ctx *ctx, const char *id, const sw_note **note);
-    int (*note_create)(sw_ctx *ctx, const char *title, const char *body, const sw_note **note);
-    int (*note_update)(sw_ctx *ctx, const char *id, const char *title, const char *body, const sw_note **note);
+    /* Always NULL: an early ABI 1 build had the notes services here; they are the "notes"
+     * feature service now (sw_service). */
+    void *reserved_notes[4];
+    /* ---- ABI v1 final ---- */
+    /* a feature service's table by name and version, or NULL when this server has none */
+    const void *(*service)(sw_ctx *ctx, const char *name, uint32_t version);
+    /* the call's deadline and cancel flag */
+    int64_t (*deadline_ms)(sw_ctx *ctx);  /* CLOCK_MONOTONIC milliseconds, 0 = no deadline */
+    int64_t (*remaining_ms)(sw_ctx *ctx); /* >= 0, or -1 when the call has no deadline */
+    int (*cancelled)(sw_ctx *ctx);        /* 1 once the call timed out or a person pressed Stop */
+    /* token exchange (SW_PERM_TOKEN_EXCHANGE) */
+    int (*token_exchange)(sw_ctx *ctx, const char *audience, int ttl_s, const char **token);
 };
+
+/* The "notes" feature service, version 1: the tenant's notes (scaiwave.notes). find needs
+ * SW_PERM_READ_NOTES and SW_PERM_SEARCH; get needs SW_PERM_READ_NOTES; create and update need
+ * SW_PERM_WRITE_NOTES. Everything handed back lives in the per-call arena.
+ *   find: full-text search over title and body, best matches first, at most `limit`
+ *     (1..SW_NOTE_FIND_MAX); `query` is plain words (never search syntax); *count may be 0.
+ *   get: SW_E_NOTFOUND when the tenant has no note with that id.
+ *   create / update: SW_E_INVAL when a title or body is empty or too long; update changes only
+ *     what is not NULL.
+ * Slots are appended within a version (check struct_size); an incompatible change is version 2. */
+#define SW_NOTES_SERVICE "notes"
+#define SW_NOTES_API_VERSION 1u
+typedef struct sw_notes_api {
+    uint32_t struct_size;
+    int (*find)(sw_ctx *ctx, const char *query, int limit, const sw_note *const **notes, int *count);
+    int (*get)(sw_ctx *ctx, const char *id, const sw_note **note);
+    int (*create)(sw_ctx *ctx, const char *title, const char *body, const sw_note **note);
+    int (*update)(sw_ctx *ctx, const char *id, const char *title, const char *body, const sw_note **note);
+} sw_notes_api;
 
 /* ---- Helpers for plugin code (inline; they only call through ctx->host) ---- */
 #define SW_HOST_HAS(h, slot) ((h)->struct_size >= offsetof(sw_host, slot) + sizeof((h)->slot) && (h)->slot)
@@ -240,7 +288,7 @@ static inline char *sw_printf(sw_ctx *ctx, const char *fmt, ...)
     va_end(ap);
     return s;
 }
-/* The raw argument text as the model sent it (may be non-JSON). */
+/* The validated arguments object as compact JSON text (never the caller's raw text). */
 static inline const char *sw_args_text(sw_ctx *ctx) { return ctx->host->args_text(ctx); }
 /* A string argument, or NULL when absent, not a string, or the args are not a JSON object. */
 static inline const char *sw_arg_string(sw_ctx *ctx, const char *key) { return ctx->host->arg_string(ctx, key); }
@@ -260,33 +308,30 @@ static inline int sw_user_get(sw_ctx *ctx, const char *participant_id, const cha
 static inline int sw_publish(sw_ctx *ctx, const char *type, const char *content_json) { return ctx->host->publish(ctx, type, content_json); }
 static inline int sw_job_enqueue(sw_ctx *ctx, const char *name, const char *payload_json) { return ctx->host->job_enqueue(ctx, name, payload_json); }
 static inline int sw_model_complete(sw_ctx *ctx, const char *system, const char *prompt, const char **answer) { return ctx->host->model_complete(ctx, system, prompt, answer); }
-/* Notes of the tenant (slots appended after ABI 1's first release: on a server without them
- * these return SW_E_UNAVAIL). Everything handed back lives in the per-call arena.
- *   sw_notes_find: full-text search over title and body, best matches first, at most `limit`
- *     (1..SW_NOTE_FIND_MAX); `query` is plain words (never search syntax); *count may be 0.
- *     Needs SW_PERM_READ_NOTES and SW_PERM_SEARCH.
- *   sw_note_get: SW_E_NOTFOUND when the tenant has no note with that id. SW_PERM_READ_NOTES.
- *   sw_note_create / sw_note_update: SW_PERM_WRITE_NOTES; SW_E_INVAL when a title or body is
- *     empty or too long. sw_note_update changes only what is not NULL. */
-static inline int sw_notes_find(sw_ctx *ctx, const char *query, int limit, const sw_note *const **notes, int *count)
+/* A feature service's table (e.g. sw_service(ctx, SW_NOTES_SERVICE, SW_NOTES_API_VERSION) is a
+ * const sw_notes_api *), or NULL when this server does not offer that name in that version. */
+static inline const void *sw_service(sw_ctx *ctx, const char *name, uint32_t version)
 {
-    if (!SW_HOST_HAS(ctx->host, notes_find)) return SW_E_UNAVAIL;
-    return ctx->host->notes_find(ctx, query, limit, notes, count);
+    return SW_HOST_HAS(ctx->host, service) ? ctx->host->service(ctx, name, version) : NULL;
 }
-static inline int sw_note_get(sw_ctx *ctx, const char *id, const sw_note **note)
+/* What the plugin's init stored in *state, or NULL. */
+static inline void *sw_plugin_state(sw_ctx *ctx)
 {
-    if (!SW_HOST_HAS(ctx->host, note_get)) return SW_E_UNAVAIL;
-    return ctx->host->note_get(ctx, id, note);
+    return ctx->struct_size >= offsetof(sw_ctx, plugin_state) + sizeof ctx->plugin_state ? ctx->plugin_state : NULL;
 }
-static inline int sw_note_create(sw_ctx *ctx, const char *title, const char *body, const sw_note **note)
+/* The call's deadline (CLOCK_MONOTONIC ms; 0 = none) and the time left before it (-1 = none). */
+static inline int64_t sw_deadline_ms(sw_ctx *ctx) { return SW_HOST_HAS(ctx->host, deadline_ms) ? ctx->host->deadline_ms(ctx) : 0; }
+static inline int64_t sw_remaining_ms(sw_ctx *ctx) { return SW_HOST_HAS(ctx->host, remaining_ms) ? ctx->host->remaining_ms(ctx) : -1; }
+/* 1 once the host gave up on the call (its timeout passed, or a person pressed Stop): a tool that
+ * loops or waits should check it and return soon; whatever it answers then is discarded. */
+static inline int sw_cancelled(sw_ctx *ctx) { return SW_HOST_HAS(ctx->host, cancelled) ? ctx->host->cancelled(ctx) : 0; }
+/* Mints a token for ONE audience (1..64 of [a-z0-9._:-]) that names the caller (tenant and
+ * participant), valid ttl_s seconds (1..300; 0 = 300), into the arena. It is refused as an API
+ * bearer token. SW_E_PERM unless the plugin declared and was granted SW_PERM_TOKEN_EXCHANGE. */
+static inline int sw_token_exchange(sw_ctx *ctx, const char *audience, int ttl_s, const char **token)
 {
-    if (!SW_HOST_HAS(ctx->host, note_create)) return SW_E_UNAVAIL;
-    return ctx->host->note_create(ctx, title, body, note);
-}
-static inline int sw_note_update(sw_ctx *ctx, const char *id, const char *title, const char *body, const sw_note **note)
-{
-    if (!SW_HOST_HAS(ctx->host, note_update)) return SW_E_UNAVAIL;
-    return ctx->host->note_update(ctx, id, title, body, note);
+    if (!SW_HOST_HAS(ctx->host, token_exchange)) return SW_E_UNAVAIL;
+    return ctx->host->token_exchange(ctx, audience, ttl_s, token);
 }
 
 /* A static English description of a status code. */
@@ -301,6 +346,7 @@ static inline const char *sw_strerror(int status)
     case SW_E_UNAVAIL: return "service not available on this server";
     case SW_E_TIMEDOUT: return "timed out";
     case SW_E_IO: return "network or storage failure";
+    case SW_E_CANCELLED: return "cancelled";
     default: return "failure";
     }
 }

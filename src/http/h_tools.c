@@ -47,7 +47,6 @@ void sw_h_tool_call(sw_req *req, sw_resp *resp)
         .room_id = room_id,
         .caller_id = req->auth.participant_id,
         .initiator_id = req->auth.participant_id,
-        .user_token = req->auth.token,
         .tool = sw_req_param(req, "tool"),
         .args = atext,
         .args_len = atext ? json_string_length(a) : 0,

@@ -33,6 +33,11 @@ int sw_authn_token(sw_app *app, const char *token, size_t len, sw_auth *auth, co
         *why = sw_jwt_strerror(st);
         return st == SW_JWT_EXPIRED ? SW_ERR_AUTH_EXPIRED_TOKEN : SW_ERR_AUTH_INVALID_TOKEN;
     }
+    if (json_object_get(claims, "aud")) { /* an exchanged token (sw_host_token.c): not for this API */
+        json_decref(claims);
+        *why = "an audience-bound token (token exchange) is not an API token";
+        return SW_ERR_AUTH_INVALID_TOKEN;
+    }
     const char *sub = json_string_value(json_object_get(claims, "sub"));
     const char *tid = json_string_value(json_object_get(claims, "tid"));
     json_t *roles = json_object_get(claims, "roles");

@@ -15,7 +15,6 @@
 #include <string.h>
 #include <time.h>
 
-#define ARENA_LIMIT (16u << 20)     /* what one call may allocate */
 #define RESULT_MAX (256u << 10)     /* longest result text handed back */
 
 void sw_dispatcher_init(sw_dispatcher *d, sw_db *db, sw_registry *reg, sw_plugin_states *states,
@@ -39,82 +38,26 @@ void sw_dispatcher_init(sw_dispatcher *d, sw_db *db, sw_registry *reg, sw_plugin
     pthread_cond_init(&d->wd_done_cv, NULL);
 }
 
-/* ---- per-call context ---- */
+/* ---- per-call context (sw_call_ctx.c builds it; these map an sw_call onto it) ---- */
+
+static sw_ctx_ids ids_of(const sw_call *call)
+{
+    return (sw_ctx_ids){.tenant_id = call->tenant_id, .tenant_slug = call->tenant_slug, .room_id = call->room_id,
+                        .sender_id = call->caller_id, .initiator_id = call->initiator_id, .cancel = call->cancel};
+}
 
 void sw_call_ctx_init(sw_call_ctx *cc, sw_dispatcher *d, const sw_reg_plugin *rp, const sw_call *call,
                       int64_t granted, sw_tenant_plugins *snapshot)
 {
-    memset(cc, 0, offsetof(sw_call_ctx, inline_buf));
-    sw_arena_init(&cc->arena, cc->inline_buf, sizeof cc->inline_buf, ARENA_LIMIT);
-    cc->d = d;
-    cc->rp = rp;
-    if (snapshot) {
-        __atomic_add_fetch(&snapshot->refs, 1, __ATOMIC_ACQ_REL);
-        cc->snapshot = snapshot;
-    } else {
-        cc->snapshot = call->tenant_id ? sw_plugin_states_get(d->states, call->tenant_id) : NULL;
-    }
-    cc->state = cc->snapshot ? sw_tenant_plugins_find(cc->snapshot, rp->p->id) : NULL;
-    sw_ctx *c = &cc->pub;
-    c->struct_size = sizeof *c;
-    c->host = &d->host;
-    c->host_data = cc;
-    c->plugin_id = rp->p->id;
-    c->tenant_id = sw_arena_strdup(&cc->arena, call->tenant_id ? call->tenant_id : "");
-    c->tenant_slug = sw_arena_strdup(&cc->arena, call->tenant_slug ? call->tenant_slug : "");
-    c->room_id = sw_arena_strdup(&cc->arena, call->room_id ? call->room_id : "");
-    c->sender_id = sw_arena_strdup(&cc->arena, call->caller_id ? call->caller_id : "");
-    c->initiator_id = sw_arena_strdup(&cc->arena, call->initiator_id ? call->initiator_id : "");
-    c->user_token = call->user_token ? sw_arena_strdup(&cc->arena, call->user_token) : NULL;
-    c->granted = granted >= 0 ? (uint32_t)granted : cc->state ? cc->state->granted : 0;
+    sw_ctx_ids ids = ids_of(call);
+    sw_call_ctx_setup(cc, &d->env, rp, &ids, granted, snapshot);
 }
 
 sw_call_ctx *sw_call_ctx_new(sw_dispatcher *d, const sw_reg_plugin *rp, const sw_call *call,
                              int64_t granted)
 {
-    sw_call_ctx *cc = malloc(sizeof *cc);
-    if (cc) sw_call_ctx_init(cc, d, rp, call, granted, NULL);
-    return cc;
-}
-
-void sw_call_ctx_set_args(sw_call_ctx *cc, const char *args, size_t len, json_t *parsed)
-{
-    /* parsed without text: the text is written only if a plugin asks (sw_call_ctx_args_text) */
-    cc->args_text = !args && parsed ? NULL : sw_arena_strndup(&cc->arena, args ? args : "", args ? len : 0);
-    json_decref(cc->args);
-    if (parsed) {
-        cc->args = json_incref(parsed);
-    } else {
-        json_t *j = json_loadb(args ? args : "", args ? len : 0, 0, NULL);
-        cc->args = json_is_object(j) ? j : NULL;
-        if (!cc->args) json_decref(j);
-    }
-}
-
-const char *sw_call_ctx_args_text(sw_call_ctx *cc)
-{
-    if (!cc->args_text && cc->args) {
-        char *t = json_dumps(cc->args, JSON_COMPACT);
-        cc->args_text = t ? sw_arena_strdup(&cc->arena, t) : NULL;
-        free(t);
-    }
-    return cc->args_text ? cc->args_text : "";
-}
-
-void sw_call_ctx_fini(sw_call_ctx *cc)
-{
-    json_decref(cc->args);
-    cc->args = NULL;
-    sw_tenant_plugins_release(cc->snapshot);
-    cc->snapshot = NULL;
-    sw_arena_fini(&cc->arena);
-}
-
-void sw_call_ctx_free(sw_call_ctx *cc)
-{
-    if (!cc) return;
-    sw_call_ctx_fini(cc);
-    free(cc);
+    sw_ctx_ids ids = ids_of(call);
+    return sw_call_ctx_open(&d->env, rp, &ids, granted);
 }
 
 /* ---- results ---- */
@@ -199,8 +142,17 @@ static void job_release(exec_job *j)
 static void job_run(void *arg)
 {
     exec_job *j = arg;
-    j->rc = j->cc.rp->p->execute_tool(&j->cc.pub, j->rt->def->name, j->cc.args_text ? j->cc.args_text : "",
-                                      &j->res);
+    const sw_tool *def = j->rt->def;
+    if (sw_call_ctx_cancelled(&j->cc)) { /* timed out (or stopped) before a worker took it */
+        j->rc = SW_E_CANCELLED;
+    } else {
+        int64_t t0 = sw_time_mono_ns();
+        j->rc = def->run ? def->run(&j->cc.pub, &j->res)
+                         : j->cc.rp->p->execute_tool(&j->cc.pub, def->name, sw_args_text(&j->cc.pub), &j->res);
+        if (__atomic_load_n(&j->cc.cancelled, __ATOMIC_ACQUIRE))
+            SW_WARN("tool %s of %s returned %lld ms after its call was given up (timeout); its result was "
+                    "discarded", def->name, j->cc.rp->p->id, (long long)((sw_time_mono_ns() - t0) / 1000000));
+    }
     pthread_mutex_lock(&j->mu);
     __atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
     pthread_cond_signal(&j->cv);
@@ -245,6 +197,7 @@ typedef struct wd_entry {
     const sw_reg_tool *rt;
     const json_t *args;
     sw_dispatch_result *out;
+    sw_call_ctx *cc; /* the running call: its cancel flag is set at the deadline */
     int timeout_ms;
     int64_t t0_us;
 } wd_entry;
@@ -276,6 +229,7 @@ static void *wd_main(void *arg)
         if (due) { /* the caller is still inside the tool: its frame, call and out are alive */
             due->state = 1;
             pthread_mutex_unlock(&d->wd_mu);
+            sw_call_ctx_cancel(due->cc);
             timeout_result(due->out, due->call->tool, due->timeout_ms);
             due->out->duration_us = sw_time_mono_us() - due->t0_us;
             due->out->reported = 1;
@@ -580,10 +534,11 @@ static int run_tool(dcall *c)
     j->node.fn = job_run;
     j->node.arg = j;
     int timeout_ms = rt->def->timeout_ms > 0 ? rt->def->timeout_ms : d->default_timeout_ms;
+    j->cc.deadline_ns = c->t0 * 1000 + (int64_t)timeout_ms * 1000000;
     int ran_here = 0;
     if (call->on_timeout) { /* on the caller's thread, the watchdog keeping the deadline */
-        wd_entry we = {.deadline_ns = sw_time_mono_ns() + (int64_t)timeout_ms * 1000000, .call = call,
-                       .rt = rt, .args = c->args, .out = c->out, .timeout_ms = timeout_ms, .t0_us = c->t0};
+        wd_entry we = {.deadline_ns = j->cc.deadline_ns, .call = call, .rt = rt, .args = c->args,
+                       .out = c->out, .cc = &j->cc, .timeout_ms = timeout_ms, .t0_us = c->t0};
         if (wd_add(d, &we) == 0) {
             job_run(j);
             ran_here = 1;
@@ -595,8 +550,14 @@ static int run_tool(dcall *c)
     }
     if (!ran_here && (!d->pool || sw_pool_submit_job(d->pool, &j->node) != 0)) job_run(j); /* inline fallback */
     if (!job_wait(j, timeout_ms, &d->wait_spin)) {
+        sw_call_ctx_cancel(&j->cc); /* the tool sees sw_cancelled(); the caller's flag is forgotten */
         c->detail = "timeout";
         timeout_result(c->out, c->tool, timeout_ms);
+    } else if (j->rc == SW_E_CANCELLED && sw_call_ctx_cancelled(&j->cc)) {
+        c->detail = "cancelled";
+        set_result(c->out, "error", 1, SW_ERR_UNAVAILABLE,
+                   "Tool %s was stopped before it finished.\n"
+                   "Fallback suggestions: ask the person whether to run it again.", c->tool);
     } else {
         take_result(c, j);
     }

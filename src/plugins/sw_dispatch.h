@@ -12,6 +12,7 @@
 #include "core/sw_pool.h"
 #include "core/sw_spin.h"
 #include "plugins/sw_audit.h"
+#include "plugins/sw_call_ctx.h"
 #include "plugins/sw_plugin_state.h"
 #include "plugins/sw_registry.h"
 #include "plugins/sw_resolve.h"
@@ -22,22 +23,17 @@
 #include <scaiwave/plugin.h>
 
 typedef struct sw_dispatcher {
-    sw_db *db;
-    sw_registry *reg;
-    sw_plugin_states *states;
+    /* What the host services see (sw_call_ctx.h): d->db, d->host, d->bus, ... by name, or the
+     * whole as d->env (the same bytes). */
+    union {
+        sw_host_env env;
+        struct {
+            SW_HOST_ENV_FIELDS
+        };
+    };
     sw_audit *audit;
-    sw_pool *pool;
     sw_metrics *metrics;      /* may be NULL */
     int default_timeout_ms;
-    sw_host host;             /* the host-services table handed to plugins */
-    struct sw_bus *bus;       /* event publisher for sw_publish, or NULL */
-    /* The model client for sw_model_complete, provided by the AI layer (which sits above the
-     * plugins): answers into a malloc'd string; returns SW_OK or an SW_E_* status. NULL = none. */
-    int (*model_complete)(void *arg, const char *tenant_id, const char *participant_id,
-                          const char *system, const char *prompt, char **answer);
-    void *model_arg;
-    /* where sw_http_fetch may connect (sw_netpolicy.h); NULL = the default rules */
-    const struct sw_netpolicy *netpolicy;
     sw_spin wait_spin;        /* whether waiting for a tool starts with a spin (sw_spin.h) */
     /* The watchdog of calls run inline (sw_call.on_timeout): started with the first such call */
     pthread_mutex_t wd_mu;
@@ -57,7 +53,9 @@ typedef struct sw_call {
     const char *room_id;      /* NULL or "" outside a room */
     const char *caller_id;    /* who calls: the AI participant, or the human for /commands */
     const char *initiator_id; /* the human who started it */
-    const char *user_token;   /* or NULL */
+    /* the caller's cancel flag (an AI turn's Stop), read atomically; NULL = none. It must stay
+     * valid until sw_dispatch returns. */
+    const int *cancel;
     const char *tool;         /* tool name as the model sent it */
     const char *args;         /* raw argument text (NULL = "{}") */
     size_t args_len;
@@ -102,19 +100,7 @@ void sw_dispatch_result_fini(sw_dispatch_result *r);
 /* Stops the watchdog thread, if it was started. */
 void sw_dispatcher_fini(sw_dispatcher *d);
 
-/* ---- The per-call context (host side). Exposed for the plugin test harness. ---- */
-typedef struct sw_call_ctx {
-    sw_ctx pub;               /* what the plugin sees; pub.host_data points back here */
-    sw_arena arena;
-    sw_dispatcher *d;
-    const sw_reg_plugin *rp;
-    sw_tenant_plugins *snapshot; /* a reference, released with the context */
-    const sw_plugin_tenant_state *state;
-    json_t *args;             /* parsed arguments (object) or NULL */
-    const char *args_text;    /* NULL until asked for when the arguments came parsed */
-    char inline_buf[2048];
-} sw_call_ctx;
-
+/* ---- The per-call context (sw_call_ctx.h) of an sw_call. ---- */
 /* Builds a context for plugin rp in a tenant (strings are copied into the arena). `granted`
  * overrides the tenant's grants when >= 0. Returns NULL when out of memory. */
 sw_call_ctx *sw_call_ctx_new(sw_dispatcher *d, const sw_reg_plugin *rp, const sw_call *call,
@@ -123,16 +109,5 @@ sw_call_ctx *sw_call_ctx_new(sw_dispatcher *d, const sw_reg_plugin *rp, const sw
  * the caller already holds (a reference is taken). Undo with sw_call_ctx_fini. */
 void sw_call_ctx_init(sw_call_ctx *cc, sw_dispatcher *d, const sw_reg_plugin *rp, const sw_call *call,
                       int64_t granted, sw_tenant_plugins *snapshot);
-void sw_call_ctx_fini(sw_call_ctx *cc);
-/* Sets the call's arguments: parses them (JSON object) and keeps the raw text. With parsed and
- * no text (args NULL), the text is written from parsed only when asked for. */
-void sw_call_ctx_set_args(sw_call_ctx *cc, const char *args, size_t len, json_t *parsed);
-/* The arguments as text (sw_args_text): as sent, or written once from the parsed object. */
-const char *sw_call_ctx_args_text(sw_call_ctx *cc);
-void sw_call_ctx_free(sw_call_ctx *cc);
-
-/* The host-services table (sw_host.c); its notes services (sw_host_notes.c). */
-void sw_host_init(sw_host *h);
-void sw_host_notes_init(sw_host *h);
 
 #endif

@@ -1,13 +1,15 @@
 /* sw_host: the host services a plugin reaches through ctx->host: the per-call arena, argument
  * accessors, settings, logging, tenant-scoped key/value storage, outbound HTTP, people lookup,
- * the job queue and (sw_host_notes.c) the tenant's notes. Every service that needs a
- * permission checks the plugin's grant in this tenant before doing anything. */
+ * the job queue, the call's deadline and cancel flag, token exchange (sw_host_token.c) and the
+ * feature services by name and version (notes: sw_host_notes.c). Every service that needs a
+ * permission checks the plugin's grant in this tenant before doing anything; storage and HTTP
+ * refuse once the call's deadline has passed. */
 #include "core/sw_id.h"
 #include "core/sw_log.h"
 #include "core/sw_netpolicy.h"
 #include "events/sw_bus.h"
 #include "core/sw_time.h"
-#include "plugins/sw_dispatch.h"
+#include "plugins/sw_call_ctx.h"
 #include "core/sw_secretbox.h"
 #include "store/sw_repo.h"
 
@@ -46,9 +48,16 @@ static char *h_vprintf(sw_ctx *ctx, const char *fmt, va_list ap)
     return sw_arena_vprintf(&CC(ctx)->arena, fmt, ap);
 }
 
+/* The parsed arguments as compact JSON (for execute_tool fallbacks): never the raw text. */
 static const char *h_args_text(sw_ctx *ctx)
 {
-    return sw_call_ctx_args_text(CC(ctx));
+    sw_call_ctx *cc = CC(ctx);
+    if (!cc->args_json && cc->args) {
+        char *s = json_dumps(cc->args, JSON_COMPACT);
+        cc->args_json = s ? sw_arena_strdup(&cc->arena, s) : NULL;
+        free(s);
+    }
+    return cc->args_json ? cc->args_json : "{}";
 }
 
 static const char *h_arg_string(sw_ctx *ctx, const char *key)
@@ -109,9 +118,8 @@ static const char *h_setting(sw_ctx *ctx, const char *key)
         return r;
     }
     if (v) return v;
-    if (p->settings)
-        for (const sw_setting_def *s = p->settings; s->key; s++)
-            if (strcmp(s->key, key) == 0) return s->default_value;
+    for (const sw_setting_def *s = cc->rp->settings; s && s->key; s++)
+        if (strcmp(s->key, key) == 0) return s->default_value;
     return NULL;
 }
 
@@ -143,6 +151,48 @@ static int h_kv_set(sw_ctx *ctx, const char *key, const char *value)
     return sw_plugin_kv_set(cc->d->db, ctx->tenant_id, ctx->plugin_id, key, value) == SW_REPO_OK ? SW_OK : SW_E_IO;
 }
 
+/* ---- the call's deadline and cancel flag ---- */
+
+static int64_t h_deadline_ms(sw_ctx *ctx)
+{
+    int64_t d = CC(ctx)->deadline_ns;
+    return d ? d / 1000000 : 0;
+}
+
+static int64_t h_remaining_ms(sw_ctx *ctx)
+{
+    int64_t d = CC(ctx)->deadline_ns;
+    if (!d) return -1;
+    int64_t left = (d - sw_time_mono_ns()) / 1000000;
+    return left > 0 ? left : 0;
+}
+
+static int h_cancelled(sw_ctx *ctx)
+{
+    return sw_call_ctx_cancelled(CC(ctx));
+}
+
+/* Storage and HTTP refuse once the call is over: SW_E_CANCELLED, or SW_E_TIMEDOUT past the
+ * deadline (even when the dispatcher has not noticed yet). */
+static int past_deadline(sw_ctx *ctx)
+{
+    sw_call_ctx *cc = CC(ctx);
+    if (cc->deadline_ns && sw_time_mono_ns() >= cc->deadline_ns) return SW_E_TIMEDOUT;
+    return sw_call_ctx_cancelled(cc) ? SW_E_CANCELLED : SW_OK;
+}
+
+static int h_kv_get_in_time(sw_ctx *ctx, const char *key, const char **value)
+{
+    int rc = past_deadline(ctx);
+    return rc != SW_OK ? rc : h_kv_get(ctx, key, value);
+}
+
+static int h_kv_set_in_time(sw_ctx *ctx, const char *key, const char *value)
+{
+    int rc = past_deadline(ctx);
+    return rc != SW_OK ? rc : h_kv_set(ctx, key, value);
+}
+
 typedef struct {
     sw_arena *arena;
     char *buf;
@@ -171,12 +221,32 @@ static size_t on_body(char *data, size_t sz, size_t nm, void *arg)
     return n;
 }
 
+/* libcurl's progress callback: a cancelled call aborts its transfer. */
+static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)dt, (void)dn, (void)ut, (void)un;
+    return sw_call_ctx_cancelled(arg) ? 1 : 0;
+}
+
+/* The transfer's timeout: the request's (10 s by default), never past the call's deadline. */
+static long http_timeout_ms(sw_call_ctx *cc, const sw_http_request *req)
+{
+    long t = req->timeout_ms > 0 ? req->timeout_ms : 10000;
+    if (cc->deadline_ns) {
+        int64_t left = (cc->deadline_ns - sw_time_mono_ns()) / 1000000;
+        if (left < t) t = left > 1 ? (long)left : 1;
+    }
+    return t;
+}
+
 static int h_http_fetch(sw_ctx *ctx, const sw_http_request *req, sw_http_response *resp)
 {
     if (!req || !resp || !req->url) return SW_E_INVAL;
     memset(resp, 0, sizeof *resp);
     if (need(ctx, SW_PERM_EXTERNAL_HTTP, "HTTP request") != 0) return SW_E_PERM;
     if (strncmp(req->url, "http://", 7) != 0 && strncmp(req->url, "https://", 8) != 0) return SW_E_INVAL;
+    int late = past_deadline(ctx);
+    if (late != SW_OK) return late; /* no connection once the call is over */
     sw_call_ctx *cc = CC(ctx);
     char why[300];
     if (sw_netpolicy_check_url(cc->d->netpolicy, req->url, why, sizeof why) != 1) {
@@ -197,7 +267,10 @@ static int h_http_fetch(sw_ctx *ctx, const sw_http_request *req, sw_http_respons
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(req->timeout_ms > 0 ? req->timeout_ms : 10000));
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, http_timeout_ms(cc, req));
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, cc);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "ScaiWave-C plugin host");
@@ -213,7 +286,10 @@ static int h_http_fetch(sw_ctx *ctx, const sw_http_request *req, sw_http_respons
         SW_WARN("HTTP request of %s refused: %s is a %s address", ctx->plugin_id, guard.addr, guard.why);
         out = SW_E_PERM;
     } else if (rc != CURLE_OK) {
-        out = rc == CURLE_OPERATION_TIMEDOUT ? SW_E_TIMEDOUT : b.too_big ? SW_E_INVAL : SW_E_IO;
+        out = rc == CURLE_OPERATION_TIMEDOUT                          ? SW_E_TIMEDOUT
+              : rc == CURLE_ABORTED_BY_CALLBACK && !b.too_big         ? SW_E_CANCELLED
+              : b.too_big                                             ? SW_E_INVAL
+                                                                      : SW_E_IO;
     } else {
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
         const char *ct = NULL;
@@ -272,7 +348,7 @@ static int h_publish(sw_ctx *ctx, const char *type, const char *content_json)
 
 /* A queued job: runs the plugin's run_job hook later on the worker pool. */
 typedef struct {
-    sw_dispatcher *d;
+    const sw_host_env *d;
     const sw_reg_plugin *rp;
     char tenant_id[40], tenant_slug[72], room_id[40], sender_id[40], initiator_id[40];
     char *name, *payload;
@@ -281,9 +357,9 @@ typedef struct {
 static void run_job(void *arg)
 {
     job *j = arg;
-    sw_call call = {.tenant_id = j->tenant_id, .tenant_slug = j->tenant_slug, .room_id = j->room_id,
-                    .caller_id = j->sender_id, .initiator_id = j->initiator_id};
-    sw_call_ctx *cc = sw_call_ctx_new(j->d, j->rp, &call, -1);
+    sw_ctx_ids ids = {.tenant_id = j->tenant_id, .tenant_slug = j->tenant_slug, .room_id = j->room_id,
+                      .sender_id = j->sender_id, .initiator_id = j->initiator_id};
+    sw_call_ctx *cc = sw_call_ctx_open(j->d, j->rp, &ids, -1);
     if (cc) {
         sw_call_ctx_set_args(cc, j->payload, strlen(j->payload), NULL);
         int rc = j->rp->p->run_job(&cc->pub, j->name, j->payload);
@@ -336,6 +412,15 @@ static int h_model_complete(sw_ctx *ctx, const char *system, const char *prompt,
     return rc == SW_OK && !*answer ? SW_E_NOMEM : rc;
 }
 
+/* Feature services by name and version (the core table stays small): notes v1 today. */
+static const void *h_service(sw_ctx *ctx, const char *name, uint32_t version)
+{
+    (void)ctx;
+    if (!name) return NULL;
+    if (strcmp(name, SW_NOTES_SERVICE) == 0 && version == 1) return sw_host_notes_api();
+    return NULL;
+}
+
 void sw_host_init(sw_host *h)
 {
     memset(h, 0, sizeof *h);
@@ -351,12 +436,16 @@ void sw_host_init(sw_host *h)
     h->arg_json = h_arg_json;
     h->setting = h_setting;
     h->log = h_log;
-    h->kv_get = h_kv_get;
-    h->kv_set = h_kv_set;
+    h->kv_get = h_kv_get_in_time;
+    h->kv_set = h_kv_set_in_time;
     h->http_fetch = h_http_fetch;
     h->user_get = h_user_get;
     h->publish = h_publish;
     h->job_enqueue = h_job_enqueue;
     h->model_complete = h_model_complete;
-    sw_host_notes_init(h);
+    h->service = h_service;
+    h->deadline_ms = h_deadline_ms;
+    h->remaining_ms = h_remaining_ms;
+    h->cancelled = h_cancelled;
+    h->token_exchange = sw_host_token_exchange;
 }

@@ -1,10 +1,10 @@
-/* sw_host_notes: the notes host services (sw_notes_find, sw_note_get, sw_note_create,
- * sw_note_update in <scaiwave/plugin.h>) on top of sw_note_repo. Each checks the plugin's grant
+/* sw_host_notes: the "notes" feature service, version 1 (sw_notes_api in <scaiwave/plugin.h>,
+ * fetched with sw_service(ctx, "notes", 1)) on top of sw_note_repo. Each checks the plugin's grant
  * in this tenant first — find: READ_NOTES and SEARCH; get: READ_NOTES; create and update:
  * WRITE_NOTES — and works only on the calling tenant's notes. Results are copied into the
  * per-call arena. */
 #include "core/sw_log.h"
-#include "plugins/sw_dispatch.h"
+#include "plugins/sw_call_ctx.h"
 #include "store/sw_note_repo.h"
 
 #include <stdio.h>
@@ -125,10 +125,15 @@ static int h_note_update(sw_ctx *ctx, const char *id, const char *title, const c
     return rc;
 }
 
-void sw_host_notes_init(sw_host *h)
+static const sw_notes_api notes_api = {
+    .struct_size = sizeof notes_api,
+    .find = h_notes_find,
+    .get = h_note_get,
+    .create = h_note_create,
+    .update = h_note_update,
+};
+
+const sw_notes_api *sw_host_notes_api(void)
 {
-    h->notes_find = h_notes_find;
-    h->note_get = h_note_get;
-    h->note_create = h_note_create;
-    h->note_update = h_note_update;
+    return &notes_api;
 }

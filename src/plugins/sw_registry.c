@@ -13,6 +13,7 @@
 static const char *perm_names[SW_PERM__COUNT] = {
     "READ_MESSAGES", "WRITE_MESSAGES", "READ_NOTES", "WRITE_NOTES",
     "EXTERNAL_HTTP", "SEARCH",         "READ_USERS", "MANAGE_TASKS",
+    "TOKEN_EXCHANGE",
 };
 
 /* The size of the first published sw_plugin (ABI 1): every field up to execute_tool. Older
@@ -149,6 +150,7 @@ static void free_tools(sw_reg_plugin *rp)
         free(rp->tools[i].usage_params);
     }
     free(rp->tools);
+    free(rp->settings);
 }
 
 void sw_registry_free(sw_registry *r)
@@ -157,7 +159,7 @@ void sw_registry_free(sw_registry *r)
     for (int i = 0; i < r->n; i++) {
         sw_reg_plugin *rp = &r->plugins[i];
         if (rp->p->struct_size >= offsetof(sw_plugin, shutdown) + sizeof(void *) && rp->p->shutdown)
-            rp->p->shutdown();
+            rp->p->shutdown(rp->state);
         free_tools(rp);
         free(rp->path);
         if (rp->dl) dlclose(rp->dl);
@@ -204,6 +206,122 @@ static char **usage_params(const sw_tool *t, const json_t *schema)
     return out;
 }
 
+/* Element i of an array of structs `size` bytes apart (the plugin's sizeof, not the host's). */
+static const sw_tool *tool_at(const sw_tool *tools, size_t size, int i)
+{
+    return (const sw_tool *)(const void *)((const char *)tools + size * (size_t)i);
+}
+
+/* The plugin's tool_size / setting_size (when its descriptor has them): at least the first
+ * layout, at most this server's; larger means fields this server does not know. */
+static int element_sizes(const sw_plugin *p, size_t *tool_size, size_t *setting_size, char *err, size_t errlen)
+{
+    if (p->struct_size >= offsetof(sw_plugin, tool_size) + sizeof p->tool_size && p->tool_size)
+        *tool_size = p->tool_size;
+    if (p->struct_size >= offsetof(sw_plugin, setting_size) + sizeof p->setting_size && p->setting_size)
+        *setting_size = p->setting_size;
+    if (*tool_size < SW_TOOL_V1_SIZE || *tool_size > sizeof(sw_tool)) {
+        snprintf(err, errlen, "%s: sw_tool size %zu, this server's is %zu (accepts %zu..%zu: built against a "
+                 "newer plugin.h?)", p->id, *tool_size, sizeof(sw_tool), (size_t)SW_TOOL_V1_SIZE, sizeof(sw_tool));
+        return -1;
+    }
+    if (*setting_size < SW_SETTING_V1_SIZE || *setting_size > sizeof(sw_setting_def)) {
+        snprintf(err, errlen, "%s: sw_setting_def size %zu, this server's is %zu (accepts %zu..%zu: built "
+                 "against a newer plugin.h?)", p->id, *setting_size, sizeof(sw_setting_def),
+                 (size_t)SW_SETTING_V1_SIZE, sizeof(sw_setting_def));
+        return -1;
+    }
+    return 0;
+}
+
+const sw_setting_def *sw_plugin_setting_at(const sw_plugin *p, int i)
+{
+    size_t ts = SW_TOOL_V1_SIZE, ss = SW_SETTING_V1_SIZE;
+    char err[8];
+    if (!p || !p->settings || i < 0 || element_sizes(p, &ts, &ss, err, sizeof err) != 0) return NULL;
+    for (int k = 0;; k++) {
+        const sw_setting_def *s = (const sw_setting_def *)(const void *)((const char *)p->settings + ss * (size_t)k);
+        if (!s->key) return NULL;
+        if (k == i) return s;
+    }
+}
+
+/* Copies p->settings, read `size` bytes apart, into host-sized zero-filled elements. */
+static int copy_settings(sw_reg_plugin *rp, size_t size)
+{
+    const char *base = (const char *)rp->p->settings;
+    size_t n = 0;
+    while (base && ((const sw_setting_def *)(const void *)(base + size * n))->key) n++;
+    rp->settings = calloc(n + 1, sizeof *rp->settings);
+    if (!rp->settings) return -1;
+    for (size_t i = 0; i < n; i++) memcpy(&rp->settings[i], base + size * i, size);
+    return 0;
+}
+
+/* Validates tool i of rp (its element `src`, tool_size bytes) into rp->tools[i]: name, entry
+ * point, uniqueness, description, permission bits, schema. 0, or -1 with the reason in err. */
+static int add_tool(sw_reg_plugin *rp, int i, const sw_tool *src, size_t tool_size, char *err, size_t errlen)
+{
+    const sw_plugin *p = rp->p;
+    sw_reg_tool *rt = &rp->tools[i];
+    memcpy(&rt->copy, src, tool_size); /* the rest stays zero */
+    rt->def = &rt->copy;
+    const sw_tool *t = rt->def;
+    if (!sw_tool_name_valid(t->name)) {
+        snprintf(err, errlen, "%s: invalid tool name \"%.64s\": must match ^[a-zA-Z0-9_-]{1,64}$",
+                 p->id, t->name);
+        return -1;
+    }
+    if (!t->run && !p->execute_tool) {
+        snprintf(err, errlen, "%s: tool %s has no run function (and the plugin no execute_tool fallback)",
+                 p->id, t->name);
+        return -1;
+    }
+    for (int k = 0; k < i; k++)
+        if (strcmp(rp->tools[k].def->name, t->name) == 0) {
+            snprintf(err, errlen, "%s: tool \"%s\" declared twice", p->id, t->name);
+            return -1;
+        }
+    if (!t->description || !*t->description) {
+        snprintf(err, errlen, "%s: tool %s has no description", p->id, t->name);
+        return -1;
+    }
+    if (t->permissions_required & ~((1u << SW_PERM__COUNT) - 1)) {
+        snprintf(err, errlen, "%s: tool %s has unknown permission bits", p->id, t->name);
+        return -1;
+    }
+    json_error_t je;
+    rt->schema = json_loads(t->parameters ? t->parameters : "{\"type\":\"object\"}",
+                            JSON_REJECT_DUPLICATES, &je);
+    if (!rt->schema) {
+        snprintf(err, errlen, "%s: tool %s: parameters is not JSON (line %d, column %d: %s)",
+                 p->id, t->name, je.line, je.column, je.text);
+        return -1;
+    }
+    const char *type = json_string_value(json_object_get(rt->schema, "type"));
+    if (!json_is_object(rt->schema) || !type || strcmp(type, "object") != 0) {
+        snprintf(err, errlen, "%s: tool %s: parameters must be an object schema ({\"type\":\"object\",...})",
+                 p->id, t->name);
+        return -1;
+    }
+    char serr[200];
+    if (sw_schema_check(rt->schema, serr, sizeof serr) != 0) {
+        snprintf(err, errlen, "%s: tool %s: invalid parameters schema: %s", p->id, t->name, serr);
+        return -1;
+    }
+    rt->secret_fields = json_array();
+    sw_schema_secret_fields(rt->schema, rt->secret_fields);
+    const json_t *req = json_array_get(json_object_get(rt->schema, "required"), 0);
+    const char *first = json_string_value(req);
+    if (first) {
+        const json_t *ps = json_object_get(json_object_get(rt->schema, "properties"), first);
+        const char *pt = json_string_value(json_object_get(ps, "type"));
+        if (pt && strcmp(pt, "string") == 0) rt->first_required = strdup(first);
+    }
+    rt->usage_params = usage_params(t, rt->schema);
+    return 0;
+}
+
 int sw_registry_add(sw_registry *r, const sw_plugin *p, const char *source, const char *path,
                     char *err, size_t errlen)
 {
@@ -217,8 +335,9 @@ int sw_registry_add(sw_registry *r, const sw_plugin *p, const char *source, cons
         return -1;
     }
     if (p->struct_size < SW_PLUGIN_MIN_SIZE || p->struct_size > sizeof(sw_plugin)) {
-        snprintf(err, errlen, "descriptor size %u, expected %zu..%zu (built against another plugin.h?)",
-                 p->struct_size, (size_t)SW_PLUGIN_MIN_SIZE, sizeof(sw_plugin));
+        snprintf(err, errlen, "descriptor size %u, this server's sw_plugin is %zu (accepts %zu..%zu: built "
+                 "against %s plugin.h?)", p->struct_size, sizeof(sw_plugin), (size_t)SW_PLUGIN_MIN_SIZE,
+                 sizeof(sw_plugin), p->struct_size > sizeof(sw_plugin) ? "a newer" : "another");
         return -1;
     }
     if (!sw_plugin_id_valid(p->id)) {
@@ -238,71 +357,20 @@ int sw_registry_add(sw_registry *r, const sw_plugin *p, const char *source, cons
                  p->version ? p->version : "");
         return -1;
     }
-    if (!p->execute_tool) {
-        snprintf(err, errlen, "%s: execute_tool hook is required", p->id);
-        return -1;
-    }
+    size_t tool_size = SW_TOOL_V1_SIZE, setting_size = SW_SETTING_V1_SIZE;
+    if (element_sizes(p, &tool_size, &setting_size, err, errlen) != 0) return -1;
     if (p->permissions & ~((1u << SW_PERM__COUNT) - 1)) {
         snprintf(err, errlen, "%s: unknown permission bits 0x%x", p->id, p->permissions);
         return -1;
     }
     sw_reg_plugin rp = {.p = p, .source = source};
     int nt = 0;
-    while (p->tools && p->tools[nt].name) nt++;
+    while (p->tools && tool_at(p->tools, tool_size, nt)->name) nt++;
     rp.tools = calloc((size_t)nt + 1, sizeof(sw_reg_tool));
-    if (!rp.tools) return -1;
+    if (!rp.tools || copy_settings(&rp, setting_size) != 0) goto fail;
     for (int i = 0; i < nt; i++) {
-        const sw_tool *t = &p->tools[i];
-        sw_reg_tool *rt = &rp.tools[i];
-        rt->def = t;
         rp.ntools = i + 1;
-        if (!sw_tool_name_valid(t->name)) {
-            snprintf(err, errlen, "%s: invalid tool name \"%.64s\": must match ^[a-zA-Z0-9_-]{1,64}$",
-                     p->id, t->name);
-            goto fail;
-        }
-        for (int k = 0; k < i; k++)
-            if (strcmp(p->tools[k].name, t->name) == 0) {
-                snprintf(err, errlen, "%s: tool \"%s\" declared twice", p->id, t->name);
-                goto fail;
-            }
-        if (!t->description || !*t->description) {
-            snprintf(err, errlen, "%s: tool %s has no description", p->id, t->name);
-            goto fail;
-        }
-        if (t->permissions_required & ~((1u << SW_PERM__COUNT) - 1)) {
-            snprintf(err, errlen, "%s: tool %s has unknown permission bits", p->id, t->name);
-            goto fail;
-        }
-        json_error_t je;
-        rt->schema = json_loads(t->parameters ? t->parameters : "{\"type\":\"object\"}",
-                                JSON_REJECT_DUPLICATES, &je);
-        if (!rt->schema) {
-            snprintf(err, errlen, "%s: tool %s: parameters is not JSON (line %d, column %d: %s)",
-                     p->id, t->name, je.line, je.column, je.text);
-            goto fail;
-        }
-        const char *type = json_string_value(json_object_get(rt->schema, "type"));
-        if (!json_is_object(rt->schema) || !type || strcmp(type, "object") != 0) {
-            snprintf(err, errlen, "%s: tool %s: parameters must be an object schema ({\"type\":\"object\",...})",
-                     p->id, t->name);
-            goto fail;
-        }
-        char serr[200];
-        if (sw_schema_check(rt->schema, serr, sizeof serr) != 0) {
-            snprintf(err, errlen, "%s: tool %s: invalid parameters schema: %s", p->id, t->name, serr);
-            goto fail;
-        }
-        rt->secret_fields = json_array();
-        sw_schema_secret_fields(rt->schema, rt->secret_fields);
-        const json_t *req = json_array_get(json_object_get(rt->schema, "required"), 0);
-        const char *first = json_string_value(req);
-        if (first) {
-            const json_t *ps = json_object_get(json_object_get(rt->schema, "properties"), first);
-            const char *pt = json_string_value(json_object_get(ps, "type"));
-            if (pt && strcmp(pt, "string") == 0) rt->first_required = strdup(first);
-        }
-        rt->usage_params = usage_params(t, rt->schema);
+        if (add_tool(&rp, i, tool_at(p->tools, tool_size, i), tool_size, err, errlen) != 0) goto fail;
     }
     if (r->n == r->cap) {
         int cap = r->cap ? r->cap * 2 : 8;
@@ -319,10 +387,11 @@ fail:
     return -1;
 }
 
-static int call_init(const sw_plugin *p, const sw_host *host, char *err, size_t errlen)
+static int call_init(sw_reg_plugin *rp, const sw_host *host, char *err, size_t errlen)
 {
+    const sw_plugin *p = rp->p;
     if (p->struct_size >= offsetof(sw_plugin, init) + sizeof(void *) && p->init && host) {
-        int rc = p->init(host);
+        int rc = p->init(host, &rp->state);
         if (rc != 0) {
             snprintf(err, errlen, "%s: init failed (%d)", p->id, rc);
             return -1;
@@ -338,8 +407,8 @@ int sw_registry_add_builtins(sw_registry *r, const sw_host *host)
     for (int i = 0; BUILTIN_PLUGINS[i]; i++) {
         const sw_plugin *p = BUILTIN_PLUGINS[i];
         if (sw_registry_add(r, p, "builtin", NULL, err, sizeof err) != 0 ||
-            call_init(p, host, err, sizeof err) != 0) {
-            if (r->n && r->plugins[r->n - 1].p == p) r->n--; /* init refused it */
+            call_init(&r->plugins[r->n - 1], host, err, sizeof err) != 0) {
+            if (r->n && r->plugins[r->n - 1].p == p) free_tools(&r->plugins[--r->n]); /* init refused it */
             SW_ERROR("plugin refused: builtin #%d: %s", i, err);
             refused++;
         }
@@ -372,7 +441,7 @@ int sw_registry_load_so(sw_registry *r, const char *path, const sw_host *host, c
         dlclose(dl);
         return -1;
     }
-    if (call_init(p, host, err, errlen) != 0) {
+    if (call_init(&r->plugins[r->n - 1], host, err, errlen) != 0) {
         sw_reg_plugin *rp = &r->plugins[--r->n];
         free_tools(rp);
         free(rp->path);
@@ -456,8 +525,7 @@ json_t *sw_registry_plugin_json(const sw_reg_plugin *rp)
     json_t *tools = json_array();
     for (int i = 0; i < rp->ntools; i++) json_array_append_new(tools, sw_registry_tool_json(&rp->tools[i]));
     json_t *settings = json_array();
-    if (p->settings)
-        for (const sw_setting_def *s = p->settings; s->key; s++)
+    for (const sw_setting_def *s = rp->settings; s && s->key; s++)
             json_array_append_new(settings, json_pack("{s:s, s:s?, s:b, s:s?}", "key", s->key,
                                                       "description", s->description, "secret",
                                                       s->secret, "default", s->default_value));

@@ -9,7 +9,8 @@
 #include <scaiwave/plugin.h>
 
 typedef struct sw_reg_tool {
-    const sw_tool *def;
+    const sw_tool *def;    /* &copy: the plugin's element, read with its own tool_size */
+    sw_tool copy;          /* host-sized and zero-filled past what the plugin's sw_tool has */
     json_t *schema;        /* parsed parameters */
     json_t *secret_fields; /* array of property names redacted in the audit log */
     char *first_required;  /* the property non-JSON text maps to, or NULL */
@@ -23,6 +24,8 @@ typedef struct sw_reg_plugin {
     void *dl;           /* dlopen handle or NULL */
     sw_reg_tool *tools;
     int ntools;
+    sw_setting_def *settings; /* host-sized copies of p->settings, ended by {0}; never NULL once added */
+    void *state;        /* what the plugin's init stored (handed to every ctx and to shutdown) */
 } sw_reg_plugin;
 
 typedef struct sw_registry {
@@ -32,6 +35,15 @@ typedef struct sw_registry {
 
 sw_registry *sw_registry_new(void);
 void sw_registry_free(sw_registry *r); /* calls shutdown hooks, dlcloses */
+
+/* The layouts of the first ABI 1 release: a plugin whose descriptor has no tool_size /
+ * setting_size (or 0) was built against these. */
+#define SW_TOOL_V1_SIZE (offsetof(sw_tool, run))
+#define SW_SETTING_V1_SIZE (sizeof(sw_setting_def))
+
+/* Element i of p->settings, stepping by the plugin's own setting_size (fields of the first
+ * layout only: key, description, secret, default_value); NULL past the end or without settings. */
+const sw_setting_def *sw_plugin_setting_at(const sw_plugin *p, int i);
 
 /* Validates and adds a descriptor. Returns 0, or -1 with a one-line reason in err. */
 int sw_registry_add(sw_registry *r, const sw_plugin *p, const char *source, const char *path,

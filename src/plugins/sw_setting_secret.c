@@ -1,6 +1,7 @@
 /* sw_setting_secret: which plugin settings are secret, and sealing them at rest (see
  * sw_setting_secret.h). */
 #include "plugins/sw_setting_secret.h"
+#include "plugins/sw_registry.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,9 +20,9 @@ int sw_setting_name_is_credential(const char *key)
 int sw_setting_is_secret(const sw_plugin *p, const char *key)
 {
     if (!key) return 0;
-    if (p && p->settings)
-        for (const sw_setting_def *s = p->settings; s->key; s++)
-            if (strcmp(s->key, key) == 0) return s->secret;
+    const sw_setting_def *s;
+    for (int i = 0; (s = sw_plugin_setting_at(p, i)); i++) /* the plugin's own element size */
+        if (strcmp(s->key, key) == 0) return s->secret;
     return sw_setting_name_is_credential(key);
 }
 

@@ -14,7 +14,6 @@
 typedef struct {
     sw_rooms *r;
     char tenant_id[40], tenant_slug[72], room_id[40], sender_id[40];
-    char *token;
     char *body;
     char tool[72];
     sw_pool_job node; /* the pool's queue node: no allocation of its own */
@@ -142,7 +141,7 @@ static void run_slash(slash_job *j)
     }
     /* resolved and parsed once: the dispatcher takes both as they are */
     sw_call call = {.tenant_id = j->tenant_id, .tenant_slug = j->tenant_slug, .room_id = j->room_id,
-                    .caller_id = j->sender_id, .initiator_id = j->sender_id, .user_token = j->token,
+                    .caller_id = j->sender_id, .initiator_id = j->sender_id,
                     .tool = name, .args_json = args, .resolved = &res, .only_plugin = res.state->rp->p->id,
                     /* this is a pool worker: run the tool right here, a watchdog keeps its timeout */
                     .on_timeout = slash_timeout, .on_timeout_arg = j};
@@ -161,7 +160,6 @@ static void slash_job_run(void *arg)
     run_slash(j);
     sw_rooms *r = j->r;
     __atomic_sub_fetch(&r->slash_inflight, 1, __ATOMIC_ACQ_REL);
-    free(j->token);
     free(j->body);
     free(j);
     sw_rooms_pending_add(r, -1);
@@ -170,6 +168,7 @@ static void slash_job_run(void *arg)
 void sw_slash_cmd_queue(sw_rooms *r, const char *tenant_id, const char *tenant_slug, const char *room_id,
                         const char *sender_id, const char *user_token, const char *body)
 {
+    (void)user_token; /* plugins never see the caller's token (token exchange instead) */
     slash_job *j = calloc(1, sizeof *j);
     if (!j) {
         __atomic_sub_fetch(&r->slash_inflight, 1, __ATOMIC_ACQ_REL);
@@ -181,7 +180,6 @@ void sw_slash_cmd_queue(sw_rooms *r, const char *tenant_id, const char *tenant_s
     if (!j->tenant_slug[0]) sw_rooms_tenant_slug(r, tenant_id, j->tenant_slug); /* commands only need it */
     snprintf(j->room_id, sizeof j->room_id, "%s", room_id);
     snprintf(j->sender_id, sizeof j->sender_id, "%s", sender_id);
-    j->token = user_token ? strdup(user_token) : NULL;
     j->body = strdup(body);
     sw_rooms_pending_add(r, 1);
     j->node.fn = slash_job_run;

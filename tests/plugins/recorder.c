@@ -13,6 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
+static int record(sw_ctx *ctx, sw_result *out);
+static int count(sw_ctx *ctx, sw_result *out);
+static int wait(sw_ctx *ctx, sw_result *out);
+static int hold(sw_ctx *ctx, sw_result *out);
+
 static const sw_tool recorder_tools[] = {
     {
         .name = "record",
@@ -22,31 +27,36 @@ static const sw_tool recorder_tools[] = {
         .parameters = "{\"type\":\"object\",\"properties\":{\"note\":{\"type\":\"string\","
                       "\"description\":\"The note to record.\"}},\"required\":[\"note\"]}",
         .side_effects = 1,
+        .run = record,
     },
     {
         .name = "count",
         .description = "How many times record ran (read-only).",
         .usage = "[/count]",
         .parameters = "{\"type\":\"object\",\"properties\":{}}",
+        .run = count,
     },
     {
         .name = "wait",
         .description = "Wait the given number of milliseconds, then answer \"waited\" (read-only).",
         .parameters = "{\"type\":\"object\",\"properties\":{\"ms\":{\"type\":\"integer\","
                       "\"minimum\":0,\"maximum\":10000}},\"required\":[\"ms\"]}",
+        .run = wait,
     },
     {
         .name = "hold",
         .description = "Read one byte from the FIFO at path, then answer \"released\" (read-only; for tests).",
         .parameters = "{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\"}},"
                       "\"required\":[\"path\"]}",
+        .run = hold,
     },
     SW_TOOL_END,
 };
 
-static int hold(const char *path, sw_result *out)
+static int hold(sw_ctx *ctx, sw_result *out)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC); /* a FIFO: blocks until the test opens it to write */
+    const char *path = sw_arg_string(ctx, "path");
+    int fd = open(path ? path : "", O_RDONLY | O_CLOEXEC); /* a FIFO: blocks until the test opens it to write */
     if (fd < 0) return sw_result_error(out, "hold: the path does not open");
     char c;
     ssize_t n = read(fd, &c, 1); /* one byte each: the test writes one per held command */
@@ -55,28 +65,33 @@ static int hold(const char *path, sw_result *out)
     return sw_result_text(out, "released");
 }
 
-static int recorder_execute(sw_ctx *ctx, const char *tool, const char *args, sw_result *out)
+static int wait(sw_ctx *ctx, sw_result *out)
 {
-    (void)args;
-    const char *runs = NULL, *notes = NULL;
-    if (sw_kv_get(ctx, "runs", &runs) != SW_OK) runs = "0";
+    int64_t ms = 0;
+    sw_arg_int(ctx, "ms", &ms);
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+    return sw_result_text(out, "waited");
+}
+
+/* How many times record ran (the tenant's key "runs"). */
+static long runs(sw_ctx *ctx)
+{
+    const char *r = NULL;
+    if (sw_kv_get(ctx, "runs", &r) != SW_OK) r = "0";
+    return strtol(r, NULL, 10);
+}
+
+static int count(sw_ctx *ctx, sw_result *out)
+{
+    return sw_result_text(out, sw_printf(ctx, "%ld", runs(ctx)));
+}
+
+static int record(sw_ctx *ctx, sw_result *out)
+{
+    const char *notes = NULL;
     if (sw_kv_get(ctx, "notes", &notes) != SW_OK) notes = "";
-    long n = strtol(runs, NULL, 10);
-    if (!strcmp(tool, "wait")) {
-        int64_t ms = 0;
-        sw_arg_int(ctx, "ms", &ms);
-        struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
-        return sw_result_text(out, "waited");
-    }
-    if (!strcmp(tool, "hold")) {
-        const char *path = sw_arg_string(ctx, "path");
-        return hold(path ? path : "", out);
-    }
-    if (!strcmp(tool, "count")) return sw_result_text(out, sw_printf(ctx, "%ld", n));
-    if (strcmp(tool, "record") != 0)
-        return sw_result_error(out, sw_printf(ctx, "test.recorder has no tool \"%s\".\n"
-                                                   "Fallback suggestions: call `record` or `count`.", tool));
+    long n = runs(ctx);
     const char *note = sw_arg_string(ctx, "note");
     if (!note) note = "";
     char *num = sw_printf(ctx, "%ld", n + 1);
@@ -95,7 +110,6 @@ static const sw_plugin recorder = {
     .version = "1.0.0",
     .description = "Test plugin: a side-effecting tool that records whether it ran.",
     .tools = recorder_tools,
-    .execute_tool = recorder_execute,
 };
 
 SW_PLUGIN_EXPORT(recorder)

@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+static int sign_in(sw_ctx *ctx, sw_result *out);
+
 static const sw_tool secretive_tools[] = {
     {
         .name = "sign_in",
@@ -13,15 +15,13 @@ static const sw_tool secretive_tools[] = {
         .parameters = "{\"type\":\"object\",\"properties\":{\"user\":{\"type\":\"string\"},"
                       "\"password\":{\"type\":\"string\",\"x-secret\":true}},\"required\":[\"user\",\"password\"]}",
         .side_effects = 1,
+        .run = sign_in,
     },
     SW_TOOL_END,
 };
 
-static int secretive_execute(sw_ctx *ctx, const char *tool, const char *args, sw_result *out)
+static int sign_in(sw_ctx *ctx, sw_result *out)
 {
-    (void)args;
-    if (strcmp(tool, "sign_in") != 0)
-        return sw_result_error(out, "test.secretive has only sign_in.\nFallback suggestions: call sign_in.");
     const char *user = sw_arg_string(ctx, "user");
     const char *pw = sw_arg_string(ctx, "password");
     if (!pw || !*pw) return sw_result_error(out, "no password.\nFallback suggestions: pass one.");
@@ -35,7 +35,6 @@ static const sw_plugin secretive = {
     .version = "1.0.0",
     .description = "Test plugin: a tool with a secret argument.",
     .tools = secretive_tools,
-    .execute_tool = secretive_execute,
 };
 
 SW_PLUGIN_EXPORT(secretive)

@@ -7,12 +7,15 @@
 
 #include <string.h>
 
+static int check(sw_ctx *ctx, sw_result *out);
+
 static const sw_tool vault_tools[] = {
     {
         .name = "check",
         .description = "Compare a setting with a guess.",
         .parameters = "{\"type\":\"object\",\"properties\":{\"setting\":{\"type\":\"string\"},"
                       "\"guess\":{\"type\":\"string\",\"x-secret\":true}},\"required\":[\"setting\",\"guess\"]}",
+        .run = check,
     },
     SW_TOOL_END,
 };
@@ -23,11 +26,8 @@ static const sw_setting_def vault_settings[] = {
     {0},
 };
 
-static int vault_execute(sw_ctx *ctx, const char *tool, const char *args, sw_result *out)
+static int check(sw_ctx *ctx, sw_result *out)
 {
-    (void)args;
-    if (strcmp(tool, "check") != 0)
-        return sw_result_error(out, "test.vault has only check.\nFallback suggestions: call check.");
     const char *name = sw_arg_string(ctx, "setting"), *guess = sw_arg_string(ctx, "guess");
     const char *v = name ? sw_setting(ctx, name) : NULL;
     return sw_result_text(out, !v ? "unset" : guess && strcmp(v, guess) == 0 ? "match" : "mismatch");
@@ -41,6 +41,5 @@ static const sw_plugin vault = {
     .description = "Test plugin: reads its settings through the host.",
     .tools = vault_tools,
     .settings = vault_settings,
-    .execute_tool = vault_execute,
 };
 SW_PLUGIN_EXPORT(vault)

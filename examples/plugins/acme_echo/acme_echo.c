@@ -4,7 +4,8 @@
  * arguments, settings, an error result with fallback hints, and system context. */
 #include <scaiwave/plugin.h>
 
-#include <string.h>
+
+static int echo(sw_ctx *ctx, sw_result *out);
 
 static const sw_tool echo_tools[] = {
     {
@@ -22,6 +23,7 @@ static const sw_tool echo_tools[] = {
                       "  \"required\": [\"text\"],"
                       "  \"additionalProperties\": false"
                       "}",
+        .run = echo,
     },
     SW_TOOL_END,
 };
@@ -38,15 +40,11 @@ static int echo_system_context(sw_ctx *ctx, const char **text)
     return SW_OK;
 }
 
-static int echo_execute(sw_ctx *ctx, const char *tool, const char *args, sw_result *out)
+/* echo: "text" is a string of 1..2000 characters (validated before run is called). */
+static int echo(sw_ctx *ctx, sw_result *out)
 {
-    (void)args;
-    if (strcmp(tool, "echo") != 0)
-        return sw_result_error(out, sw_printf(ctx, "acme.echo has no tool \"%s\".\n"
-                                                   "Fallback suggestions: call `echo` instead.", tool));
     const char *text = sw_arg_string(ctx, "text");
-    if (!text) text = sw_args_text(ctx); /* plain text is the text to echo */
-    if (!*text)
+    if (!text || !*text)
         return sw_result_error(out, "Echo failed: there is nothing to repeat.\n"
                                     "Fallback suggestions: ask the user what to repeat.");
     int upper = 0;
@@ -70,7 +68,6 @@ static const sw_plugin acme_echo = {
     .injects_context = 1,
     .settings = echo_settings,
     .get_system_context = echo_system_context,
-    .execute_tool = echo_execute,
 };
 
 SW_PLUGIN_EXPORT(acme_echo)

@@ -5,6 +5,8 @@
 #include <ctype.h>
 #include <string.h>
 
+static int greet(sw_ctx *ctx, sw_result *out);
+
 static const sw_tool greeter_tools[] = {
     {
         .name = "greet",
@@ -21,6 +23,7 @@ static const sw_tool greeter_tools[] = {
                       "  },"
                       "  \"required\": [\"language\"]"
                       "}",
+        .run = greet,
     },
     SW_TOOL_END,
 };
@@ -32,14 +35,11 @@ static int greeter_system_context(sw_ctx *ctx, const char **text)
     return SW_OK;
 }
 
-static int greeter_execute(sw_ctx *ctx, const char *tool, const char *args, sw_result *out)
+/* greet: the arguments arrive parsed and validated, so "language" is a string (plain text
+ * like "de" has already been put there by the dispatcher). */
+static int greet(sw_ctx *ctx, sw_result *out)
 {
-    (void)args;
-    if (strcmp(tool, "greet") != 0) return sw_result_text(out, "");
-
-    /* Arguments arrive as the model's JSON text; non-JSON text is taken as the language. */
     const char *language = sw_arg_string(ctx, "language");
-    if (!language) language = sw_args_text(ctx);
     const char *name = sw_arg_string(ctx, "name");
 
     /* trim the name; default "world" */
@@ -70,5 +70,4 @@ const sw_plugin sw_greeter_plugin = {
     .description = "Say hello in N languages.",
     .tools = greeter_tools,
     .get_system_context = greeter_system_context,
-    .execute_tool = greeter_execute,
 };

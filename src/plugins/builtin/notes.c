@@ -1,12 +1,17 @@
 /* scaiwave.notes — the tenant's shared notes: find, read, create and update them. The second
  * example plugin, written exactly as a third-party author would write it: it includes only
- * <scaiwave/plugin.h> and reaches storage through the host's notes services (tenant-scoped,
+ * <scaiwave/plugin.h> and reaches storage through the "notes" feature service (sw_service; tenant-scoped,
  * permission-checked, full-text indexed), never through SQL of its own. It shows permissions
  * per tool, side effects (create_note and update_note may wait for a person's approval), system
  * context, and error results with fallback hints. */
 #include <scaiwave/plugin.h>
 
 #include <string.h>
+
+static int find_note(sw_ctx *ctx, sw_result *out);
+static int read_note(sw_ctx *ctx, sw_result *out);
+static int create_note(sw_ctx *ctx, sw_result *out);
+static int update_note(sw_ctx *ctx, sw_result *out);
 
 static const sw_tool notes_tools[] = {
     {
@@ -28,6 +33,7 @@ static const sw_tool notes_tools[] = {
                       "  \"additionalProperties\": false"
                       "}",
         .permissions_required = SW_PERM_READ_NOTES | SW_PERM_SEARCH,
+        .run = find_note,
     },
     {
         .name = "read_note",
@@ -45,6 +51,7 @@ static const sw_tool notes_tools[] = {
                       "  \"additionalProperties\": false"
                       "}",
         .permissions_required = SW_PERM_READ_NOTES,
+        .run = read_note,
     },
     {
         .name = "create_note",
@@ -65,6 +72,7 @@ static const sw_tool notes_tools[] = {
                       "}",
         .permissions_required = SW_PERM_WRITE_NOTES,
         .side_effects = 1,
+        .run = create_note,
     },
     {
         .name = "update_note",
@@ -88,6 +96,7 @@ static const sw_tool notes_tools[] = {
                       "}",
         .permissions_required = SW_PERM_WRITE_NOTES,
         .side_effects = 1,
+        .run = update_note,
     },
     SW_TOOL_END,
 };
@@ -180,6 +189,12 @@ static int invalid(sw_ctx *ctx, sw_result *out, const char *what, const char *pr
                                           what, problem, what));
 }
 
+/* The notes feature service, version 1 (NULL on a server without it: SW_E_UNAVAIL below). */
+static const sw_notes_api *notes(sw_ctx *ctx)
+{
+    return sw_service(ctx, SW_NOTES_SERVICE, SW_NOTES_API_VERSION);
+}
+
 static int find_note(sw_ctx *ctx, sw_result *out)
 {
     const char *query = sw_arg_string(ctx, "query");
@@ -190,9 +205,10 @@ static int find_note(sw_ctx *ctx, sw_result *out)
     if (sw_arg_int(ctx, "limit", &limit) != SW_OK) limit = 5;
     if (limit < 1) limit = 1;
     if (limit > 20) limit = 20;
-    const sw_note *const *notes = NULL;
+    const sw_note *const *found = NULL;
     int n = 0;
-    int rc = sw_notes_find(ctx, query, (int)limit, &notes, &n);
+    const sw_notes_api *api = notes(ctx);
+    int rc = api ? api->find(ctx, query, (int)limit, &found, &n) : SW_E_UNAVAIL;
     if (rc != SW_OK) return service_error(ctx, out, rc, "find_note", NULL);
     if (n == 0)
         return sw_result_text(out, sw_printf(ctx,
@@ -202,12 +218,12 @@ static int find_note(sw_ctx *ctx, sw_result *out)
     char *text = sw_printf(ctx, "%d note%s match \"%s\", best first:", n, n == 1 ? "" : "s", query);
     for (int i = 0; text && i < n; i++) {
         /* a snippet on one line */
-        char *snip = sw_strdup(ctx, notes[i]->snippet ? notes[i]->snippet : "");
+        char *snip = sw_strdup(ctx, found[i]->snippet ? found[i]->snippet : "");
         if (!snip) return SW_E_NOMEM;
         for (char *p = snip; *p; p++)
             if (*p == '\n' || *p == '\r' || *p == '\t') *p = ' ';
-        text = sw_printf(ctx, "%s\n%d. \"%s\" (id %s, updated %s)\n   %s", text, i + 1, notes[i]->title,
-                         notes[i]->id, notes[i]->updated_at, snip);
+        text = sw_printf(ctx, "%s\n%d. \"%s\" (id %s, updated %s)\n   %s", text, i + 1, found[i]->title,
+                         found[i]->id, found[i]->updated_at, snip);
     }
     if (text) text = sw_printf(ctx, "%s\nCall read_note with an id to read a whole note.", text);
     return text ? sw_result_text(out, text) : SW_E_NOMEM;
@@ -221,7 +237,8 @@ static int read_note(sw_ctx *ctx, sw_result *out)
                                     "Fallback suggestions: use find_note to look it up by title, then call "
                                     "read_note with {\"id\": \"<id>\"}.");
     const sw_note *note = NULL;
-    int rc = sw_note_get(ctx, id, &note);
+    const sw_notes_api *api = notes(ctx);
+    int rc = api ? api->get(ctx, id, &note) : SW_E_UNAVAIL;
     if (rc != SW_OK) return service_error(ctx, out, rc, "read_note", id);
     const char *text = sw_printf(ctx, "Note \"%s\" (id %s), created by %s at %s, last updated %s:\n\n%s",
                                  note->title, note->id, note->created_by, note->created_at, note->updated_at,
@@ -239,7 +256,8 @@ static int create_note(sw_ctx *ctx, sw_result *out)
     const char *problem = text_problem(title, body);
     if (problem) return invalid(ctx, out, "create_note", problem);
     const sw_note *note = NULL;
-    int rc = sw_note_create(ctx, title, body, &note);
+    const sw_notes_api *api = notes(ctx);
+    int rc = api ? api->create(ctx, title, body, &note) : SW_E_UNAVAIL;
     if (rc != SW_OK) return service_error(ctx, out, rc, "create_note", NULL);
     const char *text = sw_printf(ctx, "Created note \"%s\" (id %s).", note->title, note->id);
     return text ? sw_result_text(out, text) : SW_E_NOMEM;
@@ -258,24 +276,12 @@ static int update_note(sw_ctx *ctx, sw_result *out)
     const char *problem = text_problem(title, body);
     if (problem) return invalid(ctx, out, "update_note", problem);
     const sw_note *note = NULL;
-    int rc = sw_note_update(ctx, id, title, body, &note);
+    const sw_notes_api *api = notes(ctx);
+    int rc = api ? api->update(ctx, id, title, body, &note) : SW_E_UNAVAIL;
     if (rc != SW_OK) return service_error(ctx, out, rc, "update_note", id);
     const char *text = sw_printf(ctx, "Updated note \"%s\" (id %s): %s.", note->title, note->id,
                                  title ? "new title and text" : "new text, same title");
     return text ? sw_result_text(out, text) : SW_E_NOMEM;
-}
-
-static int notes_execute(sw_ctx *ctx, const char *tool, const char *args, sw_result *out)
-{
-    (void)args; /* read through sw_arg_*: the dispatcher validated them against the schema */
-    if (!strcmp(tool, "find_note")) return find_note(ctx, out);
-    if (!strcmp(tool, "read_note")) return read_note(ctx, out);
-    if (!strcmp(tool, "create_note")) return create_note(ctx, out);
-    if (!strcmp(tool, "update_note")) return update_note(ctx, out);
-    return sw_result_error(out, sw_printf(ctx,
-                                          "Unknown tool \"%.64s\" in scaiwave.notes.\n"
-                                          "Fallback suggestions: use find_note, read_note, create_note or update_note.",
-                                          tool));
 }
 
 const sw_plugin sw_notes_plugin = {
@@ -288,5 +294,4 @@ const sw_plugin sw_notes_plugin = {
     .permissions = SW_PERM_READ_NOTES | SW_PERM_WRITE_NOTES | SW_PERM_SEARCH,
     .injects_context = 1,
     .get_system_context = notes_system_context,
-    .execute_tool = notes_execute,
 };

@@ -1,6 +1,6 @@
 /* test_loader: the real shared-object loader on a directory of plugins, most of them broken:
- * each bad one is refused (bad ABI version, wrong struct size, invalid id, invalid schema,
- * duplicate id, reserved namespace) and the good ones (acme.echo, test.recorder) load. */
+ * each bad one is refused (bad ABI version, wrong or newer struct size, a newer sw_tool, invalid
+ * id, invalid schema, duplicate id, reserved namespace) and the good ones load. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,10 +20,15 @@ static void test_load_dir_refuses_bad_plugins(void **state)
     sw_registry *r = sw_registry_new();
     int loaded = sw_registry_load_dir(r, SW_TEST_PLUGIN_DIR, NULL);
     /* acme_echo.so, the approval tests' recorder.so, services.so, secretive.so, vault.so,
-     * argecho.so (the argument tests) */
-    assert_int_equal(loaded, 6);
-    assert_int_equal(r->n, 6);
+     * argecho.so (the argument tests), and the ABI tests' old_tool.so, patient.so, exchange.so */
+    assert_int_equal(loaded, 9);
+    assert_int_equal(r->n, 9);
     assert_non_null(sw_registry_find(r, "test.argecho"));
+    assert_non_null(sw_registry_find(r, "test.old-tool"));
+    assert_non_null(sw_registry_find(r, "test.patient"));
+    assert_non_null(sw_registry_find(r, "test.exchange"));
+    assert_null(sw_registry_find(r, "test.big-size"));
+    assert_null(sw_registry_find(r, "test.big-tool"));
     assert_non_null(sw_registry_find(r, "test.secretive"));
     assert_non_null(sw_registry_find(r, "test.vault"));
     assert_non_null(sw_registry_find(r, "test.services"));
@@ -53,6 +58,8 @@ static void test_each_refusal_says_why(void **state)
     (void)state;
     expect_refusal("bad_abi.so", "ABI version 999");
     expect_refusal("bad_size.so", "descriptor size 24");
+    expect_refusal("big_size.so", "built against a newer plugin.h");
+    expect_refusal("big_tool.so", "sw_tool size");
     expect_refusal("bad_id.so", "invalid id");
     expect_refusal("bad_schema.so", "invalid parameters schema");
     expect_refusal("reserved_ns.so", "reserved");

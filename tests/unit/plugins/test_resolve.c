@@ -17,13 +17,17 @@ extern const sw_plugin sw_greeter_plugin;
 static const json_t *seen_args;
 static int seen_text_written; /* the arguments' text existed when the tool started */
 
-static int shape_exec(sw_ctx *ctx, const char *tool, const char *args, sw_result *out)
+static int sharp_run(sw_ctx *ctx, sw_result *out)
 {
-    (void)args;
+    (void)ctx;
+    return sw_result_text(out, "sharp");
+}
+
+static int shape_run(sw_ctx *ctx, sw_result *out)
+{
     sw_call_ctx *cc = ctx->host_data;
     seen_args = cc->args;
-    seen_text_written = cc->args_text != NULL;
-    if (strcmp(tool, "shape") != 0) return sw_result_text(out, "sharp");
+    seen_text_written = cc->args_json != NULL;
     int64_t n = -1;
     if (sw_arg_int(ctx, "n", &n) != SW_OK) return sw_result_error(out, "no integer n\nFallback suggestions: none");
     const char *o = sw_arg_json(ctx, "o");
@@ -33,17 +37,18 @@ static int shape_exec(sw_ctx *ctx, const char *tool, const char *args, sw_result
 static const sw_tool shape_tools[] = {
     {.name = "shape", .description = "Tells the shape of its arguments.", .usage = "[/shape <n>]",
      .parameters = "{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"},\"o\":{\"type\":\"object\"}},"
-                   "\"required\":[\"n\"]}"},
+                   "\"required\":[\"n\"]}",
+     .run = shape_run},
     SW_TOOL_END,
 };
 static const sw_plugin shape_plugin = {SW_PLUGIN_INIT, .id = "test.shape", .name = "Shape", .version = "1.0.0",
-                                       .tools = shape_tools, .execute_tool = shape_exec};
+                                       .tools = shape_tools};
 static const sw_tool sharp_tools[] = { /* no usage: a tool, not a slash command */
-    {.name = "sharp", .description = "Sharp.", .parameters = "{\"type\":\"object\"}"},
+    {.name = "sharp", .description = "Sharp.", .parameters = "{\"type\":\"object\"}", .run = sharp_run},
     SW_TOOL_END,
 };
 static const sw_plugin sharp_plugin = {SW_PLUGIN_INIT, .id = "test.sharp", .name = "Sharp", .version = "1.0.0",
-                                       .tools = sharp_tools, .execute_tool = shape_exec};
+                                       .tools = sharp_tools};
 
 static int setup(void **state)
 {
