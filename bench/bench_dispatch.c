@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const sw_plugin sw_greeter_plugin;
+extern const swp_plugin sw_greeter_plugin;
 
 static const char EXPECTED[] = "Hallo, Alice!";
 static long g_bad; /* calls whose result was not the greeting */
@@ -36,7 +36,7 @@ int main(int argc, char **argv)
     long calls = argc > 1 ? atol(argv[1]) : 1000000;
     const int runs = 5;
     setenv("SW_PASSWORD_FAST", "1", 1);
-    sw_harness *h = sw_harness_new((const sw_plugin *[]){&sw_greeter_plugin, NULL});
+    sw_harness *h = sw_harness_new((const swp_plugin *[]){&sw_greeter_plugin, NULL});
     if (!h || sw_harness_enable(h, "scaiwave.greeter", -1) != 0) return 1;
     const char *args = "{\"language\":\"de\",\"name\":\"Alice\"}";
     long per = calls / runs;
@@ -45,7 +45,7 @@ int main(int argc, char **argv)
         /* direct: a fresh context per call, as the dispatcher also builds one */
         int64_t t0 = sw_time_mono_ns();
         for (long i = 0; i < per; i++) {
-            sw_result out;
+            swp_result out;
             int rc = sw_harness_execute(h, &sw_greeter_plugin, "greet", args, &out);
             check("direct", i, rc, NULL, out.is_error, out.text);
         }

@@ -4,8 +4,8 @@
  * call a tool's run function directly with a context (sw_harness_execute) or go through the
  * dispatcher like the AI does (sw_harness_call).
  *
- *   sw_harness *h = sw_harness_new((const sw_plugin *[]){&my_plugin, NULL});
- *   sw_result out;
+ *   sw_harness *h = sw_harness_new((const swp_plugin *[]){&my_plugin, NULL});
+ *   swp_result out;
  *   sw_harness_execute(h, &my_plugin, "greet", "{\"language\":\"en\"}", &out);
  *   assert(strstr(out.text, "Hello"));
  *   sw_harness_free(h);
@@ -40,11 +40,11 @@ typedef struct sw_harness {
     sw_tenant tenant;
     sw_participant ai, alice;
     sw_call_ctx *last; /* the context of the last sw_harness_execute; its arena holds out->text */
-    uint8_t token_key[32]; /* what sw_token_exchange signs with here */
+    uint8_t token_key[32]; /* what swp_token_exchange signs with here */
 } sw_harness;
 
 /* plugins: a NULL-terminated list to register, or NULL for the server's BUILTIN_PLUGINS. */
-static inline sw_harness *sw_harness_new(const sw_plugin *const *plugins)
+static inline sw_harness *sw_harness_new(const swp_plugin *const *plugins)
 {
     sw_harness *h = calloc(1, sizeof *h);
     if (!h || sodium_init() < 0) return NULL;
@@ -99,18 +99,18 @@ static inline int sw_harness_disable(sw_harness *h, const char *plugin_id)
  * AI participant, with the plugin's declared permissions granted. `args` is a JSON object, or
  * plain text that fills the tool's first required string parameter (as the dispatcher does).
  * out->text stays valid until the next call. */
-static inline int sw_harness_execute(sw_harness *h, const sw_plugin *plugin, const char *tool,
-                                     const char *args, sw_result *out)
+static inline int sw_harness_execute(sw_harness *h, const swp_plugin *plugin, const char *tool,
+                                     const char *args, swp_result *out)
 {
     sw_call_ctx_free(h->last);
     h->last = NULL;
     const sw_reg_plugin *rp = sw_registry_find(h->reg, plugin->id);
-    if (!rp) return SW_E_NOTFOUND;
+    if (!rp) return SWP_E_NOTFOUND;
     const sw_reg_tool *rt = sw_registry_tool(rp, tool);
     sw_call call = {.tenant_id = h->tenant.id, .tenant_slug = "test", .room_id = "r",
                     .caller_id = h->ai.id, .initiator_id = h->alice.id};
     h->last = sw_call_ctx_new(&h->d, rp, &call, plugin->permissions);
-    if (!h->last) return SW_E_NOMEM;
+    if (!h->last) return SWP_E_NOMEM;
     json_t *parsed = args ? json_loads(args, 0, NULL) : json_object();
     if (!json_is_object(parsed)) {
         json_decref(parsed);
@@ -122,12 +122,12 @@ static inline int sw_harness_execute(sw_harness *h, const sw_plugin *plugin, con
     memset(out, 0, sizeof *out);
     if (rt && rt->def->run) return rt->def->run(&h->last->pub, out);
     if (!rt || !plugin->execute_tool) /* a tool the plugin does not declare: the host answers, as the dispatcher does */
-        return sw_result_error(out, "Unknown tool.\nFallback suggestions: call one of the plugin's tools by its exact name.");
-    return plugin->execute_tool(&h->last->pub, tool, sw_args_text(&h->last->pub), out);
+        return swp_result_error(out, "Unknown tool.\nFallback suggestions: call one of the plugin's tools by its exact name.");
+    return plugin->execute_tool(&h->last->pub, tool, swp_args_text(&h->last->pub), out);
 }
 
 /* The context of the last sw_harness_execute (for get_system_context and friends). */
-static inline sw_ctx *sw_harness_ctx(sw_harness *h)
+static inline swp_ctx *sw_harness_ctx(sw_harness *h)
 {
     return h->last ? &h->last->pub : NULL;
 }

@@ -34,7 +34,7 @@ int sw_ai_model_complete(void *arg, const char *tenant_id, const char *participa
     const char *model = have ? mc.model : getenv("SCAIWAVE_SCAIGRID_MODEL");
     if (!base_url || !model || !*model) {
         if (have) sw_model_config_fini(&mc);
-        return SW_E_UNAVAIL;
+        return SWP_E_UNAVAIL;
     }
     json_t *messages = json_array();
     if (system && *system) json_array_append_new(messages, json_pack("{s:s, s:s}", "role", "system", "content", system));
@@ -44,10 +44,10 @@ int sw_ai_model_complete(void *arg, const char *tenant_id, const char *participa
                         .stream = 0, .timeout_ms = 60000, .policy = ep.policy};
     sw_llm_result r;
     int rc = sw_llm_chat(&lc, messages, NULL, NULL, &r);
-    int out = SW_E_IO;
+    int out = SWP_E_IO;
     if (rc == 0 && r.content) {
         *answer = strdup(r.content);
-        out = *answer ? SW_OK : SW_E_NOMEM;
+        out = *answer ? SWP_OK : SWP_E_NOMEM;
     }
     sw_llm_result_fini(&r);
     json_decref(messages);

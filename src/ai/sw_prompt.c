@@ -65,7 +65,7 @@ char *sw_ai_system_prompt(sw_ai *ai, const char *tenant_id, const char *room_id,
     vis_arg va = {ai, tenant_id, room_id, loadout};
     for (int i = 0; tp && i < tp->n; i++) {
         const sw_plugin_tenant_state *st = &tp->items[i];
-        const sw_plugin *p = st->rp->p;
+        const swp_plugin *p = st->rp->p;
         if (!st->enabled || !p->injects_context || !p->get_system_context || !sw_ai_plugin_visible(&va, p->id)) continue;
         char slug[72];
         sw_rooms_tenant_slug(ai->rooms, tenant_id, slug);
@@ -75,7 +75,7 @@ char *sw_ai_system_prompt(sw_ai *ai, const char *tenant_id, const char *room_id,
         if (!cc) continue;
         sw_call_ctx_set_args(cc, "{}", 2, NULL);
         const char *text = NULL;
-        if (p->get_system_context(&cc->pub, &text) == SW_OK && text && *text) fprintf(f, "\n\n%s", text);
+        if (p->get_system_context(&cc->pub, &text) == SWP_OK && text && *text) fprintf(f, "\n\n%s", text);
         sw_call_ctx_free(cc);
     }
     sw_tenant_plugins_release(tp);

@@ -149,7 +149,7 @@ static call_job *call_job_new(turn *t, const vis_arg *va, const sw_llm_tool_call
     j->va = (vis_arg){t->ai, j->tenant_id, j->room_id, j->loadout};
     sw_rooms_tenant_slug(t->ai->rooms, j->tenant_id, j->slug);
     j->call = turn_call(&j->who, j->slug, &j->va, j->name, j->arguments);
-    /* Stop (t->cancel) reaches the running tool's sw_cancelled(); the dispatcher forgets the
+    /* Stop (t->cancel) reaches the running tool's swp_cancelled(); the dispatcher forgets the
      * pointer before it answers at the deadline, so the flag is never read after the turn moved on */
     j->call.cancel = &t->cancel;
     j->call.on_timeout = call_job_timeout;

@@ -63,7 +63,7 @@ json_t *sw_ai_tools(sw_ai *ai, const char *tenant_id, const char *room_id, const
 char *sw_ai_system_prompt(sw_ai *ai, const char *tenant_id, const char *room_id, const char *ai_id,
                           const char *base_prompt, const json_t *loadout);
 
-/* The model client offered to plugins (sw_model_complete): one plain chat completion with the
+/* The model client offered to plugins (swp_model_complete): one plain chat completion with the
  * calling AI's model, or the server's default (SCAIWAVE_SCAIGRID_URL/_API_KEY/_MODEL). */
 int sw_ai_model_complete(void *ai, const char *tenant_id, const char *participant_id, const char *system,
                          const char *prompt, char **answer);

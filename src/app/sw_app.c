@@ -154,7 +154,7 @@ int sw_app_open(sw_app *app, const sw_config *cfg, char *err, size_t errlen)
     sw_dispatcher_init(&app->disp, app->db, app->reg, app->states, app->audit, app->tool_pool,
                        app->metrics, app->cfg.tool_timeout_ms);
     app->disp.netpolicy = app->netpolicy;
-    app->disp.token_key = app->jwt_key; /* sw_token_exchange signs with it (aud-bound tokens) */
+    app->disp.token_key = app->jwt_key; /* swp_token_exchange signs with it (aud-bound tokens) */
     app->disp.token_key_len = sizeof app->jwt_key;
     sw_rooms_init(&app->rooms, app->db, app->bus, &app->disp, app->turn_pool);
     sw_slash_cmd_attach(&app->rooms);

@@ -1,5 +1,5 @@
 /* sw_netpolicy: the outbound-address policy — the one place that decides where the server may
- * open a connection on a tenant's behalf (an AI's own base_url, a plugin's sw_http_fetch).
+ * open a connection on a tenant's behalf (an AI's own base_url, a plugin's swp_http_fetch).
  * Owns the address classifier (loopback, private/ULA, link-local, cloud metadata, unspecified,
  * multicast, reserved ranges; IPv4-mapped/6to4/NAT64 IPv6 addresses are judged by the IPv4
  * address they carry), the operator's allow-list (--outbound-allow / SCAIWAVE_OUTBOUND_ALLOW:

@@ -11,7 +11,7 @@
 
 static const char *const policies[] = {"ask", "auto_run_in_dm", "auto_run_everywhere"};
 
-static const char *default_policy(const sw_tool *t)
+static const char *default_policy(const swp_tool *t)
 {
     return t->side_effects ? "auto_run_in_dm" : "auto_run_everywhere";
 }

@@ -23,7 +23,7 @@ void sw_call_ctx_setup(sw_call_ctx *cc, const sw_host_env *env, const sw_reg_plu
         cc->snapshot = ids->tenant_id ? sw_plugin_states_get(env->states, ids->tenant_id) : NULL;
     }
     cc->state = cc->snapshot ? sw_tenant_plugins_find(cc->snapshot, rp->p->id) : NULL;
-    sw_ctx *c = &cc->pub;
+    swp_ctx *c = &cc->pub;
     c->struct_size = sizeof *c;
     c->host = &env->host;
     c->host_data = cc;

@@ -24,16 +24,16 @@ struct sw_netpolicy;
     sw_registry *reg;                                                                            \
     sw_plugin_states *states;                                                                    \
     sw_pool *pool;                                                                               \
-    sw_host host;             /* the host-services table handed to plugins */                   \
-    struct sw_bus *bus;       /* event publisher for sw_publish, or NULL */                     \
-    /* The model client for sw_model_complete, provided by the AI layer (which sits above the  \
-     * plugins): answers into a malloc'd string; returns SW_OK or an SW_E_* status. NULL = none. */ \
+    swp_host host;             /* the host-services table handed to plugins */                   \
+    struct sw_bus *bus;       /* event publisher for swp_publish, or NULL */                     \
+    /* The model client for swp_model_complete, provided by the AI layer (which sits above the  \
+     * plugins): answers into a malloc'd string; returns SWP_OK or an SWP_E_* status. NULL = none. */ \
     int (*model_complete)(void *arg, const char *tenant_id, const char *participant_id,         \
                           const char *system, const char *prompt, char **answer);               \
     void *model_arg;                                                                             \
-    /* where sw_http_fetch may connect (sw_netpolicy.h); NULL = the default rules */            \
+    /* where swp_http_fetch may connect (sw_netpolicy.h); NULL = the default rules */            \
     const struct sw_netpolicy *netpolicy;                                                        \
-    /* the key sw_token_exchange signs with (the server's JWT key; tokens carry `aud`, which   \
+    /* the key swp_token_exchange signs with (the server's JWT key; tokens carry `aud`, which   \
      * the API's authn refuses); NULL = the service is unavailable */                           \
     const uint8_t *token_key;                                                                    \
     size_t token_key_len;
@@ -49,7 +49,7 @@ typedef struct sw_ctx_ids {
 } sw_ctx_ids;
 
 typedef struct sw_call_ctx {
-    sw_ctx pub;               /* what the plugin sees; pub.host_data points back here */
+    swp_ctx pub;               /* what the plugin sees; pub.host_data points back here */
     sw_arena arena;
     const sw_host_env *d;
     const sw_reg_plugin *rp;
@@ -83,8 +83,8 @@ int sw_call_ctx_cancelled(sw_call_ctx *cc);
 
 /* The host-services table (sw_host.c); the notes feature service (sw_host_notes.c); token
  * exchange (sw_host_token.c). */
-void sw_host_init(sw_host *h);
-const sw_notes_api *sw_host_notes_api(void);
-int sw_host_token_exchange(sw_ctx *ctx, const char *audience, int ttl_s, const char **token);
+void sw_host_init(swp_host *h);
+const swp_notes_api *sw_host_notes_api(void);
+int sw_host_token_exchange(swp_ctx *ctx, const char *audience, int ttl_s, const char **token);
 
 #endif

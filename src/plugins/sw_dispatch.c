@@ -124,7 +124,7 @@ typedef struct exec_job {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     const sw_reg_tool *rt;
-    sw_result res;
+    swp_result res;
     int rc;
     sw_pool_job node; /* the pool's queue node: no allocation per hand-off */
     sw_call_ctx cc;   /* one allocation holds the job and the call's context */
@@ -142,13 +142,13 @@ static void job_release(exec_job *j)
 static void job_run(void *arg)
 {
     exec_job *j = arg;
-    const sw_tool *def = j->rt->def;
+    const swp_tool *def = j->rt->def;
     if (sw_call_ctx_cancelled(&j->cc)) { /* timed out (or stopped) before a worker took it */
-        j->rc = SW_E_CANCELLED;
+        j->rc = SWP_E_CANCELLED;
     } else {
         int64_t t0 = sw_time_mono_ns();
         j->rc = def->run ? def->run(&j->cc.pub, &j->res)
-                         : j->cc.rp->p->execute_tool(&j->cc.pub, def->name, sw_args_text(&j->cc.pub), &j->res);
+                         : j->cc.rp->p->execute_tool(&j->cc.pub, def->name, swp_args_text(&j->cc.pub), &j->res);
         if (__atomic_load_n(&j->cc.cancelled, __ATOMIC_ACQUIRE))
             SW_WARN("tool %s of %s returned %lld ms after its call was given up (timeout); its result was "
                     "discarded", def->name, j->cc.rp->p->id, (long long)((sw_time_mono_ns() - t0) / 1000000));
@@ -300,7 +300,7 @@ static void missing_perms(uint32_t missing, char *buf, size_t len)
 {
     buf[0] = 0;
     size_t used = 0;
-    for (int i = 0; i < SW_PERM__COUNT; i++)
+    for (int i = 0; i < SWP_PERM__COUNT; i++)
         if (missing & (1u << i)) {
             int n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", sw_perm_name(i));
             if (n < 0 || (size_t)n >= len - used) break;
@@ -485,7 +485,7 @@ static int check_permissions(dcall *c)
 static void take_result(dcall *c, const exec_job *j)
 {
     sw_dispatch_result *out = c->out;
-    if (j->rc != SW_OK) {
+    if (j->rc != SWP_OK) {
         c->detail = "plugin failure";
         set_result(out, "error", 1, SW_ERR_INTERNAL,
                    "Tool %s failed inside the plugin %s (%d).\n"
@@ -550,10 +550,10 @@ static int run_tool(dcall *c)
     }
     if (!ran_here && (!d->pool || sw_pool_submit_job(d->pool, &j->node) != 0)) job_run(j); /* inline fallback */
     if (!job_wait(j, timeout_ms, &d->wait_spin)) {
-        sw_call_ctx_cancel(&j->cc); /* the tool sees sw_cancelled(); the caller's flag is forgotten */
+        sw_call_ctx_cancel(&j->cc); /* the tool sees swp_cancelled(); the caller's flag is forgotten */
         c->detail = "timeout";
         timeout_result(c->out, c->tool, timeout_ms);
-    } else if (j->rc == SW_E_CANCELLED && sw_call_ctx_cancelled(&j->cc)) {
+    } else if (j->rc == SWP_E_CANCELLED && sw_call_ctx_cancelled(&j->cc)) {
         c->detail = "cancelled";
         set_result(c->out, "error", 1, SW_ERR_UNAVAILABLE,
                    "Tool %s was stopped before it finished.\n"

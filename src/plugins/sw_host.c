@@ -1,4 +1,4 @@
-/* sw_host: the host services a plugin reaches through ctx->host: the per-call arena, argument
+/* swp_host: the host services a plugin reaches through ctx->host: the per-call arena, argument
  * accessors, settings, logging, tenant-scoped key/value storage, outbound HTTP, people lookup,
  * the job queue, the call's deadline and cancel flag, token exchange (sw_host_token.c) and the
  * feature services by name and version (notes: sw_host_notes.c). Every service that needs a
@@ -23,7 +23,7 @@
 #define HTTP_MAX_BODY (4u << 20)
 
 /* A service needing `perm` refuses unless the tenant granted it to this plugin. */
-static int need(sw_ctx *ctx, uint32_t perm, const char *what)
+static int need(swp_ctx *ctx, uint32_t perm, const char *what)
 {
     if (ctx->granted & perm) return 0;
     char msg[160];
@@ -33,23 +33,23 @@ static int need(sw_ctx *ctx, uint32_t perm, const char *what)
     return -1;
 }
 
-static void *h_alloc(sw_ctx *ctx, size_t n)
+static void *h_alloc(swp_ctx *ctx, size_t n)
 {
     return sw_arena_alloc(&CC(ctx)->arena, n);
 }
 
-static char *h_strdup(sw_ctx *ctx, const char *s)
+static char *h_strdup(swp_ctx *ctx, const char *s)
 {
     return sw_arena_strdup(&CC(ctx)->arena, s);
 }
 
-static char *h_vprintf(sw_ctx *ctx, const char *fmt, va_list ap)
+static char *h_vprintf(swp_ctx *ctx, const char *fmt, va_list ap)
 {
     return sw_arena_vprintf(&CC(ctx)->arena, fmt, ap);
 }
 
 /* The parsed arguments as compact JSON (for execute_tool fallbacks): never the raw text. */
-static const char *h_args_text(sw_ctx *ctx)
+static const char *h_args_text(swp_ctx *ctx)
 {
     sw_call_ctx *cc = CC(ctx);
     if (!cc->args_json && cc->args) {
@@ -60,34 +60,34 @@ static const char *h_args_text(sw_ctx *ctx)
     return cc->args_json ? cc->args_json : "{}";
 }
 
-static const char *h_arg_string(sw_ctx *ctx, const char *key)
+static const char *h_arg_string(swp_ctx *ctx, const char *key)
 {
     return json_string_value(json_object_get(CC(ctx)->args, key));
 }
 
-static int h_arg_int(sw_ctx *ctx, const char *key, int64_t *out)
+static int h_arg_int(swp_ctx *ctx, const char *key, int64_t *out)
 {
     json_t *v = json_object_get(CC(ctx)->args, key);
     if (json_is_integer(v)) {
         *out = json_integer_value(v);
-        return SW_OK;
+        return SWP_OK;
     }
     if (json_is_real(v) && json_real_value(v) == (double)(int64_t)json_real_value(v)) {
         *out = (int64_t)json_real_value(v);
-        return SW_OK;
+        return SWP_OK;
     }
-    return SW_E_NOTFOUND;
+    return SWP_E_NOTFOUND;
 }
 
-static int h_arg_bool(sw_ctx *ctx, const char *key, int *out)
+static int h_arg_bool(swp_ctx *ctx, const char *key, int *out)
 {
     json_t *v = json_object_get(CC(ctx)->args, key);
-    if (!json_is_boolean(v)) return SW_E_NOTFOUND;
+    if (!json_is_boolean(v)) return SWP_E_NOTFOUND;
     *out = json_is_true(v);
-    return SW_OK;
+    return SWP_OK;
 }
 
-static const char *h_arg_json(sw_ctx *ctx, const char *key)
+static const char *h_arg_json(swp_ctx *ctx, const char *key)
 {
     json_t *v = json_object_get(CC(ctx)->args, key);
     if (!v) return NULL;
@@ -98,11 +98,11 @@ static const char *h_arg_json(sw_ctx *ctx, const char *key)
     return r;
 }
 
-static const char *h_setting(sw_ctx *ctx, const char *key)
+static const char *h_setting(swp_ctx *ctx, const char *key)
 {
     sw_call_ctx *cc = CC(ctx);
     const char *v = cc->state ? json_string_value(json_object_get(cc->state->settings, key)) : NULL;
-    const sw_plugin *p = cc->rp->p;
+    const swp_plugin *p = cc->rp->p;
     if (sw_secretbox_is_sealed(v)) {
         /* opened here, where it is used, into the call's arena (gone with the call) */
         char *plain = NULL;
@@ -118,48 +118,48 @@ static const char *h_setting(sw_ctx *ctx, const char *key)
         return r;
     }
     if (v) return v;
-    for (const sw_setting_def *s = cc->rp->settings; s && s->key; s++)
+    for (const swp_setting_def *s = cc->rp->settings; s && s->key; s++)
         if (strcmp(s->key, key) == 0) return s->default_value;
     return NULL;
 }
 
-static void h_log(sw_ctx *ctx, int level, const char *msg)
+static void h_log(swp_ctx *ctx, int level, const char *msg)
 {
     sw_log_level l = level <= 0 ? SW_LOG_DEBUG : level == 1 ? SW_LOG_INFO : level == 2 ? SW_LOG_WARN : SW_LOG_ERROR;
     sw_log(l, "plugin %s: %s", ctx->plugin_id, msg ? msg : "");
 }
 
-static int h_kv_get(sw_ctx *ctx, const char *key, const char **value)
+static int h_kv_get(swp_ctx *ctx, const char *key, const char **value)
 {
-    if (!key || !value) return SW_E_INVAL;
+    if (!key || !value) return SWP_E_INVAL;
     sw_call_ctx *cc = CC(ctx);
     char *v = NULL;
     int rc = sw_plugin_kv_get(cc->d->db, ctx->tenant_id, ctx->plugin_id, key, &v);
-    int out = rc == SW_REPO_OK ? SW_OK : rc == SW_REPO_NOT_FOUND ? SW_E_NOTFOUND : SW_E_IO;
+    int out = rc == SW_REPO_OK ? SWP_OK : rc == SW_REPO_NOT_FOUND ? SWP_E_NOTFOUND : SWP_E_IO;
     if (rc == SW_REPO_OK) {
         *value = sw_arena_strdup(&cc->arena, v);
-        if (!*value) out = SW_E_NOMEM;
+        if (!*value) out = SWP_E_NOMEM;
     }
     free(v);
     return out;
 }
 
-static int h_kv_set(sw_ctx *ctx, const char *key, const char *value)
+static int h_kv_set(swp_ctx *ctx, const char *key, const char *value)
 {
-    if (!key || strlen(key) > 256 || (value && strlen(value) > (1u << 20))) return SW_E_INVAL;
+    if (!key || strlen(key) > 256 || (value && strlen(value) > (1u << 20))) return SWP_E_INVAL;
     sw_call_ctx *cc = CC(ctx);
-    return sw_plugin_kv_set(cc->d->db, ctx->tenant_id, ctx->plugin_id, key, value) == SW_REPO_OK ? SW_OK : SW_E_IO;
+    return sw_plugin_kv_set(cc->d->db, ctx->tenant_id, ctx->plugin_id, key, value) == SW_REPO_OK ? SWP_OK : SWP_E_IO;
 }
 
 /* ---- the call's deadline and cancel flag ---- */
 
-static int64_t h_deadline_ms(sw_ctx *ctx)
+static int64_t h_deadline_ms(swp_ctx *ctx)
 {
     int64_t d = CC(ctx)->deadline_ns;
     return d ? d / 1000000 : 0;
 }
 
-static int64_t h_remaining_ms(sw_ctx *ctx)
+static int64_t h_remaining_ms(swp_ctx *ctx)
 {
     int64_t d = CC(ctx)->deadline_ns;
     if (!d) return -1;
@@ -167,30 +167,30 @@ static int64_t h_remaining_ms(sw_ctx *ctx)
     return left > 0 ? left : 0;
 }
 
-static int h_cancelled(sw_ctx *ctx)
+static int h_cancelled(swp_ctx *ctx)
 {
     return sw_call_ctx_cancelled(CC(ctx));
 }
 
-/* Storage and HTTP refuse once the call is over: SW_E_CANCELLED, or SW_E_TIMEDOUT past the
+/* Storage and HTTP refuse once the call is over: SWP_E_CANCELLED, or SWP_E_TIMEDOUT past the
  * deadline (even when the dispatcher has not noticed yet). */
-static int past_deadline(sw_ctx *ctx)
+static int past_deadline(swp_ctx *ctx)
 {
     sw_call_ctx *cc = CC(ctx);
-    if (cc->deadline_ns && sw_time_mono_ns() >= cc->deadline_ns) return SW_E_TIMEDOUT;
-    return sw_call_ctx_cancelled(cc) ? SW_E_CANCELLED : SW_OK;
+    if (cc->deadline_ns && sw_time_mono_ns() >= cc->deadline_ns) return SWP_E_TIMEDOUT;
+    return sw_call_ctx_cancelled(cc) ? SWP_E_CANCELLED : SWP_OK;
 }
 
-static int h_kv_get_in_time(sw_ctx *ctx, const char *key, const char **value)
+static int h_kv_get_in_time(swp_ctx *ctx, const char *key, const char **value)
 {
     int rc = past_deadline(ctx);
-    return rc != SW_OK ? rc : h_kv_get(ctx, key, value);
+    return rc != SWP_OK ? rc : h_kv_get(ctx, key, value);
 }
 
-static int h_kv_set_in_time(sw_ctx *ctx, const char *key, const char *value)
+static int h_kv_set_in_time(swp_ctx *ctx, const char *key, const char *value)
 {
     int rc = past_deadline(ctx);
-    return rc != SW_OK ? rc : h_kv_set(ctx, key, value);
+    return rc != SWP_OK ? rc : h_kv_set(ctx, key, value);
 }
 
 typedef struct {
@@ -229,7 +229,7 @@ static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
 }
 
 /* The transfer's timeout: the request's (10 s by default), never past the call's deadline. */
-static long http_timeout_ms(sw_call_ctx *cc, const sw_http_request *req)
+static long http_timeout_ms(sw_call_ctx *cc, const swp_http_request *req)
 {
     long t = req->timeout_ms > 0 ? req->timeout_ms : 10000;
     if (cc->deadline_ns) {
@@ -239,22 +239,22 @@ static long http_timeout_ms(sw_call_ctx *cc, const sw_http_request *req)
     return t;
 }
 
-static int h_http_fetch(sw_ctx *ctx, const sw_http_request *req, sw_http_response *resp)
+static int h_http_fetch(swp_ctx *ctx, const swp_http_request *req, swp_http_response *resp)
 {
-    if (!req || !resp || !req->url) return SW_E_INVAL;
+    if (!req || !resp || !req->url) return SWP_E_INVAL;
     memset(resp, 0, sizeof *resp);
-    if (need(ctx, SW_PERM_EXTERNAL_HTTP, "HTTP request") != 0) return SW_E_PERM;
-    if (strncmp(req->url, "http://", 7) != 0 && strncmp(req->url, "https://", 8) != 0) return SW_E_INVAL;
+    if (need(ctx, SWP_PERM_EXTERNAL_HTTP, "HTTP request") != 0) return SWP_E_PERM;
+    if (strncmp(req->url, "http://", 7) != 0 && strncmp(req->url, "https://", 8) != 0) return SWP_E_INVAL;
     int late = past_deadline(ctx);
-    if (late != SW_OK) return late; /* no connection once the call is over */
+    if (late != SWP_OK) return late; /* no connection once the call is over */
     sw_call_ctx *cc = CC(ctx);
     char why[300];
     if (sw_netpolicy_check_url(cc->d->netpolicy, req->url, why, sizeof why) != 1) {
         SW_WARN("HTTP request of %s refused: %s", ctx->plugin_id, why); /* the host only, no path */
-        return SW_E_PERM;
+        return SWP_E_PERM;
     }
     CURL *c = curl_easy_init();
-    if (!c) return SW_E_NOMEM;
+    if (!c) return SWP_E_NOMEM;
     sw_netguard guard; /* every connection, redirects too, checked once resolved */
     sw_netguard_install(&guard, c, cc->d->netpolicy);
     http_body b = {.arena = &cc->arena};
@@ -281,15 +281,15 @@ static int h_http_fetch(sw_ctx *ctx, const sw_http_request *req, sw_http_respons
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
     }
     CURLcode rc = curl_easy_perform(c);
-    int out = SW_OK;
+    int out = SWP_OK;
     if (rc != CURLE_OK && guard.refused) {
         SW_WARN("HTTP request of %s refused: %s is a %s address", ctx->plugin_id, guard.addr, guard.why);
-        out = SW_E_PERM;
+        out = SWP_E_PERM;
     } else if (rc != CURLE_OK) {
-        out = rc == CURLE_OPERATION_TIMEDOUT                          ? SW_E_TIMEDOUT
-              : rc == CURLE_ABORTED_BY_CALLBACK && !b.too_big         ? SW_E_CANCELLED
-              : b.too_big                                             ? SW_E_INVAL
-                                                                      : SW_E_IO;
+        out = rc == CURLE_OPERATION_TIMEDOUT                          ? SWP_E_TIMEDOUT
+              : rc == CURLE_ABORTED_BY_CALLBACK && !b.too_big         ? SWP_E_CANCELLED
+              : b.too_big                                             ? SWP_E_INVAL
+                                                                      : SWP_E_IO;
     } else {
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
         const char *ct = NULL;
@@ -297,7 +297,7 @@ static int h_http_fetch(sw_ctx *ctx, const sw_http_request *req, sw_http_respons
         resp->content_type = ct ? sw_arena_strdup(&cc->arena, ct) : NULL;
         char *body = sw_arena_alloc(&cc->arena, b.len + 1);
         if (!body) {
-            out = SW_E_NOMEM;
+            out = SWP_E_NOMEM;
         } else {
             if (b.len) memcpy(body, b.buf, b.len);
             body[b.len] = 0;
@@ -311,39 +311,39 @@ static int h_http_fetch(sw_ctx *ctx, const sw_http_request *req, sw_http_respons
     return out;
 }
 
-static int h_user_get(sw_ctx *ctx, const char *participant_id, const char **json)
+static int h_user_get(swp_ctx *ctx, const char *participant_id, const char **json)
 {
-    if (!participant_id || !json) return SW_E_INVAL;
-    if (need(ctx, SW_PERM_READ_USERS, "user lookup") != 0) return SW_E_PERM;
+    if (!participant_id || !json) return SWP_E_INVAL;
+    if (need(ctx, SWP_PERM_READ_USERS, "user lookup") != 0) return SWP_E_PERM;
     sw_participant p;
     int rc = sw_participant_by_id(CC(ctx)->d->db, ctx->tenant_id, participant_id, &p);
-    if (rc == SW_REPO_NOT_FOUND) return SW_E_NOTFOUND;
-    if (rc != SW_REPO_OK) return SW_E_IO;
+    if (rc == SW_REPO_NOT_FOUND) return SWP_E_NOTFOUND;
+    if (rc != SW_REPO_OK) return SWP_E_IO;
     json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "participant_id", p.id, "local_id", p.local_id,
                           "display_name", p.display_name, "participant_type", p.participant_type);
     char *s = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     *json = s ? sw_arena_strdup(&CC(ctx)->arena, s) : NULL;
     free(s);
-    return *json ? SW_OK : SW_E_NOMEM;
+    return *json ? SWP_OK : SWP_E_NOMEM;
 }
 
 /* Publishes {"type":"swp.plugin.event","content":{plugin_id, type, data}} to the tenant (the room
  * when the call has one). Plugins cannot forge the server's own event types. Needs
  * WRITE_MESSAGES when the event goes to a room. */
-static int h_publish(sw_ctx *ctx, const char *type, const char *content_json)
+static int h_publish(swp_ctx *ctx, const char *type, const char *content_json)
 {
     sw_call_ctx *cc = CC(ctx);
     if (!type || !*type || strlen(type) > 48 || strspn(type, "abcdefghijklmnopqrstuvwxyz0123456789_.-") != strlen(type))
-        return SW_E_INVAL;
-    if (!cc->d->bus) return SW_E_UNAVAIL;
-    if (ctx->room_id && *ctx->room_id && need(ctx, SW_PERM_WRITE_MESSAGES, "event publishing") != 0) return SW_E_PERM;
+        return SWP_E_INVAL;
+    if (!cc->d->bus) return SWP_E_UNAVAIL;
+    if (ctx->room_id && *ctx->room_id && need(ctx, SWP_PERM_WRITE_MESSAGES, "event publishing") != 0) return SWP_E_PERM;
     json_t *data = content_json ? json_loads(content_json, JSON_DECODE_ANY, NULL) : json_null();
-    if (!data) return SW_E_INVAL;
+    if (!data) return SWP_E_INVAL;
     if (sw_bus_publish_ephemeral(cc->d->bus, ctx->tenant_id, ctx->room_id, "swp.plugin.event", ctx->sender_id,
                                  json_pack("{s:s, s:s, s:o}", "plugin_id", ctx->plugin_id, "type", type, "data", data)) != 0)
-        return SW_E_NOMEM;
-    return SW_OK;
+        return SWP_E_NOMEM;
+    return SWP_OK;
 }
 
 /* A queued job: runs the plugin's run_job hook later on the worker pool. */
@@ -363,7 +363,7 @@ static void run_job(void *arg)
     if (cc) {
         sw_call_ctx_set_args(cc, j->payload, strlen(j->payload), NULL);
         int rc = j->rp->p->run_job(&cc->pub, j->name, j->payload);
-        if (rc != SW_OK) SW_WARN("plugin %s: job %s failed (%d)", j->rp->p->id, j->name, rc);
+        if (rc != SWP_OK) SW_WARN("plugin %s: job %s failed (%d)", j->rp->p->id, j->name, rc);
         sw_call_ctx_free(cc);
     }
     free(j->name);
@@ -371,15 +371,15 @@ static void run_job(void *arg)
     free(j);
 }
 
-static int h_job_enqueue(sw_ctx *ctx, const char *name, const char *payload_json)
+static int h_job_enqueue(swp_ctx *ctx, const char *name, const char *payload_json)
 {
-    if (!name) return SW_E_INVAL;
-    if (need(ctx, SW_PERM_MANAGE_TASKS, "job queue") != 0) return SW_E_PERM;
+    if (!name) return SWP_E_INVAL;
+    if (need(ctx, SWP_PERM_MANAGE_TASKS, "job queue") != 0) return SWP_E_PERM;
     sw_call_ctx *cc = CC(ctx);
-    const sw_plugin *p = cc->rp->p;
-    if (p->struct_size < offsetof(sw_plugin, run_job) + sizeof(void *) || !p->run_job) return SW_E_INVAL;
+    const swp_plugin *p = cc->rp->p;
+    if (p->struct_size < offsetof(swp_plugin, run_job) + sizeof(void *) || !p->run_job) return SWP_E_INVAL;
     job *j = calloc(1, sizeof *j);
-    if (!j) return SW_E_NOMEM;
+    if (!j) return SWP_E_NOMEM;
     j->d = cc->d;
     j->rp = cc->rp;
     snprintf(j->tenant_id, sizeof j->tenant_id, "%s", ctx->tenant_id);
@@ -393,38 +393,38 @@ static int h_job_enqueue(sw_ctx *ctx, const char *name, const char *payload_json
         free(j->name);
         free(j->payload);
         free(j);
-        return SW_E_NOMEM;
+        return SWP_E_NOMEM;
     }
-    return SW_OK;
+    return SWP_OK;
 }
 
 /* One chat completion with the calling AI's model (or the server's default model). */
-static int h_model_complete(sw_ctx *ctx, const char *system, const char *prompt, const char **answer)
+static int h_model_complete(swp_ctx *ctx, const char *system, const char *prompt, const char **answer)
 {
-    if (!prompt || !answer) return SW_E_INVAL;
+    if (!prompt || !answer) return SWP_E_INVAL;
     *answer = NULL;
     sw_call_ctx *cc = CC(ctx);
-    if (!cc->d->model_complete) return SW_E_UNAVAIL;
+    if (!cc->d->model_complete) return SWP_E_UNAVAIL;
     char *out = NULL;
     int rc = cc->d->model_complete(cc->d->model_arg, ctx->tenant_id, ctx->sender_id, system, prompt, &out);
-    if (rc == SW_OK && out) *answer = sw_arena_strdup(&cc->arena, out);
+    if (rc == SWP_OK && out) *answer = sw_arena_strdup(&cc->arena, out);
     free(out);
-    return rc == SW_OK && !*answer ? SW_E_NOMEM : rc;
+    return rc == SWP_OK && !*answer ? SWP_E_NOMEM : rc;
 }
 
 /* Feature services by name and version (the core table stays small): notes v1 today. */
-static const void *h_service(sw_ctx *ctx, const char *name, uint32_t version)
+static const void *h_service(swp_ctx *ctx, const char *name, uint32_t version)
 {
     (void)ctx;
     if (!name) return NULL;
-    if (strcmp(name, SW_NOTES_SERVICE) == 0 && version == 1) return sw_host_notes_api();
+    if (strcmp(name, SWP_NOTES_SERVICE) == 0 && version == 1) return sw_host_notes_api();
     return NULL;
 }
 
-void sw_host_init(sw_host *h)
+void sw_host_init(swp_host *h)
 {
     memset(h, 0, sizeof *h);
-    h->abi_version = SW_PLUGIN_ABI_VERSION;
+    h->abi_version = SWP_PLUGIN_ABI_VERSION;
     h->struct_size = sizeof *h;
     h->alloc = h_alloc;
     h->strdup = h_strdup;

@@ -1,6 +1,6 @@
-/* sw_host_token: the token-exchange host service (sw_token_exchange in <scaiwave/plugin.h>).
+/* sw_host_token: the token-exchange host service (swp_token_exchange in <scaiwave/plugin.h>).
  * Instead of the caller's bearer token, a plugin that declared (and was granted)
- * SW_PERM_TOKEN_EXCHANGE gets a short-lived HS256 token (sw_jwt) for ONE named audience that
+ * SWP_PERM_TOKEN_EXCHANGE gets a short-lived HS256 token (sw_jwt) for ONE named audience that
  * names the caller: {sub: the calling participant, tid: the tenant, aud, azp: the plugin id,
  * iat, exp <= iat + 300}. The API's authn refuses every token that carries `aud`, so an
  * exchanged token never works as an API bearer token. Tokens are never logged. */
@@ -22,19 +22,19 @@ static int audience_valid(const char *a)
     return n >= 1 && n <= 64 && strspn(a, "abcdefghijklmnopqrstuvwxyz0123456789._:-") == n;
 }
 
-int sw_host_token_exchange(sw_ctx *ctx, const char *audience, int ttl_s, const char **token)
+int sw_host_token_exchange(swp_ctx *ctx, const char *audience, int ttl_s, const char **token)
 {
-    if (!token) return SW_E_INVAL;
+    if (!token) return SWP_E_INVAL;
     *token = NULL;
-    if (!(ctx->granted & SW_PERM_TOKEN_EXCHANGE)) {
+    if (!(ctx->granted & SWP_PERM_TOKEN_EXCHANGE)) {
         SW_WARN("token exchange refused: permission not granted to %s in this tenant", ctx->plugin_id);
-        return SW_E_PERM;
+        return SWP_E_PERM;
     }
     if (!audience_valid(audience) || ttl_s < 0 || !ctx->tenant_id || !*ctx->tenant_id || !ctx->sender_id ||
         !*ctx->sender_id)
-        return SW_E_INVAL;
+        return SWP_E_INVAL;
     sw_call_ctx *cc = CC(ctx);
-    if (!cc->d->token_key || !cc->d->token_key_len) return SW_E_UNAVAIL;
+    if (!cc->d->token_key || !cc->d->token_key_len) return SWP_E_UNAVAIL;
     if (ttl_s == 0 || ttl_s > TOKEN_TTL_MAX) ttl_s = TOKEN_TTL_MAX;
     int64_t now = sw_time_now_ms() / 1000;
     json_t *claims = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "sub", ctx->sender_id, "tid", ctx->tenant_id,
@@ -42,9 +42,9 @@ int sw_host_token_exchange(sw_ctx *ctx, const char *audience, int ttl_s, const c
                                (json_int_t)(now + ttl_s));
     char *t = claims ? sw_jwt_sign(cc->d->token_key, cc->d->token_key_len, claims) : NULL;
     json_decref(claims);
-    if (!t) return SW_E_NOMEM;
+    if (!t) return SWP_E_NOMEM;
     *token = sw_arena_strdup(&cc->arena, t);
     memset(t, 0, strlen(t));
     free(t);
-    return *token ? SW_OK : SW_E_NOMEM;
+    return *token ? SWP_OK : SWP_E_NOMEM;
 }

@@ -1,4 +1,4 @@
-/* sw_plugin_state: plugin_states rows + the per-tenant snapshot cache. */
+/* swp_plugin_state: plugin_states rows + the per-tenant snapshot cache. */
 #include "plugins/sw_plugin_state.h"
 #include "core/sw_time.h"
 #include "plugins/sw_setting_secret.h"

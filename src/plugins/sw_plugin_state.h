@@ -1,4 +1,4 @@
-/* sw_plugin_state: per-tenant plugin state (enabled, granted permissions, settings, tool
+/* swp_plugin_state: per-tenant plugin state (enabled, granted permissions, settings, tool
  * policies), stored in plugin_states and cached in memory as immutable, refcounted snapshots
  * per tenant so the dispatcher reads it without touching the store. Writes go to the store
  * first, then replace the snapshot. */

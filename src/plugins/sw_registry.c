@@ -10,25 +10,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *perm_names[SW_PERM__COUNT] = {
+static const char *perm_names[SWP_PERM__COUNT] = {
     "READ_MESSAGES", "WRITE_MESSAGES", "READ_NOTES", "WRITE_NOTES",
     "EXTERNAL_HTTP", "SEARCH",         "READ_USERS", "MANAGE_TASKS",
     "TOKEN_EXCHANGE",
 };
 
-/* The size of the first published sw_plugin (ABI 1): every field up to execute_tool. Older
+/* The size of the first published swp_plugin (ABI 1): every field up to execute_tool. Older
  * plugins may be smaller than today's struct (slots are appended), never smaller than this. */
-#define SW_PLUGIN_MIN_SIZE (offsetof(sw_plugin, execute_tool) + sizeof(void *))
+#define SW_PLUGIN_MIN_SIZE (offsetof(swp_plugin, execute_tool) + sizeof(void *))
 
 const char *sw_perm_name(int i)
 {
-    return (i >= 0 && i < SW_PERM__COUNT) ? perm_names[i] : "?";
+    return (i >= 0 && i < SWP_PERM__COUNT) ? perm_names[i] : "?";
 }
 
 json_t *sw_perms_to_json(uint32_t mask)
 {
     json_t *a = json_array();
-    for (int i = 0; i < SW_PERM__COUNT; i++)
+    for (int i = 0; i < SWP_PERM__COUNT; i++)
         if (mask & (1u << i)) json_array_append_new(a, json_string(perm_names[i]));
     return a;
 }
@@ -45,7 +45,7 @@ int sw_perms_from_json(const json_t *arr, uint32_t *mask, char *err, size_t errl
     json_array_foreach(arr, i, v) {
         const char *s = json_string_value(v);
         int found = -1;
-        for (int k = 0; s && k < SW_PERM__COUNT; k++)
+        for (int k = 0; s && k < SWP_PERM__COUNT; k++)
             if (strcmp(s, perm_names[k]) == 0) found = k;
         if (found < 0) {
             snprintf(err, errlen, "unknown permission %s%.40s%s", s ? "\"" : "", s ? s : "(not a string)",
@@ -158,7 +158,7 @@ void sw_registry_free(sw_registry *r)
     if (!r) return;
     for (int i = 0; i < r->n; i++) {
         sw_reg_plugin *rp = &r->plugins[i];
-        if (rp->p->struct_size >= offsetof(sw_plugin, shutdown) + sizeof(void *) && rp->p->shutdown)
+        if (rp->p->struct_size >= offsetof(swp_plugin, shutdown) + sizeof(void *) && rp->p->shutdown)
             rp->p->shutdown(rp->state);
         free_tools(rp);
         free(rp->path);
@@ -170,7 +170,7 @@ void sw_registry_free(sw_registry *r)
 
 /* Parameter names in the order of the usage placeholders ("[/greet <language> [name]]"),
  * falling back to the schema's property order. Only names the schema declares are kept. */
-static char **usage_params(const sw_tool *t, const json_t *schema)
+static char **usage_params(const swp_tool *t, const json_t *schema)
 {
     const json_t *props = json_object_get(schema, "properties");
     size_t cap = json_object_size(props) + 1;
@@ -207,40 +207,40 @@ static char **usage_params(const sw_tool *t, const json_t *schema)
 }
 
 /* Element i of an array of structs `size` bytes apart (the plugin's sizeof, not the host's). */
-static const sw_tool *tool_at(const sw_tool *tools, size_t size, int i)
+static const swp_tool *tool_at(const swp_tool *tools, size_t size, int i)
 {
-    return (const sw_tool *)(const void *)((const char *)tools + size * (size_t)i);
+    return (const swp_tool *)(const void *)((const char *)tools + size * (size_t)i);
 }
 
 /* The plugin's tool_size / setting_size (when its descriptor has them): at least the first
  * layout, at most this server's; larger means fields this server does not know. */
-static int element_sizes(const sw_plugin *p, size_t *tool_size, size_t *setting_size, char *err, size_t errlen)
+static int element_sizes(const swp_plugin *p, size_t *tool_size, size_t *setting_size, char *err, size_t errlen)
 {
-    if (p->struct_size >= offsetof(sw_plugin, tool_size) + sizeof p->tool_size && p->tool_size)
+    if (p->struct_size >= offsetof(swp_plugin, tool_size) + sizeof p->tool_size && p->tool_size)
         *tool_size = p->tool_size;
-    if (p->struct_size >= offsetof(sw_plugin, setting_size) + sizeof p->setting_size && p->setting_size)
+    if (p->struct_size >= offsetof(swp_plugin, setting_size) + sizeof p->setting_size && p->setting_size)
         *setting_size = p->setting_size;
-    if (*tool_size < SW_TOOL_V1_SIZE || *tool_size > sizeof(sw_tool)) {
-        snprintf(err, errlen, "%s: sw_tool size %zu, this server's is %zu (accepts %zu..%zu: built against a "
-                 "newer plugin.h?)", p->id, *tool_size, sizeof(sw_tool), (size_t)SW_TOOL_V1_SIZE, sizeof(sw_tool));
+    if (*tool_size < SW_TOOL_V1_SIZE || *tool_size > sizeof(swp_tool)) {
+        snprintf(err, errlen, "%s: swp_tool size %zu, this server's is %zu (accepts %zu..%zu: built against a "
+                 "newer plugin.h?)", p->id, *tool_size, sizeof(swp_tool), (size_t)SW_TOOL_V1_SIZE, sizeof(swp_tool));
         return -1;
     }
-    if (*setting_size < SW_SETTING_V1_SIZE || *setting_size > sizeof(sw_setting_def)) {
-        snprintf(err, errlen, "%s: sw_setting_def size %zu, this server's is %zu (accepts %zu..%zu: built "
-                 "against a newer plugin.h?)", p->id, *setting_size, sizeof(sw_setting_def),
-                 (size_t)SW_SETTING_V1_SIZE, sizeof(sw_setting_def));
+    if (*setting_size < SW_SETTING_V1_SIZE || *setting_size > sizeof(swp_setting_def)) {
+        snprintf(err, errlen, "%s: swp_setting_def size %zu, this server's is %zu (accepts %zu..%zu: built "
+                 "against a newer plugin.h?)", p->id, *setting_size, sizeof(swp_setting_def),
+                 (size_t)SW_SETTING_V1_SIZE, sizeof(swp_setting_def));
         return -1;
     }
     return 0;
 }
 
-const sw_setting_def *sw_plugin_setting_at(const sw_plugin *p, int i)
+const swp_setting_def *sw_plugin_setting_at(const swp_plugin *p, int i)
 {
     size_t ts = SW_TOOL_V1_SIZE, ss = SW_SETTING_V1_SIZE;
     char err[8];
     if (!p || !p->settings || i < 0 || element_sizes(p, &ts, &ss, err, sizeof err) != 0) return NULL;
     for (int k = 0;; k++) {
-        const sw_setting_def *s = (const sw_setting_def *)(const void *)((const char *)p->settings + ss * (size_t)k);
+        const swp_setting_def *s = (const swp_setting_def *)(const void *)((const char *)p->settings + ss * (size_t)k);
         if (!s->key) return NULL;
         if (k == i) return s;
     }
@@ -251,7 +251,7 @@ static int copy_settings(sw_reg_plugin *rp, size_t size)
 {
     const char *base = (const char *)rp->p->settings;
     size_t n = 0;
-    while (base && ((const sw_setting_def *)(const void *)(base + size * n))->key) n++;
+    while (base && ((const swp_setting_def *)(const void *)(base + size * n))->key) n++;
     rp->settings = calloc(n + 1, sizeof *rp->settings);
     if (!rp->settings) return -1;
     for (size_t i = 0; i < n; i++) memcpy(&rp->settings[i], base + size * i, size);
@@ -260,13 +260,13 @@ static int copy_settings(sw_reg_plugin *rp, size_t size)
 
 /* Validates tool i of rp (its element `src`, tool_size bytes) into rp->tools[i]: name, entry
  * point, uniqueness, description, permission bits, schema. 0, or -1 with the reason in err. */
-static int add_tool(sw_reg_plugin *rp, int i, const sw_tool *src, size_t tool_size, char *err, size_t errlen)
+static int add_tool(sw_reg_plugin *rp, int i, const swp_tool *src, size_t tool_size, char *err, size_t errlen)
 {
-    const sw_plugin *p = rp->p;
+    const swp_plugin *p = rp->p;
     sw_reg_tool *rt = &rp->tools[i];
     memcpy(&rt->copy, src, tool_size); /* the rest stays zero */
     rt->def = &rt->copy;
-    const sw_tool *t = rt->def;
+    const swp_tool *t = rt->def;
     if (!sw_tool_name_valid(t->name)) {
         snprintf(err, errlen, "%s: invalid tool name \"%.64s\": must match ^[a-zA-Z0-9_-]{1,64}$",
                  p->id, t->name);
@@ -286,7 +286,7 @@ static int add_tool(sw_reg_plugin *rp, int i, const sw_tool *src, size_t tool_si
         snprintf(err, errlen, "%s: tool %s has no description", p->id, t->name);
         return -1;
     }
-    if (t->permissions_required & ~((1u << SW_PERM__COUNT) - 1)) {
+    if (t->permissions_required & ~((1u << SWP_PERM__COUNT) - 1)) {
         snprintf(err, errlen, "%s: tool %s has unknown permission bits", p->id, t->name);
         return -1;
     }
@@ -322,22 +322,22 @@ static int add_tool(sw_reg_plugin *rp, int i, const sw_tool *src, size_t tool_si
     return 0;
 }
 
-int sw_registry_add(sw_registry *r, const sw_plugin *p, const char *source, const char *path,
+int sw_registry_add(sw_registry *r, const swp_plugin *p, const char *source, const char *path,
                     char *err, size_t errlen)
 {
     if (!p) {
         snprintf(err, errlen, "no descriptor");
         return -1;
     }
-    if (p->abi_version != SW_PLUGIN_ABI_VERSION) {
+    if (p->abi_version != SWP_PLUGIN_ABI_VERSION) {
         snprintf(err, errlen, "ABI version %u, this server speaks %u", p->abi_version,
-                 SW_PLUGIN_ABI_VERSION);
+                 SWP_PLUGIN_ABI_VERSION);
         return -1;
     }
-    if (p->struct_size < SW_PLUGIN_MIN_SIZE || p->struct_size > sizeof(sw_plugin)) {
-        snprintf(err, errlen, "descriptor size %u, this server's sw_plugin is %zu (accepts %zu..%zu: built "
-                 "against %s plugin.h?)", p->struct_size, sizeof(sw_plugin), (size_t)SW_PLUGIN_MIN_SIZE,
-                 sizeof(sw_plugin), p->struct_size > sizeof(sw_plugin) ? "a newer" : "another");
+    if (p->struct_size < SW_PLUGIN_MIN_SIZE || p->struct_size > sizeof(swp_plugin)) {
+        snprintf(err, errlen, "descriptor size %u, this server's swp_plugin is %zu (accepts %zu..%zu: built "
+                 "against %s plugin.h?)", p->struct_size, sizeof(swp_plugin), (size_t)SW_PLUGIN_MIN_SIZE,
+                 sizeof(swp_plugin), p->struct_size > sizeof(swp_plugin) ? "a newer" : "another");
         return -1;
     }
     if (!sw_plugin_id_valid(p->id)) {
@@ -359,7 +359,7 @@ int sw_registry_add(sw_registry *r, const sw_plugin *p, const char *source, cons
     }
     size_t tool_size = SW_TOOL_V1_SIZE, setting_size = SW_SETTING_V1_SIZE;
     if (element_sizes(p, &tool_size, &setting_size, err, errlen) != 0) return -1;
-    if (p->permissions & ~((1u << SW_PERM__COUNT) - 1)) {
+    if (p->permissions & ~((1u << SWP_PERM__COUNT) - 1)) {
         snprintf(err, errlen, "%s: unknown permission bits 0x%x", p->id, p->permissions);
         return -1;
     }
@@ -387,10 +387,10 @@ fail:
     return -1;
 }
 
-static int call_init(sw_reg_plugin *rp, const sw_host *host, char *err, size_t errlen)
+static int call_init(sw_reg_plugin *rp, const swp_host *host, char *err, size_t errlen)
 {
-    const sw_plugin *p = rp->p;
-    if (p->struct_size >= offsetof(sw_plugin, init) + sizeof(void *) && p->init && host) {
+    const swp_plugin *p = rp->p;
+    if (p->struct_size >= offsetof(swp_plugin, init) + sizeof(void *) && p->init && host) {
         int rc = p->init(host, &rp->state);
         if (rc != 0) {
             snprintf(err, errlen, "%s: init failed (%d)", p->id, rc);
@@ -400,12 +400,12 @@ static int call_init(sw_reg_plugin *rp, const sw_host *host, char *err, size_t e
     return 0;
 }
 
-int sw_registry_add_builtins(sw_registry *r, const sw_host *host)
+int sw_registry_add_builtins(sw_registry *r, const swp_host *host)
 {
     int refused = 0;
     char err[512];
     for (int i = 0; BUILTIN_PLUGINS[i]; i++) {
-        const sw_plugin *p = BUILTIN_PLUGINS[i];
+        const swp_plugin *p = BUILTIN_PLUGINS[i];
         if (sw_registry_add(r, p, "builtin", NULL, err, sizeof err) != 0 ||
             call_init(&r->plugins[r->n - 1], host, err, sizeof err) != 0) {
             if (r->n && r->plugins[r->n - 1].p == p) free_tools(&r->plugins[--r->n]); /* init refused it */
@@ -416,7 +416,7 @@ int sw_registry_add_builtins(sw_registry *r, const sw_host *host)
     return refused;
 }
 
-int sw_registry_load_so(sw_registry *r, const char *path, const sw_host *host, char *err,
+int sw_registry_load_so(sw_registry *r, const char *path, const swp_host *host, char *err,
                         size_t errlen)
 {
     void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
@@ -424,15 +424,15 @@ int sw_registry_load_so(sw_registry *r, const char *path, const sw_host *host, c
         snprintf(err, errlen, "cannot load: %s", dlerror());
         return -1;
     }
-    const sw_plugin *(*entry)(void);
-    *(void **)&entry = dlsym(dl, SW_PLUGIN_ENTRY_SYMBOL);
+    const swp_plugin *(*entry)(void);
+    *(void **)&entry = dlsym(dl, SWP_PLUGIN_ENTRY_SYMBOL);
     if (!entry) {
-        snprintf(err, errlen, "no %s symbol (use SW_PLUGIN_EXPORT)", SW_PLUGIN_ENTRY_SYMBOL);
+        snprintf(err, errlen, "no %s symbol (use SWP_PLUGIN_EXPORT)", SWP_PLUGIN_ENTRY_SYMBOL);
         dlclose(dl);
         return -1;
     }
-    const sw_plugin *p = entry();
-    if (p && p->abi_version == SW_PLUGIN_ABI_VERSION && p->id && strncmp(p->id, "scaiwave.", 9) == 0) {
+    const swp_plugin *p = entry();
+    if (p && p->abi_version == SWP_PLUGIN_ABI_VERSION && p->id && strncmp(p->id, "scaiwave.", 9) == 0) {
         snprintf(err, errlen, "%.64s: the scaiwave.* namespace is reserved for built-in plugins", p->id);
         dlclose(dl);
         return -1;
@@ -457,7 +457,7 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int sw_registry_load_dir(sw_registry *r, const char *dir, const sw_host *host)
+int sw_registry_load_dir(sw_registry *r, const char *dir, const swp_host *host)
 {
     DIR *d = opendir(dir);
     if (!d) {
@@ -521,11 +521,11 @@ json_t *sw_registry_tool_json(const sw_reg_tool *t)
 
 json_t *sw_registry_plugin_json(const sw_reg_plugin *rp)
 {
-    const sw_plugin *p = rp->p;
+    const swp_plugin *p = rp->p;
     json_t *tools = json_array();
     for (int i = 0; i < rp->ntools; i++) json_array_append_new(tools, sw_registry_tool_json(&rp->tools[i]));
     json_t *settings = json_array();
-    for (const sw_setting_def *s = rp->settings; s && s->key; s++)
+    for (const swp_setting_def *s = rp->settings; s && s->key; s++)
             json_array_append_new(settings, json_pack("{s:s, s:s?, s:b, s:s?}", "key", s->key,
                                                       "description", s->description, "secret",
                                                       s->secret, "default", s->default_value));

@@ -9,8 +9,8 @@
 #include <scaiwave/plugin.h>
 
 typedef struct sw_reg_tool {
-    const sw_tool *def;    /* &copy: the plugin's element, read with its own tool_size */
-    sw_tool copy;          /* host-sized and zero-filled past what the plugin's sw_tool has */
+    const swp_tool *def;    /* &copy: the plugin's element, read with its own tool_size */
+    swp_tool copy;          /* host-sized and zero-filled past what the plugin's swp_tool has */
     json_t *schema;        /* parsed parameters */
     json_t *secret_fields; /* array of property names redacted in the audit log */
     char *first_required;  /* the property non-JSON text maps to, or NULL */
@@ -18,13 +18,13 @@ typedef struct sw_reg_tool {
 } sw_reg_tool;
 
 typedef struct sw_reg_plugin {
-    const sw_plugin *p;
+    const swp_plugin *p;
     const char *source; /* "builtin" | "shared_object" */
     char *path;         /* .so path or NULL */
     void *dl;           /* dlopen handle or NULL */
     sw_reg_tool *tools;
     int ntools;
-    sw_setting_def *settings; /* host-sized copies of p->settings, ended by {0}; never NULL once added */
+    swp_setting_def *settings; /* host-sized copies of p->settings, ended by {0}; never NULL once added */
     void *state;        /* what the plugin's init stored (handed to every ctx and to shutdown) */
 } sw_reg_plugin;
 
@@ -38,24 +38,24 @@ void sw_registry_free(sw_registry *r); /* calls shutdown hooks, dlcloses */
 
 /* The layouts of the first ABI 1 release: a plugin whose descriptor has no tool_size /
  * setting_size (or 0) was built against these. */
-#define SW_TOOL_V1_SIZE (offsetof(sw_tool, run))
-#define SW_SETTING_V1_SIZE (sizeof(sw_setting_def))
+#define SW_TOOL_V1_SIZE (offsetof(swp_tool, run))
+#define SW_SETTING_V1_SIZE (sizeof(swp_setting_def))
 
 /* Element i of p->settings, stepping by the plugin's own setting_size (fields of the first
  * layout only: key, description, secret, default_value); NULL past the end or without settings. */
-const sw_setting_def *sw_plugin_setting_at(const sw_plugin *p, int i);
+const swp_setting_def *sw_plugin_setting_at(const swp_plugin *p, int i);
 
 /* Validates and adds a descriptor. Returns 0, or -1 with a one-line reason in err. */
-int sw_registry_add(sw_registry *r, const sw_plugin *p, const char *source, const char *path,
+int sw_registry_add(sw_registry *r, const swp_plugin *p, const char *source, const char *path,
                     char *err, size_t errlen);
 /* Adds BUILTIN_PLUGINS[]. Returns how many were refused (each logged). */
-int sw_registry_add_builtins(sw_registry *r, const sw_host *host);
+int sw_registry_add_builtins(sw_registry *r, const swp_host *host);
 /* Loads one shared object. Returns 0, or -1 with the reason in err (the .so is closed). */
-int sw_registry_load_so(sw_registry *r, const char *path, const sw_host *host, char *err,
+int sw_registry_load_so(sw_registry *r, const char *path, const swp_host *host, char *err,
                         size_t errlen);
 /* Loads every *.so in dir (sorted by name), logging one line per refused plugin.
  * Returns the number loaded. A missing dir is logged and returns 0. */
-int sw_registry_load_dir(sw_registry *r, const char *dir, const sw_host *host);
+int sw_registry_load_dir(sw_registry *r, const char *dir, const swp_host *host);
 
 const sw_reg_plugin *sw_registry_find(const sw_registry *r, const char *plugin_id);
 const sw_reg_tool *sw_registry_tool(const sw_reg_plugin *rp, const char *tool_name);

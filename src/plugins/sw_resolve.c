@@ -22,7 +22,7 @@ static void suggest(const sw_tenant_plugins *tp, const char *name, const sw_reso
         const sw_plugin_tenant_state *st = &tp->items[i];
         if (sw_resolve_usable(st, f) != 1) continue;
         for (int k = 0; k < st->rp->ntools; k++) {
-            const sw_tool *t = st->rp->tools[k].def;
+            const swp_tool *t = st->rp->tools[k].def;
             if (f->commands && !t->usage) continue;
             size_t d = sw_edit_distance(name, t->name);
             if (d < best) {

@@ -17,16 +17,16 @@ int sw_setting_name_is_credential(const char *key)
     return 0;
 }
 
-int sw_setting_is_secret(const sw_plugin *p, const char *key)
+int sw_setting_is_secret(const swp_plugin *p, const char *key)
 {
     if (!key) return 0;
-    const sw_setting_def *s;
+    const swp_setting_def *s;
     for (int i = 0; (s = sw_plugin_setting_at(p, i)); i++) /* the plugin's own element size */
         if (strcmp(s->key, key) == 0) return s->secret;
     return sw_setting_name_is_credential(key);
 }
 
-int sw_settings_seal(json_t *settings, const json_t *fresh, const sw_plugin *p, const sw_secretbox *sb,
+int sw_settings_seal(json_t *settings, const json_t *fresh, const swp_plugin *p, const sw_secretbox *sb,
                      int *unreadable)
 {
     if (!sb || !json_is_object(settings)) return 0;

@@ -40,7 +40,7 @@ json_t *sw_rooms_commands(sw_rooms *r, const char *tenant_id, const char *room_i
         const sw_plugin_tenant_state *st = &tp->items[i];
         if (sw_resolve_usable(st, &f) != 1) continue;
         for (int k = 0; k < st->rp->ntools; k++) {
-            const sw_tool *t = st->rp->tools[k].def;
+            const swp_tool *t = st->rp->tools[k].def;
             if (!t->usage) continue;
             json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "name", t->name, "usage",
                                                  t->usage, "description", t->description, "source", "plugin",

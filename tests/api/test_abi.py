@@ -1,6 +1,6 @@
 """Plugin ABI v1 (final) through the real binary: Stop in a room sets the running tool call's
-cancel flag (the fake model calls test.patient's `linger`, which waits for sw_cancelled()), and
-token exchange: a plugin that declared SW_PERM_TOKEN_EXCHANGE mints a short-lived token for one
+cancel flag (the fake model calls test.patient's `linger`, which waits for swp_cancelled()), and
+token exchange: a plugin that declared SWP_PERM_TOKEN_EXCHANGE mints a short-lived token for one
 audience, which the API refuses as a bearer token; without the grant it is refused."""
 import base64
 import json
@@ -67,7 +67,7 @@ def test_stop_in_a_room_sets_the_running_calls_cancel_flag(srv, fake):
     assert ok(srv.post("/v1/rooms/%s/ai/stop" % r.room["id"], r.tok, json={}))["stopped"] == 1
     out = await_seen(srv, r.tok, "running=0 cancelled=1")
     assert "finished=0" in out                   # it returned because of the flag, not its cap
-    assert "http=-9" in out                      # SW_E_CANCELLED: the HTTP service refused
+    assert "http=-9" in out                      # SWP_E_CANCELLED: the HTTP service refused
 
 
 def claims_of(token):

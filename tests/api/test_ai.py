@@ -330,7 +330,7 @@ def test_two_sockets_see_chunks_tool_call_and_answer(srv, fake):
 
 
 def test_plugin_asks_the_model_and_publishes_events(srv, fake):
-    """Host services: sw_model_complete answers with the calling AI's model; sw_publish reaches
+    """Host services: swp_model_complete answers with the calling AI's model; swp_publish reaches
     the room's sockets as swp.plugin.event, and needs WRITE_MESSAGES."""
     if not os.path.exists(os.path.join(TEST_PLUGIN_DIR, "services.so")):
         pytest.fail("services.so not built")
@@ -386,7 +386,7 @@ def operator_fake():
 
 def test_operator_key_goes_only_to_the_operator_url(fake, operator_fake):
     """An AI with its own base_url and no api_key gets no Authorization header at all — in the
-    turn and in a plugin's sw_model_complete; the operator's key reaches only the default URL."""
+    turn and in a plugin's swp_model_complete; the operator's key reaches only the default URL."""
     extra = ["--ai-max-rounds", "3", "--outbound-allow", "127.0.0.1"]
     if os.path.exists(os.path.join(TEST_PLUGIN_DIR, "services.so")):
         extra += ["--plugin-dir", TEST_PLUGIN_DIR]

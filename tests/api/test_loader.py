@@ -13,7 +13,7 @@ REFUSALS = {
     "bad_abi.so": "ABI version 999",
     "bad_size.so": "descriptor size 24",
     "big_size.so": "built against a newer plugin.h",
-    "big_tool.so": "sw_tool size",
+    "big_tool.so": "swp_tool size",
     "bad_id.so": "invalid id",
     "bad_schema.so": "invalid parameters schema",
     "dup_echo.so": "duplicate plugin id",

@@ -16,17 +16,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const sw_plugin sw_greeter_plugin;
+extern const swp_plugin sw_greeter_plugin;
 
-static int ok_exec(sw_ctx *ctx, const char *tool, const char *args, sw_result *out)
+static int ok_exec(swp_ctx *ctx, const char *tool, const char *args, swp_result *out)
 {
     (void)ctx;
     (void)tool;
     (void)args;
-    return sw_result_text(out, "ok");
+    return swp_result_text(out, "ok");
 }
 
-static const sw_tool fuzz_tools[] = {
+static const swp_tool fuzz_tools[] = {
     {
         .name = "typed",
         .description = "Integer, boolean, number and string parameters.",
@@ -63,11 +63,11 @@ static const sw_tool fuzz_tools[] = {
         .usage = "[/empty]",
         .parameters = "{\"type\":\"object\",\"properties\":{}}",
     },
-    SW_TOOL_END,
+    SWP_TOOL_END,
 };
 
-static const sw_plugin fuzz_plugin = {
-    SW_PLUGIN_INIT,
+static const swp_plugin fuzz_plugin = {
+    SWP_PLUGIN_INIT,
     .id = "fuzz.typed",
     .name = "Fuzz",
     .version = "1.0.0",

@@ -4,26 +4,26 @@
  * "n=<n as an integer> word=<word> o=<o as JSON> text=<the arguments as text>". */
 #include <scaiwave/plugin.h>
 
-static const sw_tool argecho_tools[] = {
+static const swp_tool argecho_tools[] = {
     {.name = "argecho", .description = "Tell the arguments as they arrived (read-only; for tests).",
      .usage = "[/argecho <n> <word>]",
      .parameters = "{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"},\"word\":{\"type\":\"string\"},"
                    "\"o\":{\"type\":\"object\"}},\"required\":[\"n\"]}"},
-    SW_TOOL_END,
+    SWP_TOOL_END,
 };
 
-static int argecho_execute(sw_ctx *ctx, const char *tool, const char *args, sw_result *out)
+static int argecho_execute(swp_ctx *ctx, const char *tool, const char *args, swp_result *out)
 {
     (void)tool;
     (void)args;
     int64_t n = 0;
-    if (sw_arg_int(ctx, "n", &n) != SW_OK)
-        return sw_result_error(out, "argecho: n is not an integer\nFallback suggestions: none");
-    const char *word = sw_arg_string(ctx, "word"), *o = sw_arg_json(ctx, "o");
-    return sw_result_text(out, sw_printf(ctx, "n=%lld word=%s o=%s text=%s", (long long)n, word ? word : "-",
-                                         o ? o : "-", sw_args_text(ctx)));
+    if (swp_arg_int(ctx, "n", &n) != SWP_OK)
+        return swp_result_error(out, "argecho: n is not an integer\nFallback suggestions: none");
+    const char *word = swp_arg_string(ctx, "word"), *o = swp_arg_json(ctx, "o");
+    return swp_result_text(out, swp_printf(ctx, "n=%lld word=%s o=%s text=%s", (long long)n, word ? word : "-",
+                                         o ? o : "-", swp_args_text(ctx)));
 }
 
-static const sw_plugin argecho = {SW_PLUGIN_INIT, .id = "test.argecho", .name = "Argument echo", .version = "1.0.0",
+static const swp_plugin argecho = {SWP_PLUGIN_INIT, .id = "test.argecho", .name = "Argument echo", .version = "1.0.0",
                                   .tools = argecho_tools, .execute_tool = argecho_execute};
-SW_PLUGIN_EXPORT(argecho)
+SWP_PLUGIN_EXPORT(argecho)

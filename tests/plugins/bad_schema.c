@@ -1,9 +1,9 @@
 /* bad_schema: a tool whose parameters use a type that does not exist. */
 #include "bad_plugins.h"
-static const sw_tool tools[] = {
+static const swp_tool tools[] = {
     {.name = "t", .description = "A tool.", .parameters = "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"text\"}}}"},
-    SW_TOOL_END,
+    SWP_TOOL_END,
 };
-static const sw_plugin p = {SW_PLUGIN_INIT, .id = "test.bad-schema", .name = "Bad schema", .version = "1.0.0",
+static const swp_plugin p = {SWP_PLUGIN_INIT, .id = "test.bad-schema", .name = "Bad schema", .version = "1.0.0",
                             .tools = tools, .execute_tool = bad_exec};
-SW_PLUGIN_EXPORT(p)
+SWP_PLUGIN_EXPORT(p)

@@ -1,5 +1,5 @@
 /* bad_size: a descriptor size no header ever produced. */
 #include "bad_plugins.h"
-static const sw_plugin p = {.abi_version = SW_PLUGIN_ABI_VERSION, .struct_size = 24, .id = "test.bad-size",
+static const swp_plugin p = {.abi_version = SWP_PLUGIN_ABI_VERSION, .struct_size = 24, .id = "test.bad-size",
                             .name = "Bad size", .version = "1.0.0", .tools = ok_tools, .execute_tool = bad_exec};
-SW_PLUGIN_EXPORT(p)
+SWP_PLUGIN_EXPORT(p)

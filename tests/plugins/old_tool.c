@@ -1,5 +1,5 @@
 /* old_tool: a well-formed test plugin (id test.old-tool) built as a plugin compiled against the
- * FIRST ABI 1 header would be: its tool elements are that header's shorter sw_tool (no `run`),
+ * FIRST ABI 1 header would be: its tool elements are that header's shorter swp_tool (no `run`),
  * its descriptor ends before tool_size/setting_size, and it answers through execute_tool. The
  * loader must step through its tools[] and settings[] with the plugin's element sizes, not the
  * server's. `first` answers "first ran", `second {"word"}` answers "second: <word>" and the
@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <string.h>
 
-/* sw_tool and sw_setting_def exactly as the first ABI 1 header declared them */
+/* swp_tool and swp_setting_def exactly as the first ABI 1 header declared them */
 typedef struct old_sw_tool {
     const char *name, *description, *usage, *parameters;
     uint32_t permissions_required;
@@ -25,29 +25,29 @@ static const old_sw_tool old_tools[] = {
     {0},
 };
 
-static const sw_setting_def old_settings[] = {
+static const swp_setting_def old_settings[] = {
     {.key = "mood", .description = "How it feels.", .default_value = "calm"},
     {0},
 };
 
-static int old_execute(sw_ctx *ctx, const char *tool, const char *args, sw_result *out)
+static int old_execute(swp_ctx *ctx, const char *tool, const char *args, swp_result *out)
 {
     (void)args;
-    if (!strcmp(tool, "first")) return sw_result_text(out, "first ran");
-    if (!strcmp(tool, "second")) return sw_result_text(out, sw_printf(ctx, "second: %s", sw_arg_string(ctx, "word")));
-    if (!strcmp(tool, "mood")) return sw_result_text(out, sw_setting(ctx, "mood"));
-    return sw_result_error(out, "no such tool.\nFallback suggestions: call first or second.");
+    if (!strcmp(tool, "first")) return swp_result_text(out, "first ran");
+    if (!strcmp(tool, "second")) return swp_result_text(out, swp_printf(ctx, "second: %s", swp_arg_string(ctx, "word")));
+    if (!strcmp(tool, "mood")) return swp_result_text(out, swp_setting(ctx, "mood"));
+    return swp_result_error(out, "no such tool.\nFallback suggestions: call first or second.");
 }
 
 /* the descriptor as the first header built it: struct_size stops before tool_size */
-static const sw_plugin old_plugin = {
-    .abi_version = SW_PLUGIN_ABI_VERSION,
-    .struct_size = offsetof(sw_plugin, tool_size),
+static const swp_plugin old_plugin = {
+    .abi_version = SWP_PLUGIN_ABI_VERSION,
+    .struct_size = offsetof(swp_plugin, tool_size),
     .id = "test.old-tool",
     .name = "Old tool",
     .version = "1.0.0",
-    .tools = (const sw_tool *)(const void *)old_tools,
+    .tools = (const swp_tool *)(const void *)old_tools,
     .settings = old_settings,
     .execute_tool = old_execute,
 };
-SW_PLUGIN_EXPORT(old_plugin)
+SWP_PLUGIN_EXPORT(old_plugin)

@@ -1,7 +1,7 @@
 /* patient: a well-formed test plugin (id test.patient) for deadlines, cancellation and plugin
  * state. init allocates its state (no globals) and shutdown frees it. `spin {"max_ms"}` (timeout
- * 300 ms) and `linger {"max_ms"}` (timeout 60 s, for Stop) wait until sw_cancelled() says the
- * host gave up on them (or max_ms passed, a safety cap), then try sw_http_fetch once and keep
+ * 300 ms) and `linger {"max_ms"}` (timeout 60 s, for Stop) wait until swp_cancelled() says the
+ * host gave up on them (or max_ms passed, a safety cap), then try swp_http_fetch once and keep
  * its status; `seen` answers "state=<ok|missing> running=R cancelled=C finished=F http=H" from
  * the state; `deadline` answers "deadline=<set|none> remaining_ok=<0|1>". */
 #include <scaiwave/plugin.h>
@@ -16,14 +16,14 @@ typedef struct patient_state {
     int running, cancelled, finished, http_rc; /* read and written atomically */
 } patient_state;
 
-static int spin(sw_ctx *ctx, sw_result *out);
-static int seen(sw_ctx *ctx, sw_result *out);
-static int deadline(sw_ctx *ctx, sw_result *out);
+static int spin(swp_ctx *ctx, swp_result *out);
+static int seen(swp_ctx *ctx, swp_result *out);
+static int deadline(swp_ctx *ctx, swp_result *out);
 
 #define WAIT_SCHEMA "{\"type\":\"object\",\"properties\":{\"max_ms\":{\"type\":\"integer\",\"minimum\":1," \
                     "\"maximum\":60000}},\"required\":[\"max_ms\"]}"
 
-static const sw_tool patient_tools[] = {
+static const swp_tool patient_tools[] = {
     {.name = "spin", .description = "Wait until cancelled (timeout 300 ms).", .parameters = WAIT_SCHEMA,
      .timeout_ms = 300, .run = spin},
     {.name = "linger", .description = "Wait until cancelled (timeout 60 s): press Stop.", .parameters = WAIT_SCHEMA,
@@ -31,58 +31,58 @@ static const sw_tool patient_tools[] = {
     {.name = "seen", .description = "What the waiting tools saw.", .parameters = "{\"type\":\"object\"}", .run = seen},
     {.name = "deadline", .description = "Whether this call has a deadline.", .parameters = "{\"type\":\"object\"}",
      .timeout_ms = 5000, .run = deadline},
-    SW_TOOL_END,
+    SWP_TOOL_END,
 };
 
-static patient_state *state_of(sw_ctx *ctx)
+static patient_state *state_of(swp_ctx *ctx)
 {
-    patient_state *s = sw_plugin_state(ctx);
+    patient_state *s = swp_plugin_state(ctx);
     return s && s->magic == PATIENT_MAGIC ? s : NULL;
 }
 
-static int spin(sw_ctx *ctx, sw_result *out)
+static int spin(swp_ctx *ctx, swp_result *out)
 {
     patient_state *s = state_of(ctx);
-    if (!s) return sw_result_error(out, "no plugin state.\nFallback suggestions: none.");
+    if (!s) return swp_result_error(out, "no plugin state.\nFallback suggestions: none.");
     int64_t max_ms = 1;
-    sw_arg_int(ctx, "max_ms", &max_ms);
+    swp_arg_int(ctx, "max_ms", &max_ms);
     __atomic_add_fetch(&s->running, 1, __ATOMIC_ACQ_REL);
     struct timespec tick = {0, 2000000}; /* 2 ms */
     int64_t waited = 0;
-    while (!sw_cancelled(ctx) && waited < max_ms) {
+    while (!swp_cancelled(ctx) && waited < max_ms) {
         nanosleep(&tick, NULL);
         waited += 2;
     }
-    int cancelled = sw_cancelled(ctx);
+    int cancelled = swp_cancelled(ctx);
     if (cancelled) {
-        sw_http_request req = {.url = "http://example.invalid/", .timeout_ms = 5000};
-        sw_http_response resp;
-        __atomic_store_n(&s->http_rc, sw_http_fetch(ctx, &req, &resp), __ATOMIC_RELEASE);
+        swp_http_request req = {.url = "http://example.invalid/", .timeout_ms = 5000};
+        swp_http_response resp;
+        __atomic_store_n(&s->http_rc, swp_http_fetch(ctx, &req, &resp), __ATOMIC_RELEASE);
     }
     __atomic_add_fetch(cancelled ? &s->cancelled : &s->finished, 1, __ATOMIC_ACQ_REL);
     __atomic_sub_fetch(&s->running, 1, __ATOMIC_ACQ_REL);
-    return sw_result_text(out, cancelled ? "cancelled" : "finished");
+    return swp_result_text(out, cancelled ? "cancelled" : "finished");
 }
 
-static int seen(sw_ctx *ctx, sw_result *out)
+static int seen(swp_ctx *ctx, swp_result *out)
 {
     patient_state *s = state_of(ctx);
-    if (!s) return sw_result_text(out, "state=missing");
-    return sw_result_text(out, sw_printf(ctx, "state=ok running=%d cancelled=%d finished=%d http=%d",
+    if (!s) return swp_result_text(out, "state=missing");
+    return swp_result_text(out, swp_printf(ctx, "state=ok running=%d cancelled=%d finished=%d http=%d",
                                          __atomic_load_n(&s->running, __ATOMIC_ACQUIRE),
                                          __atomic_load_n(&s->cancelled, __ATOMIC_ACQUIRE),
                                          __atomic_load_n(&s->finished, __ATOMIC_ACQUIRE),
                                          __atomic_load_n(&s->http_rc, __ATOMIC_ACQUIRE)));
 }
 
-static int deadline(sw_ctx *ctx, sw_result *out)
+static int deadline(swp_ctx *ctx, swp_result *out)
 {
-    int64_t left = sw_remaining_ms(ctx);
-    return sw_result_text(out, sw_printf(ctx, "deadline=%s remaining_ok=%d", sw_deadline_ms(ctx) > 0 ? "set" : "none",
+    int64_t left = swp_remaining_ms(ctx);
+    return swp_result_text(out, swp_printf(ctx, "deadline=%s remaining_ok=%d", swp_deadline_ms(ctx) > 0 ? "set" : "none",
                                          left > 0 && left <= 5000));
 }
 
-static int patient_init(const sw_host *host, void **state)
+static int patient_init(const swp_host *host, void **state)
 {
     (void)host;
     patient_state *s = calloc(1, sizeof *s);
@@ -97,15 +97,15 @@ static void patient_shutdown(void *state)
     free(state); /* LeakSanitizer would report it if shutdown did not receive the state */
 }
 
-static const sw_plugin patient = {
-    SW_PLUGIN_INIT,
+static const swp_plugin patient = {
+    SWP_PLUGIN_INIT,
     .id = "test.patient",
     .name = "Patient",
     .version = "1.0.0",
     .description = "Test plugin: tools that wait for their cancel flag.",
     .tools = patient_tools,
-    .permissions = SW_PERM_EXTERNAL_HTTP,
+    .permissions = SWP_PERM_EXTERNAL_HTTP,
     .init = patient_init,
     .shutdown = patient_shutdown,
 };
-SW_PLUGIN_EXPORT(patient)
+SWP_PLUGIN_EXPORT(patient)

@@ -13,12 +13,12 @@
 #include <time.h>
 #include <unistd.h>
 
-static int record(sw_ctx *ctx, sw_result *out);
-static int count(sw_ctx *ctx, sw_result *out);
-static int wait(sw_ctx *ctx, sw_result *out);
-static int hold(sw_ctx *ctx, sw_result *out);
+static int record(swp_ctx *ctx, swp_result *out);
+static int count(swp_ctx *ctx, swp_result *out);
+static int wait(swp_ctx *ctx, swp_result *out);
+static int hold(swp_ctx *ctx, swp_result *out);
 
-static const sw_tool recorder_tools[] = {
+static const swp_tool recorder_tools[] = {
     {
         .name = "record",
         .description = "Record a note permanently (a side effect: it changes stored state). "
@@ -50,61 +50,61 @@ static const sw_tool recorder_tools[] = {
                       "\"required\":[\"path\"]}",
         .run = hold,
     },
-    SW_TOOL_END,
+    SWP_TOOL_END,
 };
 
-static int hold(sw_ctx *ctx, sw_result *out)
+static int hold(swp_ctx *ctx, swp_result *out)
 {
-    const char *path = sw_arg_string(ctx, "path");
+    const char *path = swp_arg_string(ctx, "path");
     int fd = open(path ? path : "", O_RDONLY | O_CLOEXEC); /* a FIFO: blocks until the test opens it to write */
-    if (fd < 0) return sw_result_error(out, "hold: the path does not open");
+    if (fd < 0) return swp_result_error(out, "hold: the path does not open");
     char c;
     ssize_t n = read(fd, &c, 1); /* one byte each: the test writes one per held command */
     close(fd);
-    if (n != 1) return sw_result_error(out, "hold: the FIFO closed without a byte");
-    return sw_result_text(out, "released");
+    if (n != 1) return swp_result_error(out, "hold: the FIFO closed without a byte");
+    return swp_result_text(out, "released");
 }
 
-static int wait(sw_ctx *ctx, sw_result *out)
+static int wait(swp_ctx *ctx, swp_result *out)
 {
     int64_t ms = 0;
-    sw_arg_int(ctx, "ms", &ms);
+    swp_arg_int(ctx, "ms", &ms);
     struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
-    return sw_result_text(out, "waited");
+    return swp_result_text(out, "waited");
 }
 
 /* How many times record ran (the tenant's key "runs"). */
-static long runs(sw_ctx *ctx)
+static long runs(swp_ctx *ctx)
 {
     const char *r = NULL;
-    if (sw_kv_get(ctx, "runs", &r) != SW_OK) r = "0";
+    if (swp_kv_get(ctx, "runs", &r) != SWP_OK) r = "0";
     return strtol(r, NULL, 10);
 }
 
-static int count(sw_ctx *ctx, sw_result *out)
+static int count(swp_ctx *ctx, swp_result *out)
 {
-    return sw_result_text(out, sw_printf(ctx, "%ld", runs(ctx)));
+    return swp_result_text(out, swp_printf(ctx, "%ld", runs(ctx)));
 }
 
-static int record(sw_ctx *ctx, sw_result *out)
+static int record(swp_ctx *ctx, swp_result *out)
 {
     const char *notes = NULL;
-    if (sw_kv_get(ctx, "notes", &notes) != SW_OK) notes = "";
+    if (swp_kv_get(ctx, "notes", &notes) != SWP_OK) notes = "";
     long n = runs(ctx);
-    const char *note = sw_arg_string(ctx, "note");
+    const char *note = swp_arg_string(ctx, "note");
     if (!note) note = "";
-    char *num = sw_printf(ctx, "%ld", n + 1);
-    char *all = sw_printf(ctx, "%s%s%s", notes, *notes ? "\n" : "", note);
-    if (!num || !all) return SW_E_NOMEM;
-    if (sw_kv_set(ctx, "notes", all) != SW_OK || sw_kv_set(ctx, "runs", num) != SW_OK)
-        return sw_result_error(out, "Recording failed: the store did not answer.\n"
+    char *num = swp_printf(ctx, "%ld", n + 1);
+    char *all = swp_printf(ctx, "%s%s%s", notes, *notes ? "\n" : "", note);
+    if (!num || !all) return SWP_E_NOMEM;
+    if (swp_kv_set(ctx, "notes", all) != SWP_OK || swp_kv_set(ctx, "runs", num) != SWP_OK)
+        return swp_result_error(out, "Recording failed: the store did not answer.\n"
                                     "Fallback suggestions: try again once.");
-    return sw_result_text(out, sw_printf(ctx, "recorded %s (run #%ld)", note, n + 1));
+    return swp_result_text(out, swp_printf(ctx, "recorded %s (run #%ld)", note, n + 1));
 }
 
-static const sw_plugin recorder = {
-    SW_PLUGIN_INIT,
+static const swp_plugin recorder = {
+    SWP_PLUGIN_INIT,
     .id = "test.recorder",
     .name = "Recorder",
     .version = "1.0.0",
@@ -112,4 +112,4 @@ static const sw_plugin recorder = {
     .tools = recorder_tools,
 };
 
-SW_PLUGIN_EXPORT(recorder)
+SWP_PLUGIN_EXPORT(recorder)

@@ -6,9 +6,9 @@
 
 #include <string.h>
 
-static int sign_in(sw_ctx *ctx, sw_result *out);
+static int sign_in(swp_ctx *ctx, swp_result *out);
 
-static const sw_tool secretive_tools[] = {
+static const swp_tool secretive_tools[] = {
     {
         .name = "sign_in",
         .description = "Sign in to the partner system with a user name and a password.",
@@ -17,19 +17,19 @@ static const sw_tool secretive_tools[] = {
         .side_effects = 1,
         .run = sign_in,
     },
-    SW_TOOL_END,
+    SWP_TOOL_END,
 };
 
-static int sign_in(sw_ctx *ctx, sw_result *out)
+static int sign_in(swp_ctx *ctx, swp_result *out)
 {
-    const char *user = sw_arg_string(ctx, "user");
-    const char *pw = sw_arg_string(ctx, "password");
-    if (!pw || !*pw) return sw_result_error(out, "no password.\nFallback suggestions: pass one.");
-    return sw_result_text(out, sw_printf(ctx, "signed in %s", user ? user : "?"));
+    const char *user = swp_arg_string(ctx, "user");
+    const char *pw = swp_arg_string(ctx, "password");
+    if (!pw || !*pw) return swp_result_error(out, "no password.\nFallback suggestions: pass one.");
+    return swp_result_text(out, swp_printf(ctx, "signed in %s", user ? user : "?"));
 }
 
-static const sw_plugin secretive = {
-    SW_PLUGIN_INIT,
+static const swp_plugin secretive = {
+    SWP_PLUGIN_INIT,
     .id = "test.secretive",
     .name = "Secretive",
     .version = "1.0.0",
@@ -37,4 +37,4 @@ static const sw_plugin secretive = {
     .tools = secretive_tools,
 };
 
-SW_PLUGIN_EXPORT(secretive)
+SWP_PLUGIN_EXPORT(secretive)

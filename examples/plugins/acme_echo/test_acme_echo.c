@@ -10,7 +10,7 @@
 
 static sw_harness *load(void)
 {
-    sw_harness *h = sw_harness_new((const sw_plugin *[]){NULL}); /* no built-ins */
+    sw_harness *h = sw_harness_new((const swp_plugin *[]){NULL}); /* no built-ins */
     assert_non_null(h);
     char err[512];
     if (sw_registry_load_so(h->reg, SW_PLUGIN_DIR "/acme_echo.so", &h->d.host, err, sizeof err) != 0)
@@ -34,15 +34,15 @@ static void test_direct_call(void **state)
 {
     (void)state;
     sw_harness *h = load();
-    const sw_plugin *p = sw_registry_find(h->reg, "acme.echo")->p;
-    sw_result out;
-    assert_int_equal(sw_harness_execute(h, p, "echo", "{\"text\":\"hi there\",\"upper\":true}", &out), SW_OK);
+    const swp_plugin *p = sw_registry_find(h->reg, "acme.echo")->p;
+    swp_result out;
+    assert_int_equal(sw_harness_execute(h, p, "echo", "{\"text\":\"hi there\",\"upper\":true}", &out), SWP_OK);
     assert_string_equal(out.text, "HI THERE");
-    assert_int_equal(sw_harness_execute(h, p, "nope", "{}", &out), SW_OK);
+    assert_int_equal(sw_harness_execute(h, p, "nope", "{}", &out), SWP_OK);
     assert_true(out.is_error);
     assert_non_null(strstr(out.text, "Fallback suggestions:"));
     const char *ctx_text = NULL;
-    assert_int_equal(p->get_system_context(sw_harness_ctx(h), &ctx_text), SW_OK);
+    assert_int_equal(p->get_system_context(sw_harness_ctx(h), &ctx_text), SWP_OK);
     assert_non_null(strstr(ctx_text, "echo"));
     sw_harness_free(h);
 }

@@ -1,10 +1,10 @@
 /* builtin: registers the built-in plugins. To add one, declare its descriptor and list it. */
 #include "plugins/builtin/builtin.h"
 
-extern const sw_plugin sw_greeter_plugin;
-extern const sw_plugin sw_notes_plugin;
+extern const swp_plugin sw_greeter_plugin;
+extern const swp_plugin sw_notes_plugin;
 
-const sw_plugin *const BUILTIN_PLUGINS[] = {
+const swp_plugin *const BUILTIN_PLUGINS[] = {
     &sw_greeter_plugin,
     &sw_notes_plugin,
     /* … existing entries … */

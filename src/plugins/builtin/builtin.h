@@ -4,6 +4,6 @@
 
 #include <scaiwave/plugin.h>
 
-extern const sw_plugin *const BUILTIN_PLUGINS[];
+extern const swp_plugin *const BUILTIN_PLUGINS[];
 
 #endif

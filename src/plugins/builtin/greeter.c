@@ -5,9 +5,9 @@
 #include <ctype.h>
 #include <string.h>
 
-static int greet(sw_ctx *ctx, sw_result *out);
+static int greet(swp_ctx *ctx, swp_result *out);
 
-static const sw_tool greeter_tools[] = {
+static const swp_tool greeter_tools[] = {
     {
         .name = "greet",
         .description = "Say hello in the given language. "
@@ -25,22 +25,22 @@ static const sw_tool greeter_tools[] = {
                       "}",
         .run = greet,
     },
-    SW_TOOL_END,
+    SWP_TOOL_END,
 };
 
-static int greeter_system_context(sw_ctx *ctx, const char **text)
+static int greeter_system_context(swp_ctx *ctx, const char **text)
 {
     (void)ctx;
     *text = NULL; /* no system-prompt injection needed for this plugin */
-    return SW_OK;
+    return SWP_OK;
 }
 
 /* greet: the arguments arrive parsed and validated, so "language" is a string (plain text
  * like "de" has already been put there by the dispatcher). */
-static int greet(sw_ctx *ctx, sw_result *out)
+static int greet(swp_ctx *ctx, swp_result *out)
 {
-    const char *language = sw_arg_string(ctx, "language");
-    const char *name = sw_arg_string(ctx, "name");
+    const char *language = swp_arg_string(ctx, "language");
+    const char *name = swp_arg_string(ctx, "name");
 
     /* trim the name; default "world" */
     while (name && isspace((unsigned char)*name)) name++;
@@ -59,11 +59,11 @@ static int greet(sw_ctx *ctx, sw_result *out)
     if (!strcmp(lang, "de") || !strcmp(lang, "nl")) fmt = "Hallo, %.*s!";
     else if (!strcmp(lang, "fr")) fmt = "Bonjour, %.*s!";
     else if (!strcmp(lang, "ja")) fmt = "こんにちは、%.*sさん!";
-    return sw_result_text(out, sw_printf(ctx, fmt, (int)name_len, name));
+    return swp_result_text(out, swp_printf(ctx, fmt, (int)name_len, name));
 }
 
-const sw_plugin sw_greeter_plugin = {
-    SW_PLUGIN_INIT,
+const swp_plugin sw_greeter_plugin = {
+    SWP_PLUGIN_INIT,
     .id = "scaiwave.greeter",
     .name = "Greeter",
     .version = "1.0.0",

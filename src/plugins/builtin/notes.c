@@ -1,6 +1,6 @@
 /* scaiwave.notes — the tenant's shared notes: find, read, create and update them. The second
  * example plugin, written exactly as a third-party author would write it: it includes only
- * <scaiwave/plugin.h> and reaches storage through the "notes" feature service (sw_service; tenant-scoped,
+ * <scaiwave/plugin.h> and reaches storage through the "notes" feature service (swp_service; tenant-scoped,
  * permission-checked, full-text indexed), never through SQL of its own. It shows permissions
  * per tool, side effects (create_note and update_note may wait for a person's approval), system
  * context, and error results with fallback hints. */
@@ -8,12 +8,12 @@
 
 #include <string.h>
 
-static int find_note(sw_ctx *ctx, sw_result *out);
-static int read_note(sw_ctx *ctx, sw_result *out);
-static int create_note(sw_ctx *ctx, sw_result *out);
-static int update_note(sw_ctx *ctx, sw_result *out);
+static int find_note(swp_ctx *ctx, swp_result *out);
+static int read_note(swp_ctx *ctx, swp_result *out);
+static int create_note(swp_ctx *ctx, swp_result *out);
+static int update_note(swp_ctx *ctx, swp_result *out);
 
-static const sw_tool notes_tools[] = {
+static const swp_tool notes_tools[] = {
     {
         .name = "find_note",
         .description = "Search this workspace's shared notes by words in their title or text. Returns the "
@@ -32,7 +32,7 @@ static const sw_tool notes_tools[] = {
                       "  \"required\": [\"query\"],"
                       "  \"additionalProperties\": false"
                       "}",
-        .permissions_required = SW_PERM_READ_NOTES | SW_PERM_SEARCH,
+        .permissions_required = SWP_PERM_READ_NOTES | SWP_PERM_SEARCH,
         .run = find_note,
     },
     {
@@ -50,7 +50,7 @@ static const sw_tool notes_tools[] = {
                       "  \"required\": [\"id\"],"
                       "  \"additionalProperties\": false"
                       "}",
-        .permissions_required = SW_PERM_READ_NOTES,
+        .permissions_required = SWP_PERM_READ_NOTES,
         .run = read_note,
     },
     {
@@ -70,7 +70,7 @@ static const sw_tool notes_tools[] = {
                       "  \"required\": [\"title\", \"body\"],"
                       "  \"additionalProperties\": false"
                       "}",
-        .permissions_required = SW_PERM_WRITE_NOTES,
+        .permissions_required = SWP_PERM_WRITE_NOTES,
         .side_effects = 1,
         .run = create_note,
     },
@@ -94,19 +94,19 @@ static const sw_tool notes_tools[] = {
                       "  \"required\": [\"id\", \"body\"],"
                       "  \"additionalProperties\": false"
                       "}",
-        .permissions_required = SW_PERM_WRITE_NOTES,
+        .permissions_required = SWP_PERM_WRITE_NOTES,
         .side_effects = 1,
         .run = update_note,
     },
-    SW_TOOL_END,
+    SWP_TOOL_END,
 };
 
 /* One line for the system prompt, naming only what this tenant granted. */
-static int notes_system_context(sw_ctx *ctx, const char **text)
+static int notes_system_context(swp_ctx *ctx, const char **text)
 {
-    int find = (ctx->granted & (SW_PERM_READ_NOTES | SW_PERM_SEARCH)) == (SW_PERM_READ_NOTES | SW_PERM_SEARCH);
-    int read = (ctx->granted & SW_PERM_READ_NOTES) != 0;
-    int write = (ctx->granted & SW_PERM_WRITE_NOTES) != 0;
+    int find = (ctx->granted & (SWP_PERM_READ_NOTES | SWP_PERM_SEARCH)) == (SWP_PERM_READ_NOTES | SWP_PERM_SEARCH);
+    int read = (ctx->granted & SWP_PERM_READ_NOTES) != 0;
+    int write = (ctx->granted & SWP_PERM_WRITE_NOTES) != 0;
     if (find && read && write)
         *text = "Notes: you can find, read, create and update this workspace's shared notes with find_note, "
                 "read_note, create_note and update_note; look there before saying something was never written down.";
@@ -119,21 +119,21 @@ static int notes_system_context(sw_ctx *ctx, const char **text)
         *text = "Notes: you can create and update this workspace's shared notes with create_note and update_note.";
     else
         *text = NULL;
-    return SW_OK;
+    return SWP_OK;
 }
 
 /* The error result for a status of a notes service; `what` names the call ("create_note"). */
-static int service_error(sw_ctx *ctx, sw_result *out, int rc, const char *what, const char *id)
+static int service_error(swp_ctx *ctx, swp_result *out, int rc, const char *what, const char *id)
 {
     switch (rc) {
-    case SW_E_NOTFOUND:
-        return sw_result_error(out, sw_printf(ctx,
+    case SWP_E_NOTFOUND:
+        return swp_result_error(out, swp_printf(ctx,
                                               "Not found: no note with id \"%.64s\".\n"
                                               "Fallback suggestions: use find_note to look it up by title "
                                               "(or by a word of its text), then call %s again with the id it shows.",
                                               id ? id : "", what));
-    case SW_E_PERM:
-        return sw_result_error(out, sw_printf(ctx,
+    case SWP_E_PERM:
+        return swp_result_error(out, swp_printf(ctx,
                                               "%s was not run: the plugin %s has not been granted %s in this tenant.\n"
                                               "Fallback suggestions: ask a tenant admin to grant it under Admin → "
                                               "Plugins, or answer without %s.",
@@ -144,28 +144,28 @@ static int service_error(sw_ctx *ctx, sw_result *out, int rc, const char *what, 
                                               !strcmp(what, "find_note") || !strcmp(what, "read_note")
                                                   ? "the notes"
                                                   : "saving the note"));
-    case SW_E_UNAVAIL:
-        return sw_result_error(out, "Notes are not available on this server.\n"
+    case SWP_E_UNAVAIL:
+        return swp_result_error(out, "Notes are not available on this server.\n"
                                     "Fallback suggestions: answer without notes, and say so.");
-    case SW_E_NOMEM:
-        return SW_E_NOMEM;
+    case SWP_E_NOMEM:
+        return SWP_E_NOMEM;
     default:
-        return sw_result_error(out, sw_printf(ctx,
+        return swp_result_error(out, swp_printf(ctx,
                                               "%s failed: %s.\n"
                                               "Fallback suggestions: try once more, then answer without notes "
                                               "and tell the user the notes could not be reached.",
-                                              what, sw_strerror(rc)));
+                                              what, swp_strerror(rc)));
     }
 }
 
 /* A copy of s without leading and trailing white space (arena). */
-static const char *trimmed(sw_ctx *ctx, const char *s)
+static const char *trimmed(swp_ctx *ctx, const char *s)
 {
     if (!s) return NULL;
     while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') s++;
     size_t n = strlen(s);
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r')) n--;
-    return sw_printf(ctx, "%.*s", (int)n, s);
+    return swp_printf(ctx, "%.*s", (int)n, s);
 }
 
 /* What the schema cannot say: titles are one line, bodies are counted in bytes. */
@@ -176,122 +176,122 @@ static const char *text_problem(const char *title, const char *body)
         for (const unsigned char *p = (const unsigned char *)title; *p; p++)
             if (*p < 0x20 || *p == 0x7F) return "the title must be one line (no line breaks or tabs)";
     }
-    if (body && strlen(body) > SW_NOTE_BODY_MAX) return "the text is longer than 64 KiB (65536 bytes)";
+    if (body && strlen(body) > SWP_NOTE_BODY_MAX) return "the text is longer than 64 KiB (65536 bytes)";
     return NULL;
 }
 
-static int invalid(sw_ctx *ctx, sw_result *out, const char *what, const char *problem)
+static int invalid(swp_ctx *ctx, swp_result *out, const char *what, const char *problem)
 {
-    return sw_result_error(out, sw_printf(ctx,
+    return swp_result_error(out, swp_printf(ctx,
                                           "%s was not run: %s.\n"
                                           "Fallback suggestions: fix that and call %s again (a short one-line "
                                           "title; split a very long text into several notes).",
                                           what, problem, what));
 }
 
-/* The notes feature service, version 1 (NULL on a server without it: SW_E_UNAVAIL below). */
-static const sw_notes_api *notes(sw_ctx *ctx)
+/* The notes feature service, version 1 (NULL on a server without it: SWP_E_UNAVAIL below). */
+static const swp_notes_api *notes(swp_ctx *ctx)
 {
-    return sw_service(ctx, SW_NOTES_SERVICE, SW_NOTES_API_VERSION);
+    return swp_service(ctx, SWP_NOTES_SERVICE, SWP_NOTES_API_VERSION);
 }
 
-static int find_note(sw_ctx *ctx, sw_result *out)
+static int find_note(swp_ctx *ctx, swp_result *out)
 {
-    const char *query = sw_arg_string(ctx, "query");
+    const char *query = swp_arg_string(ctx, "query");
     if (!query || !*query)
-        return sw_result_error(out, "find_note needs a query.\n"
+        return swp_result_error(out, "find_note needs a query.\n"
                                     "Fallback suggestions: call find_note with {\"query\": \"<words from the note>\"}.");
     int64_t limit = 5;
-    if (sw_arg_int(ctx, "limit", &limit) != SW_OK) limit = 5;
+    if (swp_arg_int(ctx, "limit", &limit) != SWP_OK) limit = 5;
     if (limit < 1) limit = 1;
     if (limit > 20) limit = 20;
-    const sw_note *const *found = NULL;
+    const swp_note *const *found = NULL;
     int n = 0;
-    const sw_notes_api *api = notes(ctx);
-    int rc = api ? api->find(ctx, query, (int)limit, &found, &n) : SW_E_UNAVAIL;
-    if (rc != SW_OK) return service_error(ctx, out, rc, "find_note", NULL);
+    const swp_notes_api *api = notes(ctx);
+    int rc = api ? api->find(ctx, query, (int)limit, &found, &n) : SWP_E_UNAVAIL;
+    if (rc != SWP_OK) return service_error(ctx, out, rc, "find_note", NULL);
     if (n == 0)
-        return sw_result_text(out, sw_printf(ctx,
+        return swp_result_text(out, swp_printf(ctx,
                                              "Nothing found: no notes match \"%s\". Try other or fewer words; "
                                              "create_note writes a new note.",
                                              query));
-    char *text = sw_printf(ctx, "%d note%s match \"%s\", best first:", n, n == 1 ? "" : "s", query);
+    char *text = swp_printf(ctx, "%d note%s match \"%s\", best first:", n, n == 1 ? "" : "s", query);
     for (int i = 0; text && i < n; i++) {
         /* a snippet on one line */
-        char *snip = sw_strdup(ctx, found[i]->snippet ? found[i]->snippet : "");
-        if (!snip) return SW_E_NOMEM;
+        char *snip = swp_strdup(ctx, found[i]->snippet ? found[i]->snippet : "");
+        if (!snip) return SWP_E_NOMEM;
         for (char *p = snip; *p; p++)
             if (*p == '\n' || *p == '\r' || *p == '\t') *p = ' ';
-        text = sw_printf(ctx, "%s\n%d. \"%s\" (id %s, updated %s)\n   %s", text, i + 1, found[i]->title,
+        text = swp_printf(ctx, "%s\n%d. \"%s\" (id %s, updated %s)\n   %s", text, i + 1, found[i]->title,
                          found[i]->id, found[i]->updated_at, snip);
     }
-    if (text) text = sw_printf(ctx, "%s\nCall read_note with an id to read a whole note.", text);
-    return text ? sw_result_text(out, text) : SW_E_NOMEM;
+    if (text) text = swp_printf(ctx, "%s\nCall read_note with an id to read a whole note.", text);
+    return text ? swp_result_text(out, text) : SWP_E_NOMEM;
 }
 
-static int read_note(sw_ctx *ctx, sw_result *out)
+static int read_note(swp_ctx *ctx, swp_result *out)
 {
-    const char *id = trimmed(ctx, sw_arg_string(ctx, "id"));
+    const char *id = trimmed(ctx, swp_arg_string(ctx, "id"));
     if (!id || !*id)
-        return sw_result_error(out, "read_note needs the note's id.\n"
+        return swp_result_error(out, "read_note needs the note's id.\n"
                                     "Fallback suggestions: use find_note to look it up by title, then call "
                                     "read_note with {\"id\": \"<id>\"}.");
-    const sw_note *note = NULL;
-    const sw_notes_api *api = notes(ctx);
-    int rc = api ? api->get(ctx, id, &note) : SW_E_UNAVAIL;
-    if (rc != SW_OK) return service_error(ctx, out, rc, "read_note", id);
-    const char *text = sw_printf(ctx, "Note \"%s\" (id %s), created by %s at %s, last updated %s:\n\n%s",
+    const swp_note *note = NULL;
+    const swp_notes_api *api = notes(ctx);
+    int rc = api ? api->get(ctx, id, &note) : SWP_E_UNAVAIL;
+    if (rc != SWP_OK) return service_error(ctx, out, rc, "read_note", id);
+    const char *text = swp_printf(ctx, "Note \"%s\" (id %s), created by %s at %s, last updated %s:\n\n%s",
                                  note->title, note->id, note->created_by, note->created_at, note->updated_at,
                                  note->body);
-    return text ? sw_result_text(out, text) : SW_E_NOMEM;
+    return text ? swp_result_text(out, text) : SWP_E_NOMEM;
 }
 
-static int create_note(sw_ctx *ctx, sw_result *out)
+static int create_note(swp_ctx *ctx, swp_result *out)
 {
-    const char *title = trimmed(ctx, sw_arg_string(ctx, "title"));
-    const char *body = sw_arg_string(ctx, "body");
+    const char *title = trimmed(ctx, swp_arg_string(ctx, "title"));
+    const char *body = swp_arg_string(ctx, "body");
     if (!title || !body || !*body)
-        return sw_result_error(out, "create_note needs a title and a body.\n"
+        return swp_result_error(out, "create_note needs a title and a body.\n"
                                     "Fallback suggestions: call create_note with {\"title\": \"...\", \"body\": \"...\"}.");
     const char *problem = text_problem(title, body);
     if (problem) return invalid(ctx, out, "create_note", problem);
-    const sw_note *note = NULL;
-    const sw_notes_api *api = notes(ctx);
-    int rc = api ? api->create(ctx, title, body, &note) : SW_E_UNAVAIL;
-    if (rc != SW_OK) return service_error(ctx, out, rc, "create_note", NULL);
-    const char *text = sw_printf(ctx, "Created note \"%s\" (id %s).", note->title, note->id);
-    return text ? sw_result_text(out, text) : SW_E_NOMEM;
+    const swp_note *note = NULL;
+    const swp_notes_api *api = notes(ctx);
+    int rc = api ? api->create(ctx, title, body, &note) : SWP_E_UNAVAIL;
+    if (rc != SWP_OK) return service_error(ctx, out, rc, "create_note", NULL);
+    const char *text = swp_printf(ctx, "Created note \"%s\" (id %s).", note->title, note->id);
+    return text ? swp_result_text(out, text) : SWP_E_NOMEM;
 }
 
-static int update_note(sw_ctx *ctx, sw_result *out)
+static int update_note(swp_ctx *ctx, swp_result *out)
 {
-    const char *id = trimmed(ctx, sw_arg_string(ctx, "id"));
-    const char *body = sw_arg_string(ctx, "body");
-    const char *title = sw_arg_string(ctx, "title"); /* optional: only what was given changes */
+    const char *id = trimmed(ctx, swp_arg_string(ctx, "id"));
+    const char *body = swp_arg_string(ctx, "body");
+    const char *title = swp_arg_string(ctx, "title"); /* optional: only what was given changes */
     if (title) title = trimmed(ctx, title);
     if (!id || !*id || !body || !*body)
-        return sw_result_error(out, "update_note needs the note's id and its new body.\n"
+        return swp_result_error(out, "update_note needs the note's id and its new body.\n"
                                     "Fallback suggestions: call update_note with {\"id\": \"<id>\", \"body\": \"...\"}; "
                                     "use find_note to look up the id by title.");
     const char *problem = text_problem(title, body);
     if (problem) return invalid(ctx, out, "update_note", problem);
-    const sw_note *note = NULL;
-    const sw_notes_api *api = notes(ctx);
-    int rc = api ? api->update(ctx, id, title, body, &note) : SW_E_UNAVAIL;
-    if (rc != SW_OK) return service_error(ctx, out, rc, "update_note", id);
-    const char *text = sw_printf(ctx, "Updated note \"%s\" (id %s): %s.", note->title, note->id,
+    const swp_note *note = NULL;
+    const swp_notes_api *api = notes(ctx);
+    int rc = api ? api->update(ctx, id, title, body, &note) : SWP_E_UNAVAIL;
+    if (rc != SWP_OK) return service_error(ctx, out, rc, "update_note", id);
+    const char *text = swp_printf(ctx, "Updated note \"%s\" (id %s): %s.", note->title, note->id,
                                  title ? "new title and text" : "new text, same title");
-    return text ? sw_result_text(out, text) : SW_E_NOMEM;
+    return text ? swp_result_text(out, text) : SWP_E_NOMEM;
 }
 
-const sw_plugin sw_notes_plugin = {
-    SW_PLUGIN_INIT,
+const swp_plugin sw_notes_plugin = {
+    SWP_PLUGIN_INIT,
     .id = "scaiwave.notes",
     .name = "Notes",
     .version = "1.0.0",
     .description = "Shared notes of the workspace: find (full-text search), read, create and update them.",
     .tools = notes_tools,
-    .permissions = SW_PERM_READ_NOTES | SW_PERM_WRITE_NOTES | SW_PERM_SEARCH,
+    .permissions = SWP_PERM_READ_NOTES | SWP_PERM_WRITE_NOTES | SWP_PERM_SEARCH,
     .injects_context = 1,
     .get_system_context = notes_system_context,
 };

@@ -1,5 +1,5 @@
 /* test_abi: the plugin ABI v1 (final) contract, with real shared objects from tests/plugins:
- * a plugin built against the first, shorter sw_tool loads and runs; descriptors and elements
+ * a plugin built against the first, shorter swp_tool loads and runs; descriptors and elements
  * larger than the server's are refused naming both sizes; init's state reaches every ctx; the
  * call's deadline and cancel flag (set on timeout, on the pool and inline, and by the caller's
  * Stop flag); storage and HTTP refuse after the deadline; token exchange only for a plugin that
@@ -22,7 +22,7 @@ static sw_harness *with_so(const char *file)
 {
     sw_log_set_level(SW_LOG_OFF);
     setenv("SW_PASSWORD_FAST", "1", 1);
-    sw_harness *h = sw_harness_new((const sw_plugin *[]){NULL});
+    sw_harness *h = sw_harness_new((const swp_plugin *[]){NULL});
     assert_non_null(h);
     char path[512], err[512];
     snprintf(path, sizeof path, "%s/%s", SW_TEST_PLUGIN_DIR, file);
@@ -66,7 +66,7 @@ static void test_plugin_with_the_first_shorter_sw_tool_loads_and_runs(void **sta
     assert_string_equal(rp->tools[1].def->name, "second");
     assert_string_equal(rp->tools[1].def->usage, "[/second <word>]");
     assert_null(rp->tools[1].def->run); /* the host's copy is zero past the old layout */
-    assert_true(sizeof(sw_tool) > SW_TOOL_V1_SIZE);
+    assert_true(sizeof(swp_tool) > SW_TOOL_V1_SIZE);
     assert_int_equal(sw_harness_enable(h, "test.old-tool", -1), 0);
     assert_string_equal(call(h, "first", "{}", "ok"), "first ran");
     assert_string_equal(call(h, "second", "{\"word\":\"hi\"}", "ok"), "second: hi");
@@ -90,11 +90,11 @@ static void test_larger_descriptor_or_tool_is_refused_naming_both_sizes(void **s
 {
     (void)state;
     char theirs[64], ours[64];
-    snprintf(theirs, sizeof theirs, "descriptor size %zu", sizeof(sw_plugin) + 4 * sizeof(void *));
-    snprintf(ours, sizeof ours, "this server's sw_plugin is %zu", sizeof(sw_plugin));
+    snprintf(theirs, sizeof theirs, "descriptor size %zu", sizeof(swp_plugin) + 4 * sizeof(void *));
+    snprintf(ours, sizeof ours, "this server's swp_plugin is %zu", sizeof(swp_plugin));
     expect_refusal_naming("big_size.so", theirs, ours);
-    snprintf(theirs, sizeof theirs, "sw_tool size %zu", sizeof(sw_tool) + sizeof(void *));
-    snprintf(ours, sizeof ours, "this server's is %zu", sizeof(sw_tool));
+    snprintf(theirs, sizeof theirs, "swp_tool size %zu", sizeof(swp_tool) + sizeof(void *));
+    snprintf(ours, sizeof ours, "this server's is %zu", sizeof(swp_tool));
     expect_refusal_naming("big_tool.so", theirs, ours);
 }
 
@@ -102,9 +102,9 @@ static void test_larger_descriptor_or_tool_is_refused_naming_both_sizes(void **s
 static void test_tool_without_run_is_refused(void **state)
 {
     (void)state;
-    static const sw_tool tools[] = {{.name = "t", .description = "A tool.", .parameters = "{\"type\":\"object\"}"},
-                                    SW_TOOL_END};
-    static const sw_plugin p = {SW_PLUGIN_INIT, .id = "test.no-run", .name = "No run", .version = "1.0.0",
+    static const swp_tool tools[] = {{.name = "t", .description = "A tool.", .parameters = "{\"type\":\"object\"}"},
+                                    SWP_TOOL_END};
+    static const swp_plugin p = {SWP_PLUGIN_INIT, .id = "test.no-run", .name = "No run", .version = "1.0.0",
                                 .tools = tools};
     sw_registry *r = sw_registry_new();
     char err[512] = "";
@@ -124,7 +124,7 @@ static void test_init_state_reaches_every_ctx(void **state)
 }
 
 /* A tool that waits past its timeout on the pool: the dispatcher answers timeout, sets the
- * call's cancel flag, the tool sees it and returns; HTTP then refuses with SW_E_TIMEDOUT. */
+ * call's cancel flag, the tool sees it and returns; HTTP then refuses with SWP_E_TIMEDOUT. */
 static void test_timeout_sets_the_cancel_flag(void **state)
 {
     (void)state;
@@ -132,7 +132,7 @@ static void test_timeout_sets_the_cancel_flag(void **state)
     assert_int_equal(sw_harness_enable(h, "test.patient", -1), 0);
     assert_non_null(strstr(call(h, "spin", "{\"max_ms\":60000}", "timeout"), "timed out"));
     await_seen(h, "running=0 cancelled=1 finished=0");
-    assert_non_null(strstr(call(h, "seen", "{}", "ok"), "http=-7")); /* SW_E_TIMEDOUT */
+    assert_non_null(strstr(call(h, "seen", "{}", "ok"), "http=-7")); /* SWP_E_TIMEDOUT */
     sw_harness_free(h);
 }
 
@@ -202,18 +202,18 @@ static void test_services_refuse_after_the_deadline(void **state)
     sw_harness *h = with_so("patient.so");
     const sw_reg_plugin *rp = sw_registry_find(h->reg, "test.patient");
     sw_call c = {.tenant_id = h->tenant.id, .room_id = "r", .caller_id = h->ai.id, .initiator_id = h->alice.id};
-    sw_call_ctx *cc = sw_call_ctx_new(&h->d, rp, &c, SW_PERM_EXTERNAL_HTTP);
+    sw_call_ctx *cc = sw_call_ctx_new(&h->d, rp, &c, SWP_PERM_EXTERNAL_HTTP);
     sw_call_ctx_set_args(cc, "{}", 2, NULL);
     const char *v = NULL;
-    assert_int_equal(sw_kv_set(&cc->pub, "k", "v"), SW_OK); /* no deadline: fine */
-    assert_int_equal(sw_remaining_ms(&cc->pub), -1);
+    assert_int_equal(swp_kv_set(&cc->pub, "k", "v"), SWP_OK); /* no deadline: fine */
+    assert_int_equal(swp_remaining_ms(&cc->pub), -1);
     cc->deadline_ns = sw_time_mono_ns() - 1;
-    assert_int_equal(sw_remaining_ms(&cc->pub), 0);
-    sw_http_request req = {.url = "http://example.invalid/"};
-    sw_http_response resp;
-    assert_int_equal(sw_http_fetch(&cc->pub, &req, &resp), SW_E_TIMEDOUT);
-    assert_int_equal(sw_kv_get(&cc->pub, "k", &v), SW_E_TIMEDOUT);
-    assert_int_equal(sw_kv_set(&cc->pub, "k", "w"), SW_E_TIMEDOUT);
+    assert_int_equal(swp_remaining_ms(&cc->pub), 0);
+    swp_http_request req = {.url = "http://example.invalid/"};
+    swp_http_response resp;
+    assert_int_equal(swp_http_fetch(&cc->pub, &req, &resp), SWP_E_TIMEDOUT);
+    assert_int_equal(swp_kv_get(&cc->pub, "k", &v), SWP_E_TIMEDOUT);
+    assert_int_equal(swp_kv_set(&cc->pub, "k", "w"), SWP_E_TIMEDOUT);
     sw_call_ctx_free(cc);
     sw_harness_free(h);
 }
@@ -227,13 +227,13 @@ static void test_feature_services_by_name_and_version(void **state)
     const sw_reg_plugin *rp = sw_registry_find(h->reg, "test.patient");
     sw_call c = {.tenant_id = h->tenant.id, .caller_id = h->ai.id, .initiator_id = h->alice.id};
     sw_call_ctx *cc = sw_call_ctx_new(&h->d, rp, &c, -1);
-    const sw_notes_api *notes = sw_service(&cc->pub, SW_NOTES_SERVICE, SW_NOTES_API_VERSION);
+    const swp_notes_api *notes = swp_service(&cc->pub, SWP_NOTES_SERVICE, SWP_NOTES_API_VERSION);
     assert_non_null(notes);
-    assert_true(notes->struct_size >= offsetof(sw_notes_api, update) + sizeof notes->update);
+    assert_true(notes->struct_size >= offsetof(swp_notes_api, update) + sizeof notes->update);
     assert_non_null(notes->find);
-    assert_null(sw_service(&cc->pub, "notes", 2));
-    assert_null(sw_service(&cc->pub, "tasks", 1));
-    assert_null(sw_service(&cc->pub, NULL, 1));
+    assert_null(swp_service(&cc->pub, "notes", 2));
+    assert_null(swp_service(&cc->pub, "tasks", 1));
+    assert_null(swp_service(&cc->pub, NULL, 1));
     for (int i = 0; i < 4; i++) assert_null(h->d.host.reserved_notes[i]);
     assert_null(cc->pub.reserved0);
     sw_call_ctx_free(cc);
@@ -242,30 +242,30 @@ static void test_feature_services_by_name_and_version(void **state)
 
 /* ---- token exchange ---- */
 
-static int mint(sw_ctx *ctx, sw_result *out)
+static int mint(swp_ctx *ctx, swp_result *out)
 {
     int64_t ttl = 0;
-    sw_arg_int(ctx, "ttl_s", &ttl);
+    swp_arg_int(ctx, "ttl_s", &ttl);
     const char *token = NULL;
-    int rc = sw_token_exchange(ctx, sw_arg_string(ctx, "audience"), (int)ttl, &token);
-    return rc == SW_OK ? sw_result_text(out, token) : sw_result_error(out, sw_printf(ctx, "refused %d", rc));
+    int rc = swp_token_exchange(ctx, swp_arg_string(ctx, "audience"), (int)ttl, &token);
+    return rc == SWP_OK ? swp_result_text(out, token) : swp_result_error(out, swp_printf(ctx, "refused %d", rc));
 }
 
 #define MINT_SCHEMA "{\"type\":\"object\",\"properties\":{\"audience\":{\"type\":\"string\"},\"ttl_s\":{\"type\":\"integer\"}}}"
-static const sw_tool declared_tools[] = {{.name = "mint", .description = "Mint.", .parameters = MINT_SCHEMA, .run = mint},
-                                         SW_TOOL_END};
-static const sw_tool undeclared_tools[] = {{.name = "mint2", .description = "Mint.", .parameters = MINT_SCHEMA, .run = mint},
-                                           SW_TOOL_END};
-static const sw_plugin declared = {SW_PLUGIN_INIT, .id = "test.declared", .name = "Declared", .version = "1.0.0",
-                                   .tools = declared_tools, .permissions = SW_PERM_TOKEN_EXCHANGE};
-static const sw_plugin undeclared = {SW_PLUGIN_INIT, .id = "test.undeclared", .name = "Undeclared",
+static const swp_tool declared_tools[] = {{.name = "mint", .description = "Mint.", .parameters = MINT_SCHEMA, .run = mint},
+                                         SWP_TOOL_END};
+static const swp_tool undeclared_tools[] = {{.name = "mint2", .description = "Mint.", .parameters = MINT_SCHEMA, .run = mint},
+                                           SWP_TOOL_END};
+static const swp_plugin declared = {SWP_PLUGIN_INIT, .id = "test.declared", .name = "Declared", .version = "1.0.0",
+                                   .tools = declared_tools, .permissions = SWP_PERM_TOKEN_EXCHANGE};
+static const swp_plugin undeclared = {SWP_PLUGIN_INIT, .id = "test.undeclared", .name = "Undeclared",
                                      .version = "1.0.0", .tools = undeclared_tools};
 
 static void test_token_exchange_only_for_a_plugin_that_declared_it(void **state)
 {
     (void)state;
     sw_log_set_level(SW_LOG_OFF);
-    sw_harness *h = sw_harness_new((const sw_plugin *[]){&declared, &undeclared, NULL});
+    sw_harness *h = sw_harness_new((const swp_plugin *[]){&declared, &undeclared, NULL});
     assert_non_null(h);
     assert_int_equal(sw_harness_enable(h, "test.declared", -1), 0);
     assert_int_equal(sw_harness_enable(h, "test.undeclared", -1), 0);

@@ -13,74 +13,74 @@
 #include <pthread.h>
 #include <time.h>
 
-extern const sw_plugin sw_greeter_plugin;
+extern const swp_plugin sw_greeter_plugin;
 
 /* ---- test plugins ---- */
 static pthread_mutex_t slow_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t slow_cv = PTHREAD_COND_INITIALIZER;
 static int slow_release;
 
-static int slow_exec(sw_ctx *ctx, const char *tool, const char *args, sw_result *out)
+static int slow_exec(swp_ctx *ctx, const char *tool, const char *args, swp_result *out)
 {
     (void)args;
     if (!strcmp(tool, "hang")) { /* waits until the test releases it (after its timeout) */
         pthread_mutex_lock(&slow_mu);
         while (!slow_release) pthread_cond_wait(&slow_cv, &slow_mu);
         pthread_mutex_unlock(&slow_mu);
-        return sw_result_text(out, sw_strdup(ctx, "finally"));
+        return swp_result_text(out, swp_strdup(ctx, "finally"));
     }
-    return sw_result_text(out, "quick");
+    return swp_result_text(out, "quick");
 }
 
-static const sw_tool slow_tools[] = {
+static const swp_tool slow_tools[] = {
     {.name = "hang", .description = "Hangs.", .parameters = "{\"type\":\"object\"}", .timeout_ms = 100},
     {.name = "quick", .description = "Quick.", .parameters = "{\"type\":\"object\"}"},
-    SW_TOOL_END,
+    SWP_TOOL_END,
 };
-static const sw_plugin slow_plugin = {SW_PLUGIN_INIT, .id = "test.slow", .name = "Slow", .version = "1.0.0",
+static const swp_plugin slow_plugin = {SWP_PLUGIN_INIT, .id = "test.slow", .name = "Slow", .version = "1.0.0",
                                       .tools = slow_tools, .execute_tool = slow_exec};
 
-static int net_exec(sw_ctx *ctx, const char *tool, const char *args, sw_result *out)
+static int net_exec(swp_ctx *ctx, const char *tool, const char *args, swp_result *out)
 {
     (void)args;
     if (!strcmp(tool, "fetch")) {
-        sw_http_request req = {.url = "http://127.0.0.1:9/", .timeout_ms = 2000};
-        sw_http_response resp;
-        int rc = sw_http_fetch(ctx, &req, &resp);
-        return sw_result_text(out, sw_printf(ctx, "rc=%d %s", rc, sw_strerror(rc)));
+        swp_http_request req = {.url = "http://127.0.0.1:9/", .timeout_ms = 2000};
+        swp_http_response resp;
+        int rc = swp_http_fetch(ctx, &req, &resp);
+        return swp_result_text(out, swp_printf(ctx, "rc=%d %s", rc, swp_strerror(rc)));
     }
     if (!strcmp(tool, "remember")) {
-        const char *v = sw_arg_string(ctx, "value");
-        if (v) sw_kv_set(ctx, "k", v);
+        const char *v = swp_arg_string(ctx, "value");
+        if (v) swp_kv_set(ctx, "k", v);
         const char *got = NULL;
-        int rc = sw_kv_get(ctx, "k", &got);
-        return sw_result_text(out, rc == SW_OK ? got : "(nothing)");
+        int rc = swp_kv_get(ctx, "k", &got);
+        return swp_result_text(out, rc == SWP_OK ? got : "(nothing)");
     }
-    if (!strcmp(tool, "login")) return sw_result_text(out, "logged in");
-    return sw_result_error(out, "unknown tool\nFallback suggestions: none");
+    if (!strcmp(tool, "login")) return swp_result_text(out, "logged in");
+    return swp_result_error(out, "unknown tool\nFallback suggestions: none");
 }
 
-static const sw_tool net_tools[] = {
+static const swp_tool net_tools[] = {
     {.name = "fetch", .description = "Fetches.", .parameters = "{\"type\":\"object\"}"},
     {.name = "remember", .description = "Stores a value.",
      .parameters = "{\"type\":\"object\",\"properties\":{\"value\":{\"type\":\"string\",\"maxLength\":20}}}"},
-    {.name = "login", .description = "Uses a secret.", .permissions_required = SW_PERM_READ_USERS,
+    {.name = "login", .description = "Uses a secret.", .permissions_required = SWP_PERM_READ_USERS,
      .parameters = "{\"type\":\"object\",\"properties\":{\"user\":{\"type\":\"string\"},"
                    "\"password\":{\"type\":\"string\",\"x-secret\":true}},\"required\":[\"user\"]}"},
-    SW_TOOL_END,
+    SWP_TOOL_END,
 };
-static const sw_plugin net_plugin = {SW_PLUGIN_INIT, .id = "test.net", .name = "Net", .version = "1.0.0",
-                                     .permissions = SW_PERM_EXTERNAL_HTTP | SW_PERM_READ_USERS,
+static const swp_plugin net_plugin = {SWP_PLUGIN_INIT, .id = "test.net", .name = "Net", .version = "1.0.0",
+                                     .permissions = SWP_PERM_EXTERNAL_HTTP | SWP_PERM_READ_USERS,
                                      .tools = net_tools, .execute_tool = net_exec};
 
 /* a plugin whose tool name clashes with the greeter's */
-static const sw_tool clash_tools[] = {{.name = "greet", .description = "Other greet.", .parameters = "{\"type\":\"object\"}"}, SW_TOOL_END};
-static const sw_plugin clash_plugin = {SW_PLUGIN_INIT, .id = "test.clash", .name = "Clash", .version = "0.1.0",
+static const swp_tool clash_tools[] = {{.name = "greet", .description = "Other greet.", .parameters = "{\"type\":\"object\"}"}, SWP_TOOL_END};
+static const swp_plugin clash_plugin = {SWP_PLUGIN_INIT, .id = "test.clash", .name = "Clash", .version = "0.1.0",
                                        .tools = clash_tools, .execute_tool = slow_exec};
 
 static int setup(void **state)
 {
-    *state = sw_harness_new((const sw_plugin *[]){&sw_greeter_plugin, &slow_plugin, &net_plugin, &clash_plugin, NULL});
+    *state = sw_harness_new((const swp_plugin *[]){&sw_greeter_plugin, &slow_plugin, &net_plugin, &clash_plugin, NULL});
     return *state ? 0 : -1;
 }
 
@@ -262,10 +262,10 @@ static void test_http_service_needs_external_http(void **state)
 {
     sw_harness *h = *state;
     /* enabled without EXTERNAL_HTTP: the service refuses */
-    assert_int_equal(sw_harness_enable(h, "test.net", SW_PERM_READ_USERS), 0);
+    assert_int_equal(sw_harness_enable(h, "test.net", SWP_PERM_READ_USERS), 0);
     call_expect(h, "fetch", "{}", "ok", 0, "rc=-3 permission not granted");
     /* granted, but 127.0.0.1 is loopback: the outbound policy refuses it, nothing is sent */
-    assert_int_equal(sw_harness_enable(h, "test.net", SW_PERM_EXTERNAL_HTTP | SW_PERM_READ_USERS), 0);
+    assert_int_equal(sw_harness_enable(h, "test.net", SWP_PERM_EXTERNAL_HTTP | SWP_PERM_READ_USERS), 0);
     call_expect(h, "fetch", "{}", "ok", 0, "rc=-3 permission not granted");
     /* allowed by the operator: the request is made (and fails to connect to the discard port) */
     char err[256];
@@ -280,7 +280,7 @@ static void test_http_service_needs_external_http(void **state)
 static void test_tool_permission_checked_by_dispatcher(void **state)
 {
     sw_harness *h = *state;
-    assert_int_equal(sw_harness_enable(h, "test.net", SW_PERM_EXTERNAL_HTTP), 0);
+    assert_int_equal(sw_harness_enable(h, "test.net", SWP_PERM_EXTERNAL_HTTP), 0);
     call_expect(h, "login", "{\"user\":\"a\",\"password\":\"hunter2\"}", "denied", 1, "READ_USERS");
     assert_int_equal(sw_harness_enable(h, "test.net", -1), 0);
     call_expect(h, "login", "{\"user\":\"a\",\"password\":\"hunter2\"}", "ok", 0, "logged in");

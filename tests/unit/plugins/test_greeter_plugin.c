@@ -8,12 +8,12 @@
 
 #include "plugin_harness.h"
 
-extern const sw_plugin sw_greeter_plugin;
+extern const swp_plugin sw_greeter_plugin;
 
 static int setup(void **state)
 {
     setenv("SW_PASSWORD_FAST", "1", 1);
-    *state = sw_harness_new((const sw_plugin *[]){&sw_greeter_plugin, NULL});
+    *state = sw_harness_new((const swp_plugin *[]){&sw_greeter_plugin, NULL});
     return *state ? 0 : -1;
 }
 
@@ -27,15 +27,15 @@ static int teardown(void **state)
 static void test_greet_returns_english_by_default(void **state)
 {
     sw_harness *h = *state;
-    sw_result out;
-    assert_int_equal(sw_harness_execute(h, &sw_greeter_plugin, "greet", "{\"language\":\"en\"}", &out), SW_OK);
+    swp_result out;
+    assert_int_equal(sw_harness_execute(h, &sw_greeter_plugin, "greet", "{\"language\":\"en\"}", &out), SWP_OK);
     assert_non_null(strstr(out.text, "Hello"));
 }
 
 static void expect_greeting(sw_harness *h, const char *args, const char *want)
 {
-    sw_result out;
-    assert_int_equal(sw_harness_execute(h, &sw_greeter_plugin, "greet", args, &out), SW_OK);
+    swp_result out;
+    assert_int_equal(sw_harness_execute(h, &sw_greeter_plugin, "greet", args, &out), SWP_OK);
     assert_false(out.is_error);
     assert_string_equal(out.text, want);
 }
@@ -66,8 +66,8 @@ static void test_non_json_args_are_the_language(void **state)
 static void test_unknown_tool_is_answered_by_the_host(void **state)
 {
     sw_harness *h = *state;
-    sw_result out;
-    assert_int_equal(sw_harness_execute(h, &sw_greeter_plugin, "wave", "{}", &out), SW_OK);
+    swp_result out;
+    assert_int_equal(sw_harness_execute(h, &sw_greeter_plugin, "wave", "{}", &out), SWP_OK);
     assert_true(out.is_error);
     assert_non_null(strstr(out.text, "Fallback suggestions:"));
 }
@@ -75,10 +75,10 @@ static void test_unknown_tool_is_answered_by_the_host(void **state)
 static void test_no_system_context(void **state)
 {
     sw_harness *h = *state;
-    sw_result out;
+    swp_result out;
     sw_harness_execute(h, &sw_greeter_plugin, "greet", "{\"language\":\"en\"}", &out);
     const char *text = "unset";
-    assert_int_equal(sw_greeter_plugin.get_system_context(sw_harness_ctx(h), &text), SW_OK);
+    assert_int_equal(sw_greeter_plugin.get_system_context(sw_harness_ctx(h), &text), SWP_OK);
     assert_null(text);
 }
 

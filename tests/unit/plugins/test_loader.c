@@ -1,5 +1,5 @@
 /* test_loader: the real shared-object loader on a directory of plugins, most of them broken:
- * each bad one is refused (bad ABI version, wrong or newer struct size, a newer sw_tool, invalid
+ * each bad one is refused (bad ABI version, wrong or newer struct size, a newer swp_tool, invalid
  * id, invalid schema, duplicate id, reserved namespace) and the good ones load. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -59,7 +59,7 @@ static void test_each_refusal_says_why(void **state)
     expect_refusal("bad_abi.so", "ABI version 999");
     expect_refusal("bad_size.so", "descriptor size 24");
     expect_refusal("big_size.so", "built against a newer plugin.h");
-    expect_refusal("big_tool.so", "sw_tool size");
+    expect_refusal("big_tool.so", "swp_tool size");
     expect_refusal("bad_id.so", "invalid id");
     expect_refusal("bad_schema.so", "invalid parameters schema");
     expect_refusal("reserved_ns.so", "reserved");

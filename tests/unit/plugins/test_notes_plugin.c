@@ -9,36 +9,36 @@
 
 #include "plugin_harness.h"
 
-/* The notes feature service's calls, as the notes plugin makes them (sw_service "notes" v1). */
-static const sw_notes_api *notes_api(sw_ctx *ctx)
+/* The notes feature service's calls, as the notes plugin makes them (swp_service "notes" v1). */
+static const swp_notes_api *notes_api(swp_ctx *ctx)
 {
-    const sw_notes_api *api = sw_service(ctx, SW_NOTES_SERVICE, SW_NOTES_API_VERSION);
+    const swp_notes_api *api = swp_service(ctx, SWP_NOTES_SERVICE, SWP_NOTES_API_VERSION);
     assert_non_null(api);
     return api;
 }
-static int sw_notes_find(sw_ctx *ctx, const char *q, int limit, const sw_note *const **notes, int *count)
+static int sw_notes_find(swp_ctx *ctx, const char *q, int limit, const swp_note *const **notes, int *count)
 {
     return notes_api(ctx)->find(ctx, q, limit, notes, count);
 }
-static int sw_note_get(sw_ctx *ctx, const char *id, const sw_note **note) { return notes_api(ctx)->get(ctx, id, note); }
-static int sw_note_create(sw_ctx *ctx, const char *t, const char *b, const sw_note **note)
+static int sw_note_get(swp_ctx *ctx, const char *id, const swp_note **note) { return notes_api(ctx)->get(ctx, id, note); }
+static int sw_note_create(swp_ctx *ctx, const char *t, const char *b, const swp_note **note)
 {
     return notes_api(ctx)->create(ctx, t, b, note);
 }
-static int sw_note_update(sw_ctx *ctx, const char *id, const char *t, const char *b, const sw_note **note)
+static int sw_note_update(swp_ctx *ctx, const char *id, const char *t, const char *b, const swp_note **note)
 {
     return notes_api(ctx)->update(ctx, id, t, b, note);
 }
 #include "store/sw_note_repo.h"
 
-extern const sw_plugin sw_notes_plugin;
+extern const swp_plugin sw_notes_plugin;
 
-#define ALL_NOTES (SW_PERM_READ_NOTES | SW_PERM_WRITE_NOTES | SW_PERM_SEARCH)
+#define ALL_NOTES (SWP_PERM_READ_NOTES | SWP_PERM_WRITE_NOTES | SWP_PERM_SEARCH)
 
 static int setup(void **state)
 {
     setenv("SW_PASSWORD_FAST", "1", 1);
-    sw_harness *h = sw_harness_new((const sw_plugin *[]){&sw_notes_plugin, NULL});
+    sw_harness *h = sw_harness_new((const swp_plugin *[]){&sw_notes_plugin, NULL});
     if (!h || sw_harness_enable(h, "scaiwave.notes", -1) != 0) return -1;
     *state = h;
     return 0;
@@ -54,8 +54,8 @@ static int teardown(void **state)
 
 static const char *run(sw_harness *h, const char *tool, const char *args, int want_error)
 {
-    static sw_result out;
-    assert_int_equal(sw_harness_execute(h, &sw_notes_plugin, tool, args, &out), SW_OK);
+    static swp_result out;
+    assert_int_equal(sw_harness_execute(h, &sw_notes_plugin, tool, args, &out), SWP_OK);
     assert_non_null(out.text);
     if (out.is_error != want_error) fail_msg("%s %s: is_error %d: %s", tool, args, out.is_error, out.text);
     return out.text;
@@ -101,16 +101,16 @@ static void dispatch(sw_harness *h, const char *tenant_id, const char *tool, con
 static void test_manifest(void **state)
 {
     (void)state;
-    const sw_plugin *p = &sw_notes_plugin;
+    const swp_plugin *p = &sw_notes_plugin;
     assert_string_equal(p->id, "scaiwave.notes");
     assert_int_equal(p->permissions, ALL_NOTES);
     assert_int_equal(p->injects_context, 1);
     const char *names[] = {"find_note", "read_note", "create_note", "update_note"};
-    const uint32_t perms[] = {SW_PERM_READ_NOTES | SW_PERM_SEARCH, SW_PERM_READ_NOTES, SW_PERM_WRITE_NOTES,
-                              SW_PERM_WRITE_NOTES};
+    const uint32_t perms[] = {SWP_PERM_READ_NOTES | SWP_PERM_SEARCH, SWP_PERM_READ_NOTES, SWP_PERM_WRITE_NOTES,
+                              SWP_PERM_WRITE_NOTES};
     const int side[] = {0, 0, 1, 1};
     int i = 0;
-    for (const sw_tool *t = p->tools; t->name; t++, i++) {
+    for (const swp_tool *t = p->tools; t->name; t++, i++) {
         assert_true(i < 4);
         assert_string_equal(t->name, names[i]);
         assert_int_equal(t->permissions_required, perms[i]);
@@ -130,17 +130,17 @@ static void test_system_context_is_one_line(void **state)
     sw_harness *h = *state;
     run(h, "find_note", "{\"query\":\"x\"}", 0);
     const char *text = NULL;
-    assert_int_equal(sw_notes_plugin.get_system_context(sw_harness_ctx(h), &text), SW_OK);
+    assert_int_equal(sw_notes_plugin.get_system_context(sw_harness_ctx(h), &text), SWP_OK);
     assert_non_null(text);
     assert_null(strchr(text, '\n'));
     assert_non_null(strstr(text, "find, read, create and update"));
     /* only what is granted is offered */
-    sw_harness_ctx(h)->granted = SW_PERM_READ_NOTES | SW_PERM_SEARCH;
-    assert_int_equal(sw_notes_plugin.get_system_context(sw_harness_ctx(h), &text), SW_OK);
+    sw_harness_ctx(h)->granted = SWP_PERM_READ_NOTES | SWP_PERM_SEARCH;
+    assert_int_equal(sw_notes_plugin.get_system_context(sw_harness_ctx(h), &text), SWP_OK);
     assert_null(strstr(text, "create_note and"));
     assert_non_null(strstr(text, "find_note"));
     sw_harness_ctx(h)->granted = 0;
-    assert_int_equal(sw_notes_plugin.get_system_context(sw_harness_ctx(h), &text), SW_OK);
+    assert_int_equal(sw_notes_plugin.get_system_context(sw_harness_ctx(h), &text), SWP_OK);
     assert_null(text);
 }
 
@@ -211,9 +211,9 @@ static void test_snippets_are_short(void **state)
     for (int i = 0; i < 100; i++) strcat(body, "more filler text ");
     create(h, "Haystack", body, id);
     run(h, "find_note", "{\"query\":\"needle\"}", 0);
-    const sw_note *const *notes = NULL;
+    const swp_note *const *notes = NULL;
     int n = 0;
-    assert_int_equal(sw_notes_find(sw_harness_ctx(h), "needle", 5, &notes, &n), SW_OK);
+    assert_int_equal(sw_notes_find(sw_harness_ctx(h), "needle", 5, &notes, &n), SWP_OK);
     assert_int_equal(n, 1);
     assert_string_equal(notes[0]->id, id);
     assert_non_null(strstr(notes[0]->snippet, "**needle**"));
@@ -231,9 +231,9 @@ static void test_ranking(void **state)
     create(h, "Fruit", "kiwi kiwi kiwi", many);
     create(h, "Unrelated", "Nothing to see.", other);
     run(h, "find_note", "{\"query\":\"kiwi\"}", 0);
-    const sw_note *const *notes = NULL;
+    const swp_note *const *notes = NULL;
     int n = 0;
-    assert_int_equal(sw_notes_find(sw_harness_ctx(h), "kiwi", 10, &notes, &n), SW_OK);
+    assert_int_equal(sw_notes_find(sw_harness_ctx(h), "kiwi", 10, &notes, &n), SWP_OK);
     assert_int_equal(n, 3);
     /* best first: the title weighs most, then the dense body, then one mention in a long text */
     assert_string_equal(notes[0]->id, title);
@@ -341,18 +341,18 @@ static void test_bounds(void **state)
     assert_int_equal(count_rows(h, "SELECT COUNT(*) FROM notes"), 2);
 
     /* the host services check the same bounds themselves */
-    sw_ctx *ctx = sw_harness_ctx(h);
-    const sw_note *n = NULL;
-    assert_int_equal(sw_note_create(ctx, "", "b", &n), SW_E_INVAL);
-    assert_int_equal(sw_note_create(ctx, "t", "", &n), SW_E_INVAL);
-    assert_int_equal(sw_note_create(ctx, "a\tb", "b", &n), SW_E_INVAL);
-    assert_int_equal(sw_note_create(ctx, title, "b", &n), SW_E_INVAL); /* 201 characters */
-    assert_int_equal(sw_note_create(ctx, "bad \xff utf-8", "b", &n), SW_E_INVAL);
-    assert_int_equal(sw_note_update(ctx, id, NULL, NULL, &n), SW_E_INVAL);
-    const sw_note *const *list = NULL;
+    swp_ctx *ctx = sw_harness_ctx(h);
+    const swp_note *n = NULL;
+    assert_int_equal(sw_note_create(ctx, "", "b", &n), SWP_E_INVAL);
+    assert_int_equal(sw_note_create(ctx, "t", "", &n), SWP_E_INVAL);
+    assert_int_equal(sw_note_create(ctx, "a\tb", "b", &n), SWP_E_INVAL);
+    assert_int_equal(sw_note_create(ctx, title, "b", &n), SWP_E_INVAL); /* 201 characters */
+    assert_int_equal(sw_note_create(ctx, "bad \xff utf-8", "b", &n), SWP_E_INVAL);
+    assert_int_equal(sw_note_update(ctx, id, NULL, NULL, &n), SWP_E_INVAL);
+    const swp_note *const *list = NULL;
     int cnt = 0;
-    assert_int_equal(sw_notes_find(ctx, "x", 0, &list, &cnt), SW_E_INVAL);
-    assert_int_equal(sw_notes_find(ctx, "x", SW_NOTE_FIND_MAX + 1, &list, &cnt), SW_E_INVAL);
+    assert_int_equal(sw_notes_find(ctx, "x", 0, &list, &cnt), SWP_E_INVAL);
+    assert_int_equal(sw_notes_find(ctx, "x", SWP_NOTE_FIND_MAX + 1, &list, &cnt), SWP_E_INVAL);
     assert_int_equal(count_rows(h, "SELECT COUNT(*) FROM notes"), 2);
 }
 
@@ -361,7 +361,7 @@ static void test_bounds(void **state)
 static void test_missing_write_notes_writes_nothing(void **state)
 {
     sw_harness *h = *state;
-    assert_int_equal(sw_harness_enable(h, "scaiwave.notes", SW_PERM_READ_NOTES | SW_PERM_SEARCH), 0);
+    assert_int_equal(sw_harness_enable(h, "scaiwave.notes", SWP_PERM_READ_NOTES | SWP_PERM_SEARCH), 0);
     sw_dispatch_result r;
     sw_harness_call(h, "create_note", "{\"title\":\"Secret plan\",\"body\":\"do not store\"}", &r);
     assert_true(r.is_error);
@@ -380,28 +380,28 @@ static void test_missing_write_notes_writes_nothing(void **state)
     /* the host service refuses on its own too, when a tool is run without the grant */
     const sw_reg_plugin *rp = sw_registry_find(h->reg, "scaiwave.notes");
     sw_call call = {.tenant_id = h->tenant.id, .room_id = "r", .caller_id = h->ai.id, .initiator_id = h->alice.id};
-    sw_call_ctx *cc = sw_call_ctx_new(&h->d, rp, &call, SW_PERM_READ_NOTES | SW_PERM_SEARCH);
+    sw_call_ctx *cc = sw_call_ctx_new(&h->d, rp, &call, SWP_PERM_READ_NOTES | SWP_PERM_SEARCH);
     const char *args = "{\"title\":\"Secret plan\",\"body\":\"do not store\"}";
     sw_call_ctx_set_args(cc, args, strlen(args), NULL);
-    sw_result out = {0};
-    assert_int_equal(sw_registry_tool(rp, "create_note")->def->run(&cc->pub, &out), SW_OK);
+    swp_result out = {0};
+    assert_int_equal(sw_registry_tool(rp, "create_note")->def->run(&cc->pub, &out), SWP_OK);
     assert_true(out.is_error);
     assert_non_null(strstr(out.text, "WRITE_NOTES"));
-    const sw_note *n = NULL;
-    assert_int_equal(sw_note_create(&cc->pub, "t", "b", &n), SW_E_PERM);
-    assert_int_equal(sw_note_update(&cc->pub, "x", NULL, "b", &n), SW_E_PERM);
-    cc->pub.granted = SW_PERM_READ_NOTES; /* find needs SEARCH as well */
-    const sw_note *const *list = NULL;
+    const swp_note *n = NULL;
+    assert_int_equal(sw_note_create(&cc->pub, "t", "b", &n), SWP_E_PERM);
+    assert_int_equal(sw_note_update(&cc->pub, "x", NULL, "b", &n), SWP_E_PERM);
+    cc->pub.granted = SWP_PERM_READ_NOTES; /* find needs SEARCH as well */
+    const swp_note *const *list = NULL;
     int cnt = 0;
-    assert_int_equal(sw_notes_find(&cc->pub, "plan", 5, &list, &cnt), SW_E_PERM);
-    cc->pub.granted = SW_PERM_SEARCH;
-    assert_int_equal(sw_notes_find(&cc->pub, "plan", 5, &list, &cnt), SW_E_PERM);
-    assert_int_equal(sw_note_get(&cc->pub, "x", &n), SW_E_PERM);
+    assert_int_equal(sw_notes_find(&cc->pub, "plan", 5, &list, &cnt), SWP_E_PERM);
+    cc->pub.granted = SWP_PERM_SEARCH;
+    assert_int_equal(sw_notes_find(&cc->pub, "plan", 5, &list, &cnt), SWP_E_PERM);
+    assert_int_equal(sw_note_get(&cc->pub, "x", &n), SWP_E_PERM);
     sw_call_ctx_free(cc);
     assert_int_equal(count_rows(h, "SELECT COUNT(*) FROM notes"), 0);
 
     /* without SEARCH, find_note is refused by the dispatcher and names it */
-    assert_int_equal(sw_harness_enable(h, "scaiwave.notes", SW_PERM_READ_NOTES | SW_PERM_WRITE_NOTES), 0);
+    assert_int_equal(sw_harness_enable(h, "scaiwave.notes", SWP_PERM_READ_NOTES | SWP_PERM_WRITE_NOTES), 0);
     sw_harness_call(h, "find_note", "{\"query\":\"plan\"}", &r);
     assert_string_equal(r.status, "denied");
     assert_non_null(strstr(r.text, "SEARCH"));

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-extern const sw_plugin sw_greeter_plugin;
+extern const swp_plugin sw_greeter_plugin;
 
 #define WRITERS 8
 #define READERS 2

@@ -10,22 +10,22 @@
 
 #include <string.h>
 
-static int ok_exec(sw_ctx *ctx, const char *tool, const char *args, sw_result *out)
+static int ok_exec(swp_ctx *ctx, const char *tool, const char *args, swp_result *out)
 {
     (void)ctx; (void)tool; (void)args;
-    return sw_result_text(out, "ok");
+    return swp_result_text(out, "ok");
 }
 
-static const sw_tool good_tools[] = {
+static const swp_tool good_tools[] = {
     {.name = "ping", .description = "Ping.", .parameters = "{\"type\":\"object\",\"properties\":{}}"},
-    SW_TOOL_END,
+    SWP_TOOL_END,
 };
 
 #define GOOD_PLUGIN(ident)                                                                          \
-    {SW_PLUGIN_INIT, .id = ident, .name = "T", .version = "1.2.3", .description = "d",             \
+    {SWP_PLUGIN_INIT, .id = ident, .name = "T", .version = "1.2.3", .description = "d",             \
      .tools = good_tools, .execute_tool = ok_exec}
 
-static void expect_refused(const sw_plugin *p, const char *needle)
+static void expect_refused(const swp_plugin *p, const char *needle)
 {
     sw_registry *r = sw_registry_new();
     char err[512] = "";
@@ -38,7 +38,7 @@ static void expect_refused(const sw_plugin *p, const char *needle)
 static void test_good_plugin_loads(void **state)
 {
     (void)state;
-    static const sw_plugin p = GOOD_PLUGIN("acme.good");
+    static const swp_plugin p = GOOD_PLUGIN("acme.good");
     sw_registry *r = sw_registry_new();
     char err[256];
     assert_int_equal(sw_registry_add(r, &p, "builtin", NULL, err, sizeof err), 0);
@@ -50,7 +50,7 @@ static void test_good_plugin_loads(void **state)
 static void test_bad_abi_version(void **state)
 {
     (void)state;
-    sw_plugin p = GOOD_PLUGIN("acme.abi");
+    swp_plugin p = GOOD_PLUGIN("acme.abi");
     p.abi_version = 99;
     expect_refused(&p, "ABI version 99");
 }
@@ -58,10 +58,10 @@ static void test_bad_abi_version(void **state)
 static void test_wrong_struct_size(void **state)
 {
     (void)state;
-    sw_plugin p = GOOD_PLUGIN("acme.size");
+    swp_plugin p = GOOD_PLUGIN("acme.size");
     p.struct_size = 12;
     expect_refused(&p, "descriptor size 12");
-    p.struct_size = sizeof(sw_plugin) + 64;
+    p.struct_size = sizeof(swp_plugin) + 64;
     expect_refused(&p, "descriptor size");
 }
 
@@ -70,7 +70,7 @@ static void test_invalid_ids(void **state)
     (void)state;
     const char *bad[] = {"greeter", "Acme.Echo", "acme..x", "acme.x.y", ".x", "acme.", "a b.c", "acme.ech/o", ""};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        sw_plugin p = GOOD_PLUGIN(bad[i]);
+        swp_plugin p = GOOD_PLUGIN(bad[i]);
         expect_refused(&p, "invalid id");
     }
     assert_true(sw_plugin_id_valid("scaiwave.greeter"));
@@ -86,7 +86,7 @@ static void test_semver(void **state)
     assert_false(sw_semver_valid("01.0.0"));
     assert_false(sw_semver_valid("1.0.0-"));
     assert_false(sw_semver_valid("v1.0.0"));
-    sw_plugin p = GOOD_PLUGIN("acme.ver");
+    swp_plugin p = GOOD_PLUGIN("acme.ver");
     p.version = "1.0";
     expect_refused(&p, "semver");
 }
@@ -94,26 +94,26 @@ static void test_semver(void **state)
 static void test_bad_tool_name_and_schema(void **state)
 {
     (void)state;
-    static const sw_tool bad_name[] = {{.name = "has space", .description = "x", .parameters = "{\"type\":\"object\"}"}, SW_TOOL_END};
-    sw_plugin p = GOOD_PLUGIN("acme.tools");
+    static const swp_tool bad_name[] = {{.name = "has space", .description = "x", .parameters = "{\"type\":\"object\"}"}, SWP_TOOL_END};
+    swp_plugin p = GOOD_PLUGIN("acme.tools");
     p.tools = bad_name;
     expect_refused(&p, "invalid tool name");
 
-    static const sw_tool bad_json[] = {{.name = "t", .description = "x", .parameters = "{\"type\":"}, SW_TOOL_END};
+    static const swp_tool bad_json[] = {{.name = "t", .description = "x", .parameters = "{\"type\":"}, SWP_TOOL_END};
     p.tools = bad_json;
     expect_refused(&p, "not JSON");
 
-    static const sw_tool not_object[] = {{.name = "t", .description = "x", .parameters = "{\"type\":\"string\"}"}, SW_TOOL_END};
+    static const swp_tool not_object[] = {{.name = "t", .description = "x", .parameters = "{\"type\":\"string\"}"}, SWP_TOOL_END};
     p.tools = not_object;
     expect_refused(&p, "object schema");
 
-    static const sw_tool bad_schema[] = {{.name = "t", .description = "x",
-        .parameters = "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"strnig\"}}}"}, SW_TOOL_END};
+    static const swp_tool bad_schema[] = {{.name = "t", .description = "x",
+        .parameters = "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"strnig\"}}}"}, SWP_TOOL_END};
     p.tools = bad_schema;
     expect_refused(&p, "invalid parameters schema");
 
-    static const sw_tool twice[] = {{.name = "t", .description = "x", .parameters = "{\"type\":\"object\"}"},
-                                    {.name = "t", .description = "y", .parameters = "{\"type\":\"object\"}"}, SW_TOOL_END};
+    static const swp_tool twice[] = {{.name = "t", .description = "x", .parameters = "{\"type\":\"object\"}"},
+                                    {.name = "t", .description = "y", .parameters = "{\"type\":\"object\"}"}, SWP_TOOL_END};
     p.tools = twice;
     expect_refused(&p, "declared twice");
 }
@@ -121,8 +121,8 @@ static void test_bad_tool_name_and_schema(void **state)
 static void test_duplicate_id_refuses_second(void **state)
 {
     (void)state;
-    static const sw_plugin a = GOOD_PLUGIN("acme.dup");
-    static const sw_plugin b = GOOD_PLUGIN("acme.dup");
+    static const swp_plugin a = GOOD_PLUGIN("acme.dup");
+    static const swp_plugin b = GOOD_PLUGIN("acme.dup");
     sw_registry *r = sw_registry_new();
     char err[256];
     assert_int_equal(sw_registry_add(r, &a, "builtin", NULL, err, sizeof err), 0);
@@ -142,7 +142,7 @@ static void test_missing_so_and_symbol(void **state)
     assert_non_null(strstr(err, "cannot load"));
     /* libm is a shared object without our entry symbol */
     assert_int_equal(sw_registry_load_so(r, "libm.so.6", NULL, err, sizeof err), -1);
-    assert_non_null(strstr(err, "sw_plugin_entry"));
+    assert_non_null(strstr(err, "swp_plugin_entry"));
     assert_int_equal(r->n, 0);
     sw_registry_free(r);
 }
@@ -150,10 +150,10 @@ static void test_missing_so_and_symbol(void **state)
 static void test_usage_params_order(void **state)
 {
     (void)state;
-    static const sw_tool t[] = {{.name = "greet", .description = "x", .usage = "[/greet <language> [name]]",
+    static const swp_tool t[] = {{.name = "greet", .description = "x", .usage = "[/greet <language> [name]]",
         .parameters = "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"},"
-                      "\"language\":{\"type\":\"string\"}},\"required\":[\"language\"]}"}, SW_TOOL_END};
-    sw_plugin p = GOOD_PLUGIN("acme.usage");
+                      "\"language\":{\"type\":\"string\"}},\"required\":[\"language\"]}"}, SWP_TOOL_END};
+    swp_plugin p = GOOD_PLUGIN("acme.usage");
     p.tools = t;
     sw_registry *r = sw_registry_new();
     char err[256];

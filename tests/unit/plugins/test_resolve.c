@@ -11,48 +11,48 @@
 #include "plugin_harness.h"
 #include "plugins/sw_resolve.h"
 
-extern const sw_plugin sw_greeter_plugin;
+extern const swp_plugin sw_greeter_plugin;
 
 /* what the shape tool saw */
 static const json_t *seen_args;
 static int seen_text_written; /* the arguments' text existed when the tool started */
 
-static int sharp_run(sw_ctx *ctx, sw_result *out)
+static int sharp_run(swp_ctx *ctx, swp_result *out)
 {
     (void)ctx;
-    return sw_result_text(out, "sharp");
+    return swp_result_text(out, "sharp");
 }
 
-static int shape_run(sw_ctx *ctx, sw_result *out)
+static int shape_run(swp_ctx *ctx, swp_result *out)
 {
     sw_call_ctx *cc = ctx->host_data;
     seen_args = cc->args;
     seen_text_written = cc->args_json != NULL;
     int64_t n = -1;
-    if (sw_arg_int(ctx, "n", &n) != SW_OK) return sw_result_error(out, "no integer n\nFallback suggestions: none");
-    const char *o = sw_arg_json(ctx, "o");
-    return sw_result_text(out, sw_printf(ctx, "n=%lld o=%s text=%s", (long long)n, o ? o : "-", sw_args_text(ctx)));
+    if (swp_arg_int(ctx, "n", &n) != SWP_OK) return swp_result_error(out, "no integer n\nFallback suggestions: none");
+    const char *o = swp_arg_json(ctx, "o");
+    return swp_result_text(out, swp_printf(ctx, "n=%lld o=%s text=%s", (long long)n, o ? o : "-", swp_args_text(ctx)));
 }
 
-static const sw_tool shape_tools[] = {
+static const swp_tool shape_tools[] = {
     {.name = "shape", .description = "Tells the shape of its arguments.", .usage = "[/shape <n>]",
      .parameters = "{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\"},\"o\":{\"type\":\"object\"}},"
                    "\"required\":[\"n\"]}",
      .run = shape_run},
-    SW_TOOL_END,
+    SWP_TOOL_END,
 };
-static const sw_plugin shape_plugin = {SW_PLUGIN_INIT, .id = "test.shape", .name = "Shape", .version = "1.0.0",
+static const swp_plugin shape_plugin = {SWP_PLUGIN_INIT, .id = "test.shape", .name = "Shape", .version = "1.0.0",
                                        .tools = shape_tools};
-static const sw_tool sharp_tools[] = { /* no usage: a tool, not a slash command */
+static const swp_tool sharp_tools[] = { /* no usage: a tool, not a slash command */
     {.name = "sharp", .description = "Sharp.", .parameters = "{\"type\":\"object\"}", .run = sharp_run},
-    SW_TOOL_END,
+    SWP_TOOL_END,
 };
-static const sw_plugin sharp_plugin = {SW_PLUGIN_INIT, .id = "test.sharp", .name = "Sharp", .version = "1.0.0",
+static const swp_plugin sharp_plugin = {SWP_PLUGIN_INIT, .id = "test.sharp", .name = "Sharp", .version = "1.0.0",
                                        .tools = sharp_tools};
 
 static int setup(void **state)
 {
-    sw_harness *h = sw_harness_new((const sw_plugin *[]){&shape_plugin, &sharp_plugin, &sw_greeter_plugin, NULL});
+    sw_harness *h = sw_harness_new((const swp_plugin *[]){&shape_plugin, &sharp_plugin, &sw_greeter_plugin, NULL});
     if (!h) return -1;
     *state = h;
     return 0;

@@ -18,19 +18,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const sw_plugin sw_greeter_plugin;
+extern const swp_plugin sw_greeter_plugin;
 
 /* ---- a test plugin with typed parameters ---- */
 
-static int ok_exec(sw_ctx *ctx, const char *tool, const char *args, sw_result *out)
+static int ok_exec(swp_ctx *ctx, const char *tool, const char *args, swp_result *out)
 {
     (void)ctx;
     (void)tool;
     (void)args;
-    return sw_result_text(out, "ok");
+    return swp_result_text(out, "ok");
 }
 
-static const sw_tool typed_tools[] = {
+static const swp_tool typed_tools[] = {
     {
         .name = "typed",
         .description = "Integer, boolean, number and string parameters.",
@@ -74,11 +74,11 @@ static const sw_tool typed_tools[] = {
         .parameters = "{\"type\":\"object\",\"properties\":{"
                       "\"word\":{\"type\":\"string\"},\"opt\":{\"type\":[\"integer\",\"null\"]}}}",
     },
-    SW_TOOL_END,
+    SWP_TOOL_END,
 };
 
-static const sw_plugin typed_plugin = {
-    SW_PLUGIN_INIT,
+static const swp_plugin typed_plugin = {
+    SWP_PLUGIN_INIT,
     .id = "test.typed",
     .name = "Typed",
     .version = "1.0.0",
