@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "store_fixture.h"
+
 #include "store/sw_audit_repo.h"
 #include "store/sw_migrate.h"
 #include "store/sw_repo.h"
@@ -24,12 +26,8 @@ static sw_tenant ta, tb;
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/sw-auditrepo-XXXXXX");
-    if (!mkdtemp(dir)) return -1;
-    char url[128], err[256];
-    snprintf(url, sizeof url, "sqlite:%s/test.db", dir);
-    db = sw_db_open_with(url, &(sw_db_options){.synchronous = "normal"}, err, sizeof err);
-    if (!db || sw_migrate(db, err, sizeof err) < 0) return -1;
+    db = sw_test_store_open(dir, "auditrepo");
+    if (!db) return -1;
     if (sw_tenant_create(db, "a", "A", &ta) != SW_REPO_OK) return -1;
     return sw_tenant_create(db, "b", "B", &tb) == SW_REPO_OK ? 0 : -1;
 }
@@ -37,10 +35,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    sw_db_close(db);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return sw_test_store_close(db, dir);
 }
 
 typedef struct {

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "store_fixture.h"
+
 #include "core/sw_secretbox.h"
 #include "store/sw_ai_repo.h"
 #include "store/sw_migrate.h"
@@ -28,12 +30,8 @@ static sw_participant ai;
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/sw-seccol-XXXXXX");
-    if (!mkdtemp(dir)) return -1;
-    char url[128], err[256];
-    snprintf(url, sizeof url, "sqlite:%s/test.db", dir);
-    db = sw_db_open_with(url, &(sw_db_options){.synchronous = "normal"}, err, sizeof err);
-    if (!db || sw_migrate(db, err, sizeof err) < 0) return -1;
+    db = sw_test_store_open(dir, "seccol");
+    if (!db) return -1;
     if (sw_tenant_create(db, "t", "T", &tenant) != SW_REPO_OK) return -1;
     return sw_participant_create(db, tenant.id, "bot", "Bot", "model", "member", NULL, &ai) == SW_REPO_OK ? 0 : -1;
 }
@@ -41,10 +39,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    sw_db_close(db);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return sw_test_store_close(db, dir);
 }
 
 /* The api_key column as stored. */
