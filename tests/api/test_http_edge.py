@@ -153,3 +153,32 @@ def test_data_dir_mode_is_tightened_at_start(tmp_path):
         assert s.stderr_text().count("now 0700") == 1
     finally:
         s.close()
+
+
+def test_a_half_closed_incomplete_request_is_closed_before_the_header_deadline():
+    """A client sends part of a request and shuts down its side: it can never finish, so the
+    connection is closed soon (libmicrohttpd alone often misses the end of the stream when the
+    bytes and the FIN arrive together, and kept it until the header deadline, here 120 s; the
+    socket timeout of 30 s is far below that). 20 tries, each of several shapes."""
+    s = Server(extra_args=["--header-timeout-s", "120"])
+    try:
+        s.start()
+        for _ in range(20):
+            for junk in (b"\x16\x03\x01\x00\xa5\x01\x00", b"GET /healthz HTTP/1.1\r\nHost", b"GET /hea"):
+                c = socket.create_connection(("127.0.0.1", s.port), timeout=30)
+                try:
+                    c.sendall(junk)
+                    c.shutdown(socket.SHUT_WR)
+                    try:
+                        while c.recv(65536):
+                            pass
+                    except ConnectionResetError:
+                        pass  # closed: what is asserted
+                finally:
+                    c.close()
+        # a complete request followed by the half-close is still answered
+        status, _, content = raw_http(s.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", eof=True)
+        assert status == 200 and json.loads(content) == {"status": "ok"}, (status, content[:200])
+        assert s.stop() == 0
+    finally:
+        s.close()
