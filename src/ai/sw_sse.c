@@ -109,7 +109,9 @@ static sw_sse_status process_line(sw_sse *p, const char *s, size_t n)
         p->data_len += vlen;
         p->data[p->data_len++] = '\n';
     } else if (field_is(s, flen, "event")) {
-        if (set_buf(&p->event, &p->event_len, &p->event_cap, v, vlen) != 0) return SW_SSE_E_NOMEM;
+        /* a type with a NUL byte cannot be a C string: the field is ignored, as for id */
+        if (!memchr(v, 0, vlen) && set_buf(&p->event, &p->event_len, &p->event_cap, v, vlen) != 0)
+            return SW_SSE_E_NOMEM;
     } else if (field_is(s, flen, "id")) {
         if (!memchr(v, 0, vlen) && set_buf(&p->id, &p->id_len, &p->id_cap, v, vlen) != 0)
             return SW_SSE_E_NOMEM;

@@ -414,6 +414,22 @@ static void test_stop_from_callback(void **state)
     rec_free(&r);
 }
 
+/* Found by fuzz_sse: an event type holding a NUL byte came out as the empty string. The field
+ * is ignored (as the standard does for an id with a NUL): the event is a "message". */
+static void test_event_type_with_a_nul_is_ignored(void **state)
+{
+    (void)state;
+    static const char in[] = "event:\0\0ab\ndata: x\n\nevent: a\0\ndata: y\n\n";
+    rec r = {0};
+    sw_sse p;
+    sw_sse_init(&p, 0, on_ev, &r);
+    assert_int_equal(sw_sse_feed(&p, in, sizeof in - 1), SW_SSE_OK);
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.s, "message||x\x1emessage||y\x1e");
+    sw_sse_fini(&p);
+    rec_free(&r);
+}
+
 static void test_empty_and_null_callback(void **state)
 {
     (void)state;
@@ -446,6 +462,7 @@ int main(void)
         cmocka_unit_test(test_default_limit_1mib),
         cmocka_unit_test(test_stop_from_callback),
         cmocka_unit_test(test_empty_and_null_callback),
+        cmocka_unit_test(test_event_type_with_a_nul_is_ignored),
     };
     return cmocka_run_group_tests_name("sw_sse", tests, NULL, NULL);
 }
