@@ -60,9 +60,9 @@ void sw_tenant_plugins_release(sw_tenant_plugins *tp)
     if (tp && __atomic_sub_fetch(&tp->refs, 1, __ATOMIC_ACQ_REL) == 0) tp_free(tp);
 }
 
-void sw_plugin_states_free(sw_plugin_states *s)
+/* Releases every cached snapshot and empties the map (under mu, or with no other user left). */
+static void drop_entries(sw_plugin_states *s)
 {
-    if (!s) return;
     for (int i = 0; i < BUCKETS; i++) {
         entry *e = s->map[i];
         while (e) {
@@ -71,7 +71,14 @@ void sw_plugin_states_free(sw_plugin_states *s)
             free(e);
             e = n;
         }
+        s->map[i] = NULL;
     }
+}
+
+void sw_plugin_states_free(sw_plugin_states *s)
+{
+    if (!s) return;
+    drop_entries(s);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->write_mu);
     free(s);
@@ -288,16 +295,7 @@ static void invalidate_all(sw_plugin_states *s)
 {
     pthread_mutex_lock(&s->mu);
     s->gen++;
-    for (int i = 0; i < BUCKETS; i++) {
-        entry *e = s->map[i];
-        while (e) {
-            entry *n = e->next;
-            sw_tenant_plugins_release(e->tp);
-            free(e);
-            e = n;
-        }
-        s->map[i] = NULL;
-    }
+    drop_entries(s);
     pthread_mutex_unlock(&s->mu);
 }
 
