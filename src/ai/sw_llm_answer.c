@@ -3,7 +3,7 @@
  * paths: text deltas, tool calls assembled by index, limits, finish reasons. */
 #include "ai/sw_llm.h"
 #include "ai/sw_llm_internal.h"
-#include "ai/sw_sse.h"
+#include "core/sw_sse.h"
 
 #include <limits.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* fuzz_sse: libFuzzer target for the SSE framing (src/ai/sw_sse.c) and the streamed-answer
+/* fuzz_sse: libFuzzer target for the SSE framing (src/core/sw_sse.c) and the streamed-answer
  * assembler sw_llm uses (sw_llm_stream_*, src/ai/sw_llm.c), plus the plain JSON answer parser.
  *
  * Input layout: byte 0 = flags, bytes 1..4 = seed of the split pattern, the rest = body.
@@ -31,7 +31,7 @@
 #include <jansson.h>
 
 #include "ai/sw_llm.h"
-#include "ai/sw_sse.h"
+#include "core/sw_sse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /* sw_sse: incremental Server-Sent Events parser (see sw_sse.h). */
-#include "ai/sw_sse.h"
+#include "core/sw_sse.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ai/sw_sse.h"
+#include "core/sw_sse.h"
 
 #define REQUIRE(p)                                                                                 \
     do {                                                                                           \
