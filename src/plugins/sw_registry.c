@@ -322,9 +322,48 @@ static int add_tool(sw_reg_plugin *rp, int i, const swp_tool *src, size_t tool_s
     return 0;
 }
 
+static int build(sw_reg_plugin *out, const swp_plugin *p, const char *source, const sw_registry *r, char *err,
+                 size_t errlen);
+
 int sw_registry_add(sw_registry *r, const swp_plugin *p, const char *source, const char *path,
                     char *err, size_t errlen)
 {
+    sw_reg_plugin rp;
+    if (build(&rp, p, source, r, err, errlen) != 0) return -1;
+    if (r->n == r->cap) {
+        int cap = r->cap ? r->cap * 2 : 8;
+        sw_reg_plugin *np = realloc(r->plugins, (size_t)cap * sizeof *np);
+        if (!np) {
+            free_tools(&rp);
+            return -1;
+        }
+        r->plugins = np;
+        r->cap = cap;
+    }
+    rp.path = path ? strdup(path) : NULL;
+    r->plugins[r->n++] = rp;
+    return 0;
+}
+
+int sw_reg_plugin_build(sw_reg_plugin *rp, const swp_plugin *p, const char *source, char *err, size_t errlen)
+{
+    return build(rp, p, source, NULL, err, errlen);
+}
+
+void sw_reg_plugin_fini(sw_reg_plugin *rp)
+{
+    if (!rp) return;
+    free_tools(rp);
+    rp->tools = NULL;
+    rp->settings = NULL;
+    rp->ntools = 0;
+}
+
+/* Validates a descriptor into *out (r, when not NULL: its ids must not repeat). */
+static int build(sw_reg_plugin *out, const swp_plugin *p, const char *source, const sw_registry *r, char *err,
+                 size_t errlen)
+{
+    memset(out, 0, sizeof *out);
     if (!p) {
         snprintf(err, errlen, "no descriptor");
         return -1;
@@ -344,7 +383,7 @@ int sw_registry_add(sw_registry *r, const swp_plugin *p, const char *source, con
         snprintf(err, errlen, "invalid id \"%.64s\": expected <owner>.<name> in [a-z0-9_-]", p->id ? p->id : "");
         return -1;
     }
-    if (sw_registry_find(r, p->id)) {
+    if (r && sw_registry_find(r, p->id)) {
         snprintf(err, errlen, "%s: duplicate plugin id, already registered", p->id);
         return -1;
     }
@@ -372,15 +411,7 @@ int sw_registry_add(sw_registry *r, const swp_plugin *p, const char *source, con
         rp.ntools = i + 1;
         if (add_tool(&rp, i, tool_at(p->tools, tool_size, i), tool_size, err, errlen) != 0) goto fail;
     }
-    if (r->n == r->cap) {
-        int cap = r->cap ? r->cap * 2 : 8;
-        sw_reg_plugin *np = realloc(r->plugins, (size_t)cap * sizeof *np);
-        if (!np) goto fail;
-        r->plugins = np;
-        r->cap = cap;
-    }
-    rp.path = path ? strdup(path) : NULL;
-    r->plugins[r->n++] = rp;
+    *out = rp;
     return 0;
 fail:
     free_tools(&rp);
