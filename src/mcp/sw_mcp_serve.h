@@ -9,6 +9,8 @@
 #ifndef SW_MCP_SERVE_H
 #define SW_MCP_SERVE_H
 
+#include "mcp/sw_mcp_serve_sessions.h"
+
 #include <jansson.h>
 #include <stddef.h>
 
@@ -19,7 +21,6 @@ struct sw_rooms;
  * is one of these, else with the first. */
 extern const char *const SW_MCP_SERVE_PROTOCOLS[];
 
-#define SW_MCP_SESSION_ID_LEN 32 /* hex characters */
 #define SW_MCP_MAX_BATCH 16      /* messages in one batch, at most */
 
 typedef struct sw_mcp_serve_config {
@@ -33,12 +34,6 @@ typedef struct sw_mcp_serve_config {
 } sw_mcp_serve_config;
 
 typedef struct sw_mcp_serve sw_mcp_serve;
-
-/* The authenticated caller (strings borrowed for the call). */
-typedef struct sw_mcp_caller {
-    const char *tenant_id;
-    const char *participant_id;
-} sw_mcp_caller;
 
 /* One POST to the endpoint. */
 typedef struct sw_mcp_post {

@@ -7,9 +7,16 @@
 #ifndef SW_MCP_SERVE_SESSIONS_H
 #define SW_MCP_SERVE_SESSIONS_H
 
-#include "mcp/sw_mcp_serve.h"
-
 #include <jansson.h>
+
+#define SW_MCP_SESSION_ID_LEN 32 /* hex characters */
+
+/* The authenticated caller (strings borrowed for the call). */
+typedef struct sw_mcp_caller {
+    const char *tenant_id;
+    const char *participant_id;
+} sw_mcp_caller;
+
 
 typedef struct sw_mcp_sessions sw_mcp_sessions;
 
