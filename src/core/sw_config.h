@@ -37,6 +37,9 @@ typedef struct sw_config {
     /* SCAIWAVE_MCP_STDIO_ALLOW, --mcp-stdio-allow: the commands (names looked up in PATH, or
      * absolute paths; comma-separated) tenant admins may run as stdio MCP servers ("": none) */
     char mcp_stdio_allow[4096];
+    /* SCAIWAVE_MCP_ALLOWED_ORIGINS, --mcp-allowed-origins: browser origins (comma-separated,
+     * "https://app.example.com") /v1/mcp accepts besides loopback ones ("") */
+    char mcp_allowed_origins[2048];
 } sw_config;
 
 /* Defaults, then the environment. */
