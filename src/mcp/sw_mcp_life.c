@@ -69,7 +69,9 @@ static void on_closed(void *arg, const char *why)
 static int remount(sw_mcp_srv *s, sw_mcp_sess *sess, char *err, size_t errlen)
 {
     json_t *tools = NULL, *view = NULL;
+    pthread_mutex_lock(&s->mu);
     int timeout = sw_mcp_config_int(s->config, "timeout_ms", 30000);
+    pthread_mutex_unlock(&s->mu);
     if (sw_mcp_client_list_tools(sess->client, timeout, &tools, err, errlen) != SW_MCP_OK) return -1;
     sw_mcp_mount *mt = sw_mcp_mount_build(s, sw_mcp_client_server_info(sess->client), tools, &view, err, errlen);
     json_decref(tools);

@@ -71,12 +71,20 @@ static int source_list(void *arg, const char *tenant_id, const sw_reg_plugin **o
         sw_mcp_srv *s = m->srv[i];
         if (strcmp(s->tenant_id, tenant_id) != 0) continue;
         pthread_mutex_lock(&s->mu);
-        if (s->mount) {
-            __atomic_add_fetch(&s->mount->refs, 1, __ATOMIC_ACQ_REL);
-            out[k] = &s->mount->rp;
-            holds[k++] = s->mount;
-        }
+        sw_mcp_mount *mt = s->mount;
+        if (mt) __atomic_add_fetch(&mt->refs, 1, __ATOMIC_ACQ_REL);
         pthread_mutex_unlock(&s->mu);
+        if (!mt) { /* not ready: listed without tools, so its status and state stay visible */
+            json_t *none = json_array(), *view = NULL;
+            char err[200];
+            mt = none ? sw_mcp_mount_build(s, NULL, none, &view, err, sizeof err) : NULL;
+            json_decref(none);
+            json_decref(view);
+        }
+        if (mt) {
+            out[k] = &mt->rp;
+            holds[k++] = mt;
+        }
     }
     pthread_mutex_unlock(&m->mu);
     return k;

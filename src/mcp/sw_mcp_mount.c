@@ -137,6 +137,9 @@ sw_mcp_mount *sw_mcp_mount_build(sw_mcp_srv *s, const json_t *server_info, const
         goto fail;
     }
     mt->refs = 1;
+    pthread_mutex_lock(&s->mu); /* a PATCH may replace s->config meanwhile */
+    int max_timeout = sw_mcp_config_int(s->config, "max_timeout_ms", 300000);
+    pthread_mutex_unlock(&s->mu);
     json_t *seen = json_object();
     int k = 0;
     for (size_t i = 0; i < nt; i++) {
@@ -162,7 +165,7 @@ sw_mcp_mount *sw_mcp_mount_build(sw_mcp_srv *s, const json_t *server_info, const
         d->side_effects = !json_is_true(json_object_get(ann, "readOnlyHint"));
         /* the dispatcher's hard deadline: the session's own timeout (extended by progress up to
          * max_timeout_ms) answers first, with notifications/cancelled sent */
-        d->timeout_ms = sw_mcp_config_int(s->config, "max_timeout_ms", 300000) + 2000;
+        d->timeout_ms = max_timeout + 2000;
         json_array_append_new(*view, json_pack("{s:s, s:b}", "name", name, "available", 1));
     }
     json_decref(seen);
