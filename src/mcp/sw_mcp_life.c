@@ -72,6 +72,7 @@ static int remount(sw_mcp_srv *s, sw_mcp_sess *sess, char *err, size_t errlen)
     pthread_mutex_lock(&s->mu);
     int timeout = sw_mcp_config_int(s->config, "timeout_ms", 30000);
     pthread_mutex_unlock(&s->mu);
+    if (timeout < 30000) timeout = 30000; /* listing is not a call: the call timeout may be short */
     if (sw_mcp_client_list_tools(sess->client, timeout, &tools, err, errlen) != SW_MCP_OK) return -1;
     sw_mcp_mount *mt = sw_mcp_mount_build(s, sw_mcp_client_server_info(sess->client), tools, &view, err, errlen);
     json_decref(tools);
@@ -118,7 +119,9 @@ static sw_mcp_client *connect_once(sw_mcp_srv *s, json_t *config, char *err, siz
     snprintf(h.log_name, sizeof h.log_name, "%s/%s", s->tenant_id, s->plugin_id);
     h.cfg.log_name = h.log_name;
     h.cfg.netpolicy = sw_mcp_m_netpolicy(s->m);
-    h.cfg.connect_timeout_ms = sw_mcp_config_int(config, "timeout_ms", 30000);
+    /* starting a child (node, npx ...) takes its time on a busy host: the call timeout may be short */
+    int ct = sw_mcp_config_int(config, "timeout_ms", 30000);
+    h.cfg.connect_timeout_ms = ct > 30000 ? ct : 30000;
     const char *dd = sw_mcp_m_data_dir(s->m);
     if (dd && *dd && s->transport == SW_MCP_STDIO) {
         snprintf(h.cwd, sizeof h.cwd, "%s/mcp", dd);
