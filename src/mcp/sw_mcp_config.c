@@ -323,10 +323,16 @@ static int open_kv(const json_t *obj, const sw_secretbox *sb, sw_mcp_kv **out, s
     return 0;
 }
 
-int sw_mcp_config_open(const json_t *config, int transport, const sw_secretbox *sb, sw_mcp_cfg_hold *h, char *err,
-                       size_t errlen)
+int sw_mcp_config_open(const json_t *config, int transport, const char *stdio_allow, const sw_secretbox *sb,
+                       sw_mcp_cfg_hold *h, char *err, size_t errlen)
 {
     memset(h, 0, sizeof *h);
+    const char *cmd = json_string_value(json_object_get(config, "command"));
+    if (transport == SW_MCP_STDIO && (!cmd || !command_allowed(stdio_allow, cmd))) {
+        /* the operator may have narrowed --mcp-stdio-allow since the registration */
+        snprintf(err, errlen, "command \"%.100s\" is not allowed on this server (--mcp-stdio-allow)", cmd ? cmd : "");
+        return -1;
+    }
     h->plain = calloc(2 * MAX_KV + 2, sizeof *h->plain);
     if (!h->plain) return -1;
     sw_mcp_config *c = &h->cfg;

@@ -65,6 +65,7 @@ struct sw_mcp_srv {
 sw_db *sw_mcp_m_db(sw_mcp_manager *m);
 const struct sw_netpolicy *sw_mcp_m_netpolicy(sw_mcp_manager *m);
 const char *sw_mcp_m_data_dir(sw_mcp_manager *m);
+const char *sw_mcp_m_stdio_allow(sw_mcp_manager *m);
 void sw_mcp_m_changed(sw_mcp_manager *m, const char *tenant_id); /* the tenant's plugins changed */
 void sw_mcp_srv_release(sw_mcp_srv *s);
 void sw_mcp_sess_release(sw_mcp_sess *s);
@@ -86,8 +87,8 @@ typedef struct sw_mcp_cfg_hold {
     char cwd[1200];
     char log_name[160];
 } sw_mcp_cfg_hold;
-int sw_mcp_config_open(const json_t *config, int transport, const sw_secretbox *sb, sw_mcp_cfg_hold *h, char *err,
-                       size_t errlen);
+int sw_mcp_config_open(const json_t *config, int transport, const char *stdio_allow, const sw_secretbox *sb,
+                       sw_mcp_cfg_hold *h, char *err, size_t errlen);
 void sw_mcp_config_wipe(sw_mcp_cfg_hold *h);
 int sw_mcp_config_int(const json_t *config, const char *key, int def);
 /* The public view fields of a config (env/headers masked) into view. */

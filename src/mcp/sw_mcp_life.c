@@ -112,7 +112,8 @@ static void drop_session(sw_mcp_srv *s)
 static sw_mcp_client *connect_once(sw_mcp_srv *s, json_t *config, char *err, size_t errlen)
 {
     sw_mcp_cfg_hold h;
-    if (sw_mcp_config_open(config, s->transport, sw_db_secretbox(sw_mcp_m_db(s->m)), &h, err, errlen) != 0) {
+    if (sw_mcp_config_open(config, s->transport, sw_mcp_m_stdio_allow(s->m), sw_db_secretbox(sw_mcp_m_db(s->m)), &h,
+                           err, errlen) != 0) {
         sw_mcp_config_wipe(&h);
         return NULL;
     }

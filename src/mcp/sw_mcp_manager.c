@@ -28,6 +28,7 @@ struct sw_mcp_manager {
 sw_db *sw_mcp_m_db(sw_mcp_manager *m) { return m->db; }
 const struct sw_netpolicy *sw_mcp_m_netpolicy(sw_mcp_manager *m) { return m->netpolicy; }
 const char *sw_mcp_m_data_dir(sw_mcp_manager *m) { return m->data_dir; }
+const char *sw_mcp_m_stdio_allow(sw_mcp_manager *m) { return m->stdio_allow; }
 
 void sw_mcp_m_changed(sw_mcp_manager *m, const char *tenant_id)
 {

@@ -504,3 +504,25 @@ def test_tool_policies_apply_to_mounted_tools(srv):
     assert [x for x in p["tools"] if x["name"] == "echo"][0]["approval_policy"] == "ask"
     err(srv.put("/v1/admin/plugins/mcp.pol/config", tok, json={"tool_policies": {"nope": "ask"}}), 422,
         "SW_VALIDATION")
+
+
+def test_a_command_the_operator_no_longer_allows_does_not_start():
+    """The allow-list is checked at every start, not only at registration: after a restart
+    without --mcp-stdio-allow the stored registration fails with the reason and runs nothing."""
+    s = Server(extra_args=FLAGS)
+    s2 = None
+    try:
+        s.start()
+        mark = marker()
+        register(s, s.admin_token, everything("ev", mark))
+        ready(s, s.admin_token, "ev")
+        assert s.stop() == 0
+        s2 = Server(extra_args=["--outbound-allow", "127.0.0.1"], data_dir=s.data_dir)
+        s2.start()
+        v = wait_view(s2, s2.admin_token, "ev", lambda v: v["status"] in ("failed", "disabled"))
+        assert "--mcp-stdio-allow" in v["status_reason"], v
+        assert pids(mark) == []
+    finally:
+        if s2:
+            s2.close()
+        s.close()
