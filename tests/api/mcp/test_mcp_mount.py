@@ -526,3 +526,75 @@ def test_a_command_the_operator_no_longer_allows_does_not_start():
         if s2:
             s2.close()
         s.close()
+
+
+# ---- tests/mcp/fixture_server.mjs: what server-everything cannot show ----
+
+FIXTURE = os.path.join(MCP_DIR, "fixture_server.mjs")
+
+
+def fixture(sid, **extra):
+    body = {"id": sid, "transport": "stdio", "command": "node", "args": [FIXTURE, "tools", marker()]}
+    body.update(extra)
+    return body
+
+
+def test_tools_from_every_page_and_a_list_changed_refresh(srv):
+    t = TenantUsers(srv, unique("mcpm"))
+    tok = t.admin_token
+    register(srv, tok, fixture("fx"))
+    v = ready(srv, tok, "fx")
+    # the fixture lists two tools per page (nextCursor): all nine arrive
+    assert [x["name"] for x in v["tools"]] == ["echo", "slow", "last-cancel", "env", "fds", "big", "garbage", "ask",
+                                                "add-tool"]
+    ok(srv.post("/v1/admin/plugins/mcp.fx/enable", tok, json={}))
+    assert call(srv, tok, "add-tool", {"name": "fresh"})["result"] == "added"
+    # notifications/tools/list_changed: the plugin is rebuilt with the new tool, still enabled
+    wait_view(srv, tok, "fx", lambda v: "fresh" in [x["name"] for x in v["tools"]])
+    p = plugin(srv, tok, "mcp.fx")
+    assert "fresh" in [x["name"] for x in p["tools"]] and p["enabled"] is True
+    r = call(srv, tok, "fresh", {})
+    assert r["plugin_id"] == "mcp.fx" and r["is_error"] is True and "unknown tool fresh" in r["result"], r
+    # garbage on the child's stdout does not break the session
+    assert call(srv, tok, "garbage", {})["result"] == "after garbage"
+    assert call(srv, tok, "echo", {"message": "m"})["result"] == "Echo: m"
+
+
+def test_the_server_gets_notifications_cancelled_at_the_timeout(srv):
+    t = TenantUsers(srv, unique("mcpm"))
+    tok = t.admin_token
+    register(srv, tok, fixture("fx", timeout_ms=1000, max_timeout_ms=1000))
+    ready(srv, tok, "fx")
+    ok(srv.post("/v1/admin/plugins/mcp.fx/enable", tok, json={}))
+    assert call(srv, tok, "last-cancel", {})["result"] == ""
+    r = call(srv, tok, "slow", {"ms": 30000})
+    assert r["is_error"] is True and "timed out after 1000 ms" in r["result"], r
+    # the child saw the cancellation (the SDK aborts the handler on notifications/cancelled)
+    deadline = time.monotonic() + WAIT
+    while call(srv, tok, "last-cancel", {})["result"] == "":
+        assert time.monotonic() < deadline, "the MCP server never saw notifications/cancelled"
+        time.sleep(0.05)
+
+
+def test_stop_in_a_room_reaches_the_mcp_server_as_a_cancellation(srv, fake):
+    from test_stream import WS
+    t = TenantUsers(srv, unique("mcpm"))
+    tok = t.admin_token
+    register(srv, tok, fixture("fx"))
+    ready(srv, tok, "fx")
+    ok(srv.post("/v1/admin/plugins/mcp.fx/enable", tok, json={}))
+    ok(srv.put("/v1/admin/plugins/mcp.fx/config", tok, json={"tool_policies": {"slow": "auto_run_everywhere"}}))
+    fake.script({"tool_calls": [{"id": "c1", "name": "slow", "arguments": json.dumps({"ms": 60000})}],
+                 "finish_reason": "tool_calls"},
+                {"content": "stopped"})
+    r = ai_room(srv, fake, t)
+    with WS(srv, tok) as ws:
+        ws.hello()
+        r.say("sleep a minute")
+        ws.until(lambda m: m["type"] == "swp.tool.call" and m["content"].get("status") == "running")
+        ok(srv.post("/v1/rooms/%s/ai/stop" % r.room["id"], tok, json={}))
+        ws.until(lambda m: m["type"] == "swp.tool.call" and m["content"].get("status") != "running")
+    deadline = time.monotonic() + WAIT
+    while call(srv, tok, "last-cancel", {})["result"] == "":
+        assert time.monotonic() < deadline, "Stop never reached the MCP server as notifications/cancelled"
+        time.sleep(0.05)
