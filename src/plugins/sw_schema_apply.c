@@ -177,13 +177,16 @@ int sw_v_regex(vctx *c, const sw_sregex *re, const char *s, size_t n, const json
 {
     int m = sw_sregex_match(re, s, n, &c->scratch);
     if (m >= 0) return m;
-    char q[120] = "a patternProperties name";
+    char q[120] = "a patternProperties pattern";
     if (pat) {
         char t[100];
         snprintf(q, sizeof q, "pattern \"%s\"", sw_schema_quote_j(t, sizeof t, pat));
     }
-    if (m == -1) return sw_vfatal(c, path, "%s exceeded the regex match limit", q);
-    return sw_vfatal(c, path, "%s: regex engine error", q);
+    if (m == -1)
+        sw_vfatal(c, path, "%s exceeded the regex match limit", q);
+    else
+        sw_vfatal(c, path, "%s: regex engine error", q);
+    return -1;
 }
 
 static int v_pattern(vctx *c, const json_t *kv, const json_t *v, const seg *path)
