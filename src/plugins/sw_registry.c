@@ -143,6 +143,7 @@ static void free_tools(sw_reg_plugin *rp)
 {
     for (int i = 0; i < rp->ntools; i++) {
         json_decref(rp->tools[i].schema);
+        sw_schema_free(rp->tools[i].compiled);
         json_decref(rp->tools[i].secret_fields);
         free(rp->tools[i].first_required);
         if (rp->tools[i].usage_params)
@@ -305,7 +306,8 @@ static int add_tool(sw_reg_plugin *rp, int i, const swp_tool *src, size_t tool_s
         return -1;
     }
     char serr[200];
-    if (sw_schema_check(rt->schema, serr, sizeof serr) != 0) {
+    rt->compiled = sw_schema_compile(rt->schema, SW_SCHEMA_DRAFT7, SW_SCHEMA_STRICT, serr, sizeof serr);
+    if (!rt->compiled) {
         snprintf(err, errlen, "%s: tool %s: invalid parameters schema: %s", p->id, t->name, serr);
         return -1;
     }

@@ -12,6 +12,9 @@ typedef struct sw_reg_tool {
     const swp_tool *def;    /* &copy: the plugin's element, read with its own tool_size */
     swp_tool copy;          /* host-sized and zero-filled past what the plugin's swp_tool has */
     json_t *schema;        /* parsed parameters */
+    struct sw_schema *compiled; /* schema compiled once at load (sw_schema_compile; strict for
+                                 * native plugins); the dispatcher validates with it. NULL: the
+                                 * dispatcher falls back to sw_schema_validate(schema) */
     json_t *secret_fields; /* array of property names redacted in the audit log */
     char *first_required;  /* the property non-JSON text maps to, or NULL */
     char **usage_params;   /* parameter names in the order of `usage` placeholders, NULL-ended */
