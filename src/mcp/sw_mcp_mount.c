@@ -118,10 +118,12 @@ static const char *unusable(const json_t *t, json_t *seen, char *why, size_t len
     if (!json_is_object(schema) || !type || strcmp(type, "object") != 0)
         return "inputSchema is not an object schema ({\"type\":\"object\",...})";
     char serr[200];
-    if (sw_schema_check(schema, serr, sizeof serr) != 0) {
+    sw_schema *sc = sw_schema_compile(schema, SW_SCHEMA_DRAFT2020, 0, serr, sizeof serr); /* as the registry will */
+    if (!sc) {
         snprintf(why, len, "inputSchema cannot be compiled: %s", serr);
         return why;
     }
+    sw_schema_free(sc);
     *schema_text = json_dumps(schema, JSON_COMPACT);
     return *schema_text ? NULL : "out of memory";
 }

@@ -306,7 +306,11 @@ static int add_tool(sw_reg_plugin *rp, int i, const swp_tool *src, size_t tool_s
         return -1;
     }
     char serr[200];
-    rt->compiled = sw_schema_compile(rt->schema, SW_SCHEMA_DRAFT7, SW_SCHEMA_STRICT, serr, sizeof serr);
+    /* MCP tools' schemas come from the wild: non-strict (unknown keywords ignored, as the drafts
+     * say), 2020-12 unless their $schema says otherwise (the MCP spec's default) */
+    int mcp = rp->source && strcmp(rp->source, "mcp") == 0;
+    rt->compiled = sw_schema_compile(rt->schema, mcp ? SW_SCHEMA_DRAFT2020 : SW_SCHEMA_DRAFT7,
+                                     mcp ? 0u : SW_SCHEMA_STRICT, serr, sizeof serr);
     if (!rt->compiled) {
         snprintf(err, errlen, "%s: tool %s: invalid parameters schema: %s", p->id, t->name, serr);
         return -1;

@@ -598,3 +598,34 @@ def test_stop_in_a_room_reaches_the_mcp_server_as_a_cancellation(srv, fake):
     while call(srv, tok, "last-cancel", {})["result"] == "":
         assert time.monotonic() < deadline, "Stop never reached the MCP server as notifications/cancelled"
         time.sleep(0.05)
+
+
+def test_schemas_from_the_wild(srv):
+    """2020-12 schemas with pattern, format, if/then/else, $defs, patternProperties and unknown
+    keywords mount and validate; a tool whose schema cannot be compiled is listed unavailable
+    with the reason, and its siblings still work."""
+    t = TenantUsers(srv, unique("mcpm"))
+    tok = t.admin_token
+    register(srv, tok, {"id": "sch", "transport": "stdio", "command": "node",
+                        "args": [os.path.join(MCP_DIR, "mount_schema_server.mjs"), marker()]})
+    v = ready(srv, tok, "sch")
+    tools = {x["name"]: x for x in v["tools"]}
+    assert tools["airport"] == {"name": "airport", "available": True}
+    assert tools["shape"]["available"] is True
+    assert tools["broken"]["available"] is False and "strin" in tools["broken"]["reason"], tools["broken"]
+    assert tools["remote"]["available"] is False and "$ref" in tools["remote"]["reason"], tools["remote"]
+    p = plugin(srv, tok, "mcp.sch")
+    listed = {x["name"]: x for x in p["tools"]}
+    assert sorted(listed) == ["airport", "shape"]
+    assert listed["airport"]["side_effects"] is False and listed["shape"]["side_effects"] is True
+    ok(srv.post("/v1/admin/plugins/mcp.sch/enable", tok, json={}))
+    assert call(srv, tok, "airport", {"code": "AMS"})["result"] == 'airport {"code":"AMS"}'
+    bad = call(srv, tok, "airport", {"code": "amsterdam"})
+    assert bad["is_error"] is True and "code" in bad["result"] and "pattern" in bad["result"], bad
+    assert call(srv, tok, "airport", {"code": "AMS", "when": "not a date"})["is_error"] is False  # format: annotation
+    assert call(srv, tok, "shape", {"kind": "circle", "r": 2, "tag_x": "y"})["is_error"] is False
+    for args in ({"kind": "circle", "side": 2}, {"kind": "square", "side": -1}, {"kind": "circle", "r": 1, "tag_x": 5}):
+        r = call(srv, tok, "shape", args)
+        assert r["is_error"] is True and r["status"] == "error", (args, r)
+    r = call(srv, tok, "broken", {"a": "x"})
+    assert r["is_error"] is True and "broken {" not in r["result"]
