@@ -29,6 +29,7 @@ typedef struct pend {
     sw_mcp_status st;    /* set when it ended without an answer (CLOSED, TOO_BIG) */
     int done;
     int64_t last_ms;     /* when it was sent or the last progress for it came */
+    char reason[256];    /* st == IO: why the transport could not get an answer */
 } pend;
 
 struct sw_mcp_client {
@@ -178,6 +179,21 @@ static void sink_too_big(void *arg, const json_t *id)
     SW_WARN("mcp %s: a message from the server was over the size limit and was dropped", c->name);
 }
 
+static void sink_failed(void *arg, const json_t *id, const char *why)
+{
+    sw_mcp_client *c = arg;
+    int64_t n;
+    pthread_mutex_lock(&c->mu);
+    pend *p = id_of(id, &n) ? find_locked(c, n) : NULL;
+    if (p && !p->done) {
+        p->done = 1;
+        p->st = SW_MCP_IO;
+        snprintf(p->reason, sizeof p->reason, "%s", why);
+        pthread_cond_signal(&p->cv);
+    }
+    pthread_mutex_unlock(&c->mu);
+}
+
 static void sink_closed(void *arg, const char *why)
 {
     sw_mcp_client *c = arg;
@@ -308,6 +324,7 @@ sw_mcp_status sw_mcp_client_request(sw_mcp_client *c, const char *method, json_t
     if (st == SW_MCP_TIMEOUT || st == SW_MCP_CANCELLED)
         send_cancelled(c, p.id, st == SW_MCP_TIMEOUT ? "timed out" : "cancelled by the caller");
     if (st == SW_MCP_OK) st = answer_of(p.msg, out, err, errlen);
+    else if (st == SW_MCP_IO && p.reason[0]) snprintf(err, errlen, "%s", p.reason);
     else if (st != SW_MCP_IO) say(err, errlen, st, c, method);
     json_decref(p.msg);
     pthread_cond_destroy(&p.cv);
@@ -453,7 +470,8 @@ sw_mcp_client *sw_mcp_client_connect(const sw_mcp_config *cfg, const sw_mcp_even
     if (ev) c->ev = *ev;
     c->kind = cfg->transport;
     snprintf(c->name, sizeof c->name, "%s", cfg->log_name ? cfg->log_name : "(unnamed)");
-    sw_mcp_sink sink = {sink_message, sink_too_big, sink_closed, c};
+    sw_mcp_sink sink = {.on_message = sink_message, .on_too_big = sink_too_big, .on_closed = sink_closed,
+                        .on_failed = sink_failed, .arg = c};
     if (pthread_create(&c->notifier, NULL, notifier_main, c) != 0) {
         snprintf(err, errlen, "cannot start a thread");
         client_free(c);

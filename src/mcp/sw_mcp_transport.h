@@ -17,6 +17,10 @@ typedef struct sw_mcp_sink {
     void (*on_too_big)(void *arg, const json_t *id);  /* id NULL when unknown */
     void (*on_closed)(void *arg, const char *why);    /* the transport ended by itself: once */
     void *arg;
+    /* A request that was sent can get no answer (http: the POST failed, HTTP 4xx/5xx, the
+     * address was refused, the stream ended with no way to resume): it ends with SW_MCP_IO and
+     * why as its reason. May be NULL (stdio never needs it). */
+    void (*on_failed)(void *arg, const json_t *id, const char *why);
 } sw_mcp_sink;
 
 typedef struct sw_mcp_transport sw_mcp_transport;
@@ -42,7 +46,8 @@ struct sw_mcp_transport {
     const sw_mcp_transport_ops *ops;
 };
 
-/* Each returns NULL with a reason in err. */
+/* Each returns NULL with a reason in err. http copies what it needs of cfg, except
+ * cfg->netpolicy, which must outlive the transport. */
 sw_mcp_transport *sw_mcp_stdio_open(const sw_mcp_config *cfg, const sw_mcp_sink *sink, char *err, size_t errlen);
 sw_mcp_transport *sw_mcp_http_open(const sw_mcp_config *cfg, const sw_mcp_sink *sink, char *err, size_t errlen);
 
