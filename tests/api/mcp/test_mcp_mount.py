@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import time
+import tempfile
 import uuid
 
 import pytest
@@ -629,3 +630,95 @@ def test_schemas_from_the_wild(srv):
         assert r["is_error"] is True and r["status"] == "error", (args, r)
     r = call(srv, tok, "broken", {"a": "x"})
     assert r["is_error"] is True and "broken {" not in r["result"]
+
+
+# ---- acceptance 1 over Streamable HTTP: server-everything's streamableHttp mode ----
+
+@pytest.fixture(scope="module")
+def everything_http():
+    """server-everything in its Streamable HTTP mode on a free loopback port: its /mcp URL."""
+    import socket
+    with socket.socket() as sk:
+        sk.bind(("127.0.0.1", 0))
+        port = sk.getsockname()[1]
+    log = tempfile.TemporaryFile()
+    p = subprocess.Popen(["node", EVERYTHING, "streamableHttp"], env=dict(os.environ, PORT=str(port)), cwd=MCP_DIR,
+                         stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+    try:
+        deadline = time.monotonic() + WAIT
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if p.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    raise RuntimeError("server-everything streamableHttp did not start: %r" % log.read()[-500:])
+                time.sleep(0.05)
+        yield "http://127.0.0.1:%d/mcp" % port
+    finally:
+        os.killpg(p.pid, signal.SIGTERM)
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+
+
+def test_streamable_http_tools_appear_and_run(srv, fake, everything_http):
+    from test_slash import Room as SlashRoom
+    t = TenantUsers(srv, unique("mcpm"))
+    tok = t.admin_token
+    v = register(srv, tok, {"id": "evhttp", "transport": "http", "url": everything_http,
+                            "headers": {"Authorization": "Bearer not-checked-by-everything", "X-Empty": ""}})
+    assert v["headers"] == {"Authorization": "********", "X-Empty": ""} and v["command"] is None
+    v = ready(srv, tok, "evhttp")
+    names = {x["name"] for x in v["tools"] if x["available"]}
+    assert {"echo", "get-sum"} <= names
+    p = plugin(srv, tok, "mcp.evhttp")
+    assert p["source"] == "mcp" and p["mcp_server"] == "evhttp" and p["status"] == "ready"
+    ok(srv.post("/v1/admin/plugins/mcp.evhttp/enable", tok, json={}))
+    assert call(srv, tok, "echo", {"message": "over http"})["result"] == "Echo: over http"
+    assert call(srv, tok, "get-sum", {"a": 1, "b": 2})["result"] == "The sum of 1 and 2 is 3."
+    # an answer that comes as an SSE stream with progress notifications before the result
+    r = call(srv, tok, "trigger-long-running-operation", {"duration": 2, "steps": 4})
+    assert r["is_error"] is False and "Long running operation completed" in r["result"], r
+    room = SlashRoom(srv, t, enable=False)
+    _, reply = room.run("/echo via slash over http")
+    assert reply["sender_id"] == "plugin:mcp.evhttp"
+    assert "Echo: via slash over http" in json.dumps(reply["content"])
+    fake.script({"tool_calls": [{"id": "h1", "name": "get-sum", "arguments": json.dumps({"a": 40, "b": 2})}],
+                 "finish_reason": "tool_calls"},
+                {"content": "42 it is."})
+    r = ai_room(srv, fake, t)
+    r.say("add 40 and 2")
+    assert r.ai_answer()["content"]["body"] == "42 it is."
+    tool_msgs = [m for m in fake.requests()[1]["body"]["messages"] if m["role"] == "tool"]
+    assert tool_msgs == [{"role": "tool", "tool_call_id": "h1", "content": "The sum of 40 and 2 is 42."}]
+    assert secret_free(srv, "not-checked-by-everything")
+    r = srv.request("DELETE", "/v1/admin/mcp-servers/evhttp", tok)
+    assert r.status_code == 204
+    assert plugin(srv, tok, "mcp.evhttp") is None
+
+
+def secret_free(srv, secret):
+    for root, _, files in os.walk(srv.data_dir):
+        for f in files:
+            with open(os.path.join(root, f), "rb") as fh:
+                if secret.encode() in fh.read():
+                    return False
+    return secret not in srv.stderr_text()
+
+
+def test_streamable_http_follows_the_outbound_address_rules(everything_http):
+    """Without --outbound-allow, a loopback MCP URL is refused like any tenant's outbound HTTP:
+    the registration is stored, the server stays failed with the reason, nothing is mounted."""
+    s = Server(extra_args=["--mcp-stdio-allow", "node"])
+    try:
+        s.start()
+        register(s, s.admin_token, {"id": "lo", "transport": "http", "url": everything_http})
+        v = wait_view(s, s.admin_token, "lo", lambda v: v["status"] == "failed")
+        assert "loopback" in v["status_reason"] and "--outbound-allow" in v["status_reason"], v
+        assert plugin(s, s.admin_token, "mcp.lo")["tools"] == []
+    finally:
+        s.close()
