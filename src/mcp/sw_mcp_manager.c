@@ -365,6 +365,8 @@ json_t *sw_mcp_manager_create(sw_mcp_manager *m, const char *tenant_id, const js
         }
     }
     pthread_mutex_unlock(&m->write_mu);
+    /* the plugin mcp.<id> is listed from now on, tools or not: a snapshot taken before must go */
+    if (view) sw_mcp_m_changed(m, tenant_id);
     return view;
 }
 

@@ -41,7 +41,7 @@ export class McpServersSection {
         h('div.actions',
           h('button.small#mcp-refresh', { type: 'button', onclick: () => this.load() }, 'Refresh'),
           h('button.primary.small#mcp-add', { type: 'button', onclick: () => this.openForm() }, 'Add MCP server'))),
-      h('p.muted', 'Model Context Protocol servers mounted as plugins: each appears below as plugin mcp.<id> once its tools are listed.'),
+      h('p.muted', 'Model Context Protocol servers mounted as plugins: each appears below as plugin mcp.<id>, with its tools once they are listed.'),
       this.err, this.formBox, this.list);
   }
 
