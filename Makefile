@@ -26,6 +26,8 @@ build: deps
 	@cmake --build $(BUILD) -j $(JOBS)
 
 # Build, then start the server on the embedded defaults (SQLite under ./var, port 8080).
+# Options go in ARGS, e.g. `make run ARGS="--mcp-stdio-allow node"` to let tenant admins mount
+# stdio MCP servers run with node (none by default; docs/configuration.md).
 run: build
 	@$(BUILD)/scaiwave serve $(ARGS)
 

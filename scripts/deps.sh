@@ -7,9 +7,10 @@ PKGS=(
   build-essential cmake pkg-config
   libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 libpq-dev
   libcurl4-openssl-dev libsodium-dev libssl-dev libwslay-dev nettle-dev
+  libpcre2-dev
 )
 if [ "${1:-}" = "--test" ]; then
-  PKGS+=(clang libclang-rt-14-dev libcmocka-dev json-schema-test-suite
+  PKGS+=(clang libclang-rt-14-dev libcmocka-dev libtest-json-schema-acceptance-perl
          python3-pytest python3-requests python3-websockets wrk procps curl chromium)
   # node 20 + npm run the web app's end-to-end tests (tests/e2e); only installed when missing.
   command -v node >/dev/null 2>&1 || PKGS+=(nodejs)

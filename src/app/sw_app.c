@@ -1,6 +1,7 @@
 /* sw_app: start-up and shutdown of the process's components, the JWT and secret keys (sealing
  * stored secrets at start, key rotation) and the first-start bootstrap (tenant "default", user "admin", <data-dir>/admin.token). */
 #include "app/sw_app.h"
+#include "mcp/sw_mcp_manager.h"
 #include "mcp/sw_mcp_serve.h"
 #include "rooms/sw_slash_cmd.h"
 #include "auth/sw_jwt.h"
@@ -193,6 +194,14 @@ int sw_app_open(sw_app *app, const sw_config *cfg, char *err, size_t errlen)
     app->rooms.on_message_arg = app->ai;
     sw_registry_add_builtins(app->reg, &app->disp.host);
     if (app->cfg.plugin_dir[0]) sw_registry_load_dir(app->reg, app->cfg.plugin_dir, &app->disp.host);
+    sw_mcp_manager_opts mo = {.db = app->db, .states = app->states, .netpolicy = app->netpolicy,
+                              .stdio_allow = app->cfg.mcp_stdio_allow, .data_dir = app->cfg.data_dir};
+    app->mcp_mgr = sw_mcp_manager_new(&mo); /* its sessions start in sw_app_bootstrap (serve only) */
+    if (!app->mcp_mgr) {
+        snprintf(err, errlen, "out of memory at start-up");
+        sw_app_close(app);
+        return -1;
+    }
     int sealed, unreadable; /* after the registry: it says which settings its plugins declare secret */
     if (sw_app_seal_secrets(app, &sealed, &unreadable, err, errlen) != 0) {
         sw_app_close(app);
@@ -213,14 +222,16 @@ int sw_app_seal_secrets(sw_app *app, int *changed, int *unreadable, char *err, s
     int rc = sw_db_begin(app->db) < 0 ? -1 : 0;
     if (rc == 0) rc = sw_plugin_states_seal_all(app->states, &pc, &pu);
     if (rc == 0) rc = sw_model_configs_seal_all(app->db, &mc, &mu) == SW_REPO_OK ? 0 : -1;
+    int xc = 0, xu = 0; /* MCP servers' env and header values */
+    if (rc == 0) rc = sw_mcp_servers_seal_all(app->db, &xc, &xu);
     if (rc == 0) rc = sw_db_commit(app->db) < 0 ? -1 : 0;
     if (rc != 0) {
         snprintf(err, errlen, "sealing stored secrets: %s", sw_db_errmsg(app->db));
         sw_db_rollback(app->db);
         return -1;
     }
-    *changed = pc + mc;
-    *unreadable = pu + mu;
+    *changed = pc + mc + xc;
+    *unreadable = pu + mu + xu;
     return 0;
 }
 
@@ -254,6 +265,7 @@ void sw_app_close(sw_app *app)
 {
     sw_ai_quiesce(app->ai);            /* no new turns; those in flight are cancelled */
     sw_approvals_stop(app->approvals); /* the sweeper, and decided calls being run */
+    sw_mcp_manager_stop(app->mcp_mgr); /* every stdio child and its process group gone; calls fail */
     sw_ai_free(app->ai); /* waits for the AI turns in flight */
     app->ai = NULL;
     sw_approvals_free(app->approvals);
@@ -272,8 +284,10 @@ void sw_app_close(sw_app *app)
     app->tokgen = NULL;
     sw_audit_free(app->audit);    /* flushes the audit queue */
     app->audit = NULL;
-    sw_plugin_states_free(app->states);
+    sw_plugin_states_free(app->states); /* gives back the mounted servers' plugins */
     app->states = NULL;
+    sw_mcp_manager_free(app->mcp_mgr);
+    app->mcp_mgr = NULL;
     sw_registry_free(app->reg);
     app->reg = NULL;
     sw_db_close(app->db);
@@ -316,6 +330,8 @@ int sw_app_bootstrap(sw_app *app, int *wrote, char *err, size_t errlen)
 {
     int rc = bootstrap(app, wrote, err, errlen);
     if (rc == 0 && app->approvals) sw_approvals_start(app->approvals);
+    if (rc == 0 && app->mcp_mgr && sw_mcp_manager_start(app->mcp_mgr) != 0)
+        SW_WARN("mcp: cannot list the registered MCP servers: %s", sw_db_errmsg(app->db));
     return rc;
 }
 

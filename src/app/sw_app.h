@@ -43,6 +43,7 @@ typedef struct sw_app {
     uint8_t jwt_key[32];
     sw_secretbox *secrets; /* <data-dir>/secret.key: seals secrets at rest (set on app->db) */
     struct sw_mcp_serve *mcp_serve; /* the tenant's tools for MCP clients at /v1/mcp */
+    struct sw_mcp_manager *mcp_mgr; /* MCP servers mounted as tenant plugins (started by bootstrap) */
     int draining; /* set when shutdown begins */
 } sw_app;
 

@@ -31,6 +31,7 @@ static const struct {
     [SW_ERR_UNAVAILABLE] = {"SW_UNAVAILABLE", 503},
     [SW_ERR_OVERLOADED] = {"SW_OVERLOADED", 503},
     [SW_ERR_INTERNAL] = {"SW_INTERNAL", 500},
+    [SW_ERR_FORBIDDEN] = {"SW_FORBIDDEN", 403},
 };
 
 const char *sw_err_code(sw_err e)

@@ -29,6 +29,7 @@ typedef enum {
     SW_ERR_UNAVAILABLE,
     SW_ERR_OVERLOADED,
     SW_ERR_INTERNAL,
+    SW_ERR_FORBIDDEN, /* 403: the operator has not allowed it (e.g. an MCP stdio command) */
     SW_ERR__COUNT
 } sw_err;
 

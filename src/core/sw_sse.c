@@ -33,6 +33,11 @@ long sw_sse_retry_ms(const sw_sse *p)
     return p->retry_ms;
 }
 
+const char *sw_sse_last_id(const sw_sse *p)
+{
+    return p->id_len ? p->id : "";
+}
+
 /* Makes room for `need` bytes plus a NUL in *buf. */
 static int reserve(char **buf, size_t *cap, size_t need)
 {

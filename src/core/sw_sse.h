@@ -66,6 +66,10 @@ int sw_sse_pending(const sw_sse *p);
 /* The last `retry:` value in milliseconds, or -1. */
 long sw_sse_retry_ms(const sw_sse *p);
 
+/* The last event id seen so far ("" when none), also when its event carried no data (a
+ * "priming" event that only sets the id). Valid until the next feed. */
+const char *sw_sse_last_id(const sw_sse *p);
+
 /* Frees the buffers; an unfinished event is discarded. The parser may be re-initialised. */
 void sw_sse_fini(sw_sse *p);
 

@@ -51,7 +51,7 @@ static int apply_model_fields(sw_req *req, sw_resp *resp, const json_t *body, sw
         size_t i;
         json_t *v;
         json_array_foreach(plugins, i, v) {
-            if (!json_is_string(v) || !sw_registry_find(req->app->reg, json_string_value(v))) {
+            if (!json_is_string(v) || !sw_http_plugin_known(req, json_string_value(v))) {
                 sw_resp_error(resp, SW_ERR_VALIDATION, json_pack("{s:s}", "field", "plugins"),
                               "plugins[%zu]: not a registered plugin id", i);
                 return -1;

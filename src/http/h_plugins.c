@@ -1,6 +1,7 @@
 /* h_plugins: Admin → Plugins (list, enable with grants, disable, settings and tool policies)
  * and the members' view of the tenant's enabled plugins. */
 #include "http/sw_handlers.h"
+#include "mcp/sw_mcp_manager.h"
 #include "plugins/sw_setting_secret.h"
 
 #include <stdio.h>
@@ -17,10 +18,16 @@ static const char *default_policy(const swp_tool *t)
 }
 
 /* The plugin row of API.md, with the tenant's state. Secrets are masked. */
-static json_t *plugin_row(const sw_plugin_tenant_state *st, int admin_view, const sw_secretbox *secrets)
+static json_t *plugin_row(sw_req *req, const sw_plugin_tenant_state *st, int admin_view, const sw_secretbox *secrets)
 {
     const sw_reg_plugin *rp = st->rp;
     json_t *o = sw_registry_plugin_json(rp);
+    char server[64], status[16];
+    if (rp->source && strcmp(rp->source, "mcp") == 0 &&
+        sw_mcp_manager_plugin_info(req->app->mcp_mgr, req->auth.tenant_id, rp->p->id, server, status)) {
+        json_object_set_new(o, "mcp_server", json_string(server)); /* a mounted MCP server */
+        json_object_set_new(o, "status", json_string(status));
+    }
     json_object_set_new(o, "enabled", json_boolean(st->enabled));
     json_object_set_new(o, "granted_permissions", sw_perms_to_json(st->enabled || st->granted ? st->granted : 0));
     json_t *tools = json_object_get(o, "tools");
@@ -62,7 +69,7 @@ void sw_h_admin_plugins_list(sw_req *req, sw_resp *resp)
     sw_tenant_plugins *tp = snapshot(req, resp);
     if (!tp) return;
     json_t *arr = json_array();
-    for (int i = 0; i < tp->n; i++) json_array_append_new(arr, plugin_row(&tp->items[i], 1, req->app->secrets));
+    for (int i = 0; i < tp->n; i++) json_array_append_new(arr, plugin_row(req, &tp->items[i], 1, req->app->secrets));
     sw_tenant_plugins_release(tp);
     sw_resp_data(resp, 200, arr, json_pack("{s:i}", "count", (int)json_array_size(arr)));
 }
@@ -73,7 +80,7 @@ void sw_h_plugins_list(sw_req *req, sw_resp *resp)
     if (!tp) return;
     json_t *arr = json_array();
     for (int i = 0; i < tp->n; i++)
-        if (tp->items[i].enabled) json_array_append_new(arr, plugin_row(&tp->items[i], 0, NULL));
+        if (tp->items[i].enabled) json_array_append_new(arr, plugin_row(req, &tp->items[i], 0, NULL));
     sw_tenant_plugins_release(tp);
     sw_resp_data(resp, 200, arr, json_pack("{s:i}", "count", (int)json_array_size(arr)));
 }
@@ -84,25 +91,44 @@ static void respond_row(sw_req *req, sw_resp *resp, const char *plugin_id)
     sw_tenant_plugins *tp = snapshot(req, resp);
     if (!tp) return;
     const sw_plugin_tenant_state *st = sw_tenant_plugins_find(tp, plugin_id);
-    sw_resp_data(resp, 200, plugin_row(st, 1, req->app->secrets), NULL);
+    if (st) sw_resp_data(resp, 200, plugin_row(req, st, 1, req->app->secrets), NULL);
+    else sw_resp_error(resp, SW_ERR_PLUGIN_NOT_FOUND, NULL, "no plugin with id \"%.64s\"", plugin_id);
     sw_tenant_plugins_release(tp);
 }
 
-static const sw_reg_plugin *find_plugin(sw_req *req, sw_resp *resp, const char **id)
+int sw_http_plugin_known(sw_req *req, const char *plugin_id)
+{
+    if (!plugin_id) return 0;
+    if (sw_registry_find(req->app->reg, plugin_id)) return 1;
+    sw_tenant_plugins *tp = sw_plugin_states_get(req->app->states, req->auth.tenant_id); /* mounted servers */
+    int known = tp && sw_tenant_plugins_find(tp, plugin_id) != NULL;
+    sw_tenant_plugins_release(tp);
+    return known;
+}
+
+/* The plugin of the path in the tenant's view (a registered one, or one of its mounted MCP
+ * servers); *tp holds it alive until the caller releases it. */
+static const sw_reg_plugin *find_plugin(sw_req *req, sw_resp *resp, const char **id, sw_tenant_plugins **tp)
 {
     *id = sw_req_param(req, "plugin_id");
-    const sw_reg_plugin *rp = *id ? sw_registry_find(req->app->reg, *id) : NULL;
-    if (!rp) sw_resp_error(resp, SW_ERR_PLUGIN_NOT_FOUND, NULL, "no plugin with id \"%.64s\"", *id ? *id : "");
-    return rp;
+    *tp = *id ? sw_plugin_states_get(req->app->states, req->auth.tenant_id) : NULL;
+    const sw_plugin_tenant_state *st = *tp ? sw_tenant_plugins_find(*tp, *id) : NULL;
+    if (!st) {
+        sw_resp_error(resp, SW_ERR_PLUGIN_NOT_FOUND, NULL, "no plugin with id \"%.64s\"", *id ? *id : "");
+        sw_tenant_plugins_release(*tp);
+        *tp = NULL;
+    }
+    return st ? st->rp : NULL;
 }
 
 void sw_h_admin_plugin_enable(sw_req *req, sw_resp *resp)
 {
     const char *id;
-    const sw_reg_plugin *rp = find_plugin(req, resp, &id);
+    sw_tenant_plugins *held;
+    const sw_reg_plugin *rp = find_plugin(req, resp, &id, &held);
     if (!rp) return;
     json_t *body = sw_req_json(req, resp, 1);
-    if (!body) return;
+    if (!body) goto out;
     uint32_t grant = rp->p->permissions;
     const json_t *perms;
     if (sw_field_array(resp, body, "permissions", &perms) != 0) goto out;
@@ -136,12 +162,15 @@ void sw_h_admin_plugin_enable(sw_req *req, sw_resp *resp)
     }
 out:
     json_decref(body);
+    sw_tenant_plugins_release(held);
 }
 
 void sw_h_admin_plugin_disable(sw_req *req, sw_resp *resp)
 {
     const char *id;
-    if (!find_plugin(req, resp, &id)) return;
+    sw_tenant_plugins *held;
+    if (!find_plugin(req, resp, &id, &held)) return;
+    sw_tenant_plugins_release(held);
     if (sw_plugin_states_disable(req->app->states, req->auth.tenant_id, id) != 0) {
         sw_resp_error(resp, SW_ERR_INTERNAL, NULL, "the store did not answer");
         return;
@@ -152,10 +181,11 @@ void sw_h_admin_plugin_disable(sw_req *req, sw_resp *resp)
 void sw_h_admin_plugin_config(sw_req *req, sw_resp *resp)
 {
     const char *id;
-    const sw_reg_plugin *rp = find_plugin(req, resp, &id);
+    sw_tenant_plugins *held;
+    const sw_reg_plugin *rp = find_plugin(req, resp, &id, &held);
     if (!rp) return;
     json_t *body = sw_req_json(req, resp, 0);
-    if (!body) return;
+    if (!body) goto out;
     const json_t *settings, *pols;
     if (sw_field_object(resp, body, "settings", &settings) != 0 ||
         sw_field_object(resp, body, "tool_policies", &pols) != 0)
@@ -204,4 +234,5 @@ void sw_h_admin_plugin_config(sw_req *req, sw_resp *resp)
     respond_row(req, resp, id);
 out:
     json_decref(body);
+    sw_tenant_plugins_release(held);
 }

@@ -258,7 +258,7 @@ void sw_h_room_plugin_toggle(sw_req *req, sw_resp *resp)
     int power = 0;
     if (sw_http_room(req, resp, &room, 1, &power) != 0) return;
     const char *pid = sw_req_param(req, "plugin_id");
-    if (!pid || !sw_registry_find(req->app->reg, pid)) {
+    if (!pid || !sw_http_plugin_known(req, pid)) {
         sw_resp_error(resp, SW_ERR_PLUGIN_NOT_FOUND, NULL, "no plugin with id \"%.64s\"", pid ? pid : "");
         return;
     }

@@ -20,6 +20,8 @@ void sw_h_admin_plugin_enable(sw_req *req, sw_resp *resp);
 void sw_h_admin_plugin_disable(sw_req *req, sw_resp *resp);
 void sw_h_admin_plugin_config(sw_req *req, sw_resp *resp);
 void sw_h_plugins_list(sw_req *req, sw_resp *resp);
+/* 1 when plugin_id is a registered plugin or one of the tenant's mounted MCP servers. */
+int sw_http_plugin_known(sw_req *req, const char *plugin_id);
 /* h_tools.c */
 void sw_h_tool_call(sw_req *req, sw_resp *resp);
 /* h_audit.c */
@@ -67,5 +69,13 @@ void sw_h_mcp_delete(sw_req *req, sw_resp *resp);
 /* sw_static.c: the web app (GET /, /app/…, /static/…) */
 void sw_h_web_index(sw_req *req, sw_resp *resp);
 void sw_h_web_static(sw_req *req, sw_resp *resp);
+
+/* h_mcp_servers.c: the tenant's MCP servers mounted as plugins (admin) */
+void sw_h_mcp_servers_list(sw_req *req, sw_resp *resp);
+void sw_h_mcp_servers_create(sw_req *req, sw_resp *resp);
+void sw_h_mcp_server_get(sw_req *req, sw_resp *resp);
+void sw_h_mcp_server_update(sw_req *req, sw_resp *resp);
+void sw_h_mcp_server_delete(sw_req *req, sw_resp *resp);
+void sw_h_mcp_server_reconnect(sw_req *req, sw_resp *resp);
 
 #endif

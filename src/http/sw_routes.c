@@ -50,6 +50,13 @@ sw_route sw_routes[] = {
     /* MCP Streamable HTTP: public routes, the handler checks the Origin first, then the token */
     {"POST", "/v1/mcp", sw_h_mcp_post, SW_ROUTE_PUBLIC, 0},
     {"DELETE", "/v1/mcp", sw_h_mcp_delete, SW_ROUTE_PUBLIC, 0},
+    /* MCP servers mounted as tenant plugins (admin_api.md) */
+    {"GET", "/v1/admin/mcp-servers", sw_h_mcp_servers_list, SW_ROUTE_ADMIN, 0},
+    {"POST", "/v1/admin/mcp-servers", sw_h_mcp_servers_create, SW_ROUTE_ADMIN, 0},
+    {"GET", "/v1/admin/mcp-servers/{server_id}", sw_h_mcp_server_get, SW_ROUTE_ADMIN, 0},
+    {"PATCH", "/v1/admin/mcp-servers/{server_id}", sw_h_mcp_server_update, SW_ROUTE_ADMIN, 0},
+    {"DELETE", "/v1/admin/mcp-servers/{server_id}", sw_h_mcp_server_delete, SW_ROUTE_ADMIN, 0},
+    {"POST", "/v1/admin/mcp-servers/{server_id}/reconnect", sw_h_mcp_server_reconnect, SW_ROUTE_ADMIN, 0},
 };
 
 const int sw_routes_count = (int)(sizeof sw_routes / sizeof sw_routes[0]);

@@ -40,7 +40,8 @@ typedef struct sw_mcp_config {
     const char *url;
     const sw_mcp_kv *headers;
     size_t nheaders;
-    const struct sw_netpolicy *netpolicy; /* outbound policy for http (NULL: the default rules) */
+    const struct sw_netpolicy *netpolicy; /* outbound policy for http (NULL: the default rules);
+                                           * it must outlive the client */
     /* both */
     const char *log_name;     /* for log lines, e.g. "acme/mcp.everything" (never secrets) */
     int connect_timeout_ms;   /* the child's start + initialize must answer within this (0: 30 s) */

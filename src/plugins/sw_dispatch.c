@@ -454,7 +454,10 @@ static int parse_args(dcall *c)
 static int validate_args(dcall *c)
 {
     char verr[300], hint[512];
-    if (sw_schema_validate(c->res.tool->schema, c->args, verr, sizeof verr) == 0) return 0;
+    const sw_reg_tool *rt = c->res.tool;
+    int bad = rt->compiled ? sw_schema_run(rt->compiled, c->args, verr, sizeof verr)
+                           : sw_schema_validate(rt->schema, c->args, verr, sizeof verr);
+    if (bad == 0) return 0;
     param_hint(c->res.tool, hint, sizeof hint);
     c->detail = "invalid arguments";
     set_result(c->out, "error", 1, SW_ERR_VALIDATION,

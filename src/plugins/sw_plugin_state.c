@@ -24,6 +24,7 @@ struct sw_plugin_states {
     pthread_mutex_t mu;       /* guards the map and gen */
     pthread_mutex_t write_mu; /* serialises writers (enable's conflict check) */
     uint64_t gen;             /* bumped by every invalidate: a snapshot loaded before one is stale */
+    sw_plugin_source src;     /* the tenants' own plugins (list NULL: none) */
     entry *map[BUCKETS];
 };
 
@@ -45,11 +46,17 @@ sw_plugin_states *sw_plugin_states_new(sw_db *db, const sw_registry *reg)
     return s;
 }
 
+void sw_plugin_states_set_source(sw_plugin_states *s, const sw_plugin_source *src)
+{
+    s->src = *src;
+}
+
 static void tp_free(sw_tenant_plugins *tp)
 {
     for (int i = 0; i < tp->n; i++) {
         json_decref(tp->items[i].settings);
         json_decref(tp->items[i].tool_policies);
+        if (tp->items[i].hold && tp->src.release) tp->src.release(tp->src.arg, tp->items[i].hold);
     }
     free(tp->items);
     free(tp);
@@ -118,12 +125,22 @@ static sw_tenant_plugins *load(sw_plugin_states *s, const char *tenant_id)
     tp->refs = 1;
     snprintf(tp->tenant_id, sizeof tp->tenant_id, "%s", tenant_id);
     tp->n = s->reg->n;
-    tp->items = calloc((size_t)tp->n + 1, sizeof *tp->items);
+    tp->items = calloc((size_t)tp->n + SW_PLUGIN_SOURCE_MAX + 1, sizeof *tp->items);
     if (!tp->items) {
         free(tp);
         return NULL;
     }
     for (int i = 0; i < tp->n; i++) tp->items[i].rp = &s->reg->plugins[i];
+    if (s->src.list) {
+        const sw_reg_plugin *extra[SW_PLUGIN_SOURCE_MAX];
+        void *holds[SW_PLUGIN_SOURCE_MAX];
+        tp->src = s->src;
+        int k = s->src.list(s->src.arg, tenant_id, extra, holds, SW_PLUGIN_SOURCE_MAX);
+        for (int i = 0; i < k && i < SW_PLUGIN_SOURCE_MAX; i++) {
+            tp->items[tp->n].rp = extra[i];
+            tp->items[tp->n++].hold = holds[i];
+        }
+    }
     if (sw_plugin_state_repo_each(s->db, tenant_id, load_row, tp) != SW_REPO_OK) {
         tp_free(tp);
         return NULL;
@@ -180,6 +197,13 @@ sw_tenant_plugins *sw_plugin_states_get(sw_plugin_states *s, const char *tenant_
 }
 
 /* Drops the cached snapshot so the next get reloads it from the store. */
+static void invalidate(sw_plugin_states *s, const char *tenant_id);
+
+void sw_plugin_states_invalidate(sw_plugin_states *s, const char *tenant_id)
+{
+    invalidate(s, tenant_id);
+}
+
 static void invalidate(sw_plugin_states *s, const char *tenant_id)
 {
     unsigned b = bucket(tenant_id);

@@ -11,25 +11,42 @@
 #include <jansson.h>
 #include <stdint.h>
 
+/* A per-tenant source of extra plugins beside the registry's (MCP servers mounted as plugins):
+ * list fills out[0..max) with the tenant's plugins and holds[] with a reference each keeps the
+ * plugin alive by; release gives one back when the snapshot holding it goes. Called while a
+ * snapshot is loaded (no plugin-state lock held). Set once before any request. */
+#define SW_PLUGIN_SOURCE_MAX 64
+typedef struct sw_plugin_source {
+    int (*list)(void *arg, const char *tenant_id, const sw_reg_plugin **out, void **holds, int max);
+    void (*release)(void *arg, void *hold);
+    void *arg;
+} sw_plugin_source;
 typedef struct sw_plugin_tenant_state {
     const sw_reg_plugin *rp;
     int enabled;
     uint32_t granted;
     json_t *settings;      /* object, as stored: secret values sealed (sw_secret_settings.h) */
     json_t *tool_policies; /* object tool -> "ask"|"auto_run_in_dm"|"auto_run_everywhere" */
+    void *hold;            /* a plugin of the tenant's source: what keeps rp alive, or NULL */
 } sw_plugin_tenant_state;
 
 typedef struct sw_tenant_plugins {
     int refs;
     char tenant_id[40];
-    int n;                          /* one entry per registered plugin, registry order */
+    int n;                          /* one entry per registered plugin, registry order, then
+                                     * the tenant's own (sw_plugin_source) */
     sw_plugin_tenant_state *items;
+    struct sw_plugin_source src; /* who gives back the items' holds */
 } sw_tenant_plugins;
 
 typedef struct sw_plugin_states sw_plugin_states;
 
 sw_plugin_states *sw_plugin_states_new(sw_db *db, const sw_registry *reg);
 void sw_plugin_states_free(sw_plugin_states *s);
+
+void sw_plugin_states_set_source(sw_plugin_states *s, const sw_plugin_source *src);
+/* The tenant's next snapshot is built afresh (its source's plugins changed). */
+void sw_plugin_states_invalidate(sw_plugin_states *s, const char *tenant_id);
 
 /* A snapshot for the tenant (loaded from the store on first use). Release it when done.
  * NULL on a store error. */

@@ -143,6 +143,7 @@ static void free_tools(sw_reg_plugin *rp)
 {
     for (int i = 0; i < rp->ntools; i++) {
         json_decref(rp->tools[i].schema);
+        sw_schema_free(rp->tools[i].compiled);
         json_decref(rp->tools[i].secret_fields);
         free(rp->tools[i].first_required);
         if (rp->tools[i].usage_params)
@@ -305,7 +306,12 @@ static int add_tool(sw_reg_plugin *rp, int i, const swp_tool *src, size_t tool_s
         return -1;
     }
     char serr[200];
-    if (sw_schema_check(rt->schema, serr, sizeof serr) != 0) {
+    /* MCP tools' schemas come from the wild: non-strict (unknown keywords ignored, as the drafts
+     * say), 2020-12 unless their $schema says otherwise (the MCP spec's default) */
+    int mcp = rp->source && strcmp(rp->source, "mcp") == 0;
+    rt->compiled = sw_schema_compile(rt->schema, mcp ? SW_SCHEMA_DRAFT2020 : SW_SCHEMA_DRAFT7,
+                                     mcp ? 0u : SW_SCHEMA_STRICT, serr, sizeof serr);
+    if (!rt->compiled) {
         snprintf(err, errlen, "%s: tool %s: invalid parameters schema: %s", p->id, t->name, serr);
         return -1;
     }
@@ -322,9 +328,48 @@ static int add_tool(sw_reg_plugin *rp, int i, const swp_tool *src, size_t tool_s
     return 0;
 }
 
+static int build(sw_reg_plugin *out, const swp_plugin *p, const char *source, const sw_registry *r, char *err,
+                 size_t errlen);
+
 int sw_registry_add(sw_registry *r, const swp_plugin *p, const char *source, const char *path,
                     char *err, size_t errlen)
 {
+    sw_reg_plugin rp;
+    if (build(&rp, p, source, r, err, errlen) != 0) return -1;
+    if (r->n == r->cap) {
+        int cap = r->cap ? r->cap * 2 : 8;
+        sw_reg_plugin *np = realloc(r->plugins, (size_t)cap * sizeof *np);
+        if (!np) {
+            free_tools(&rp);
+            return -1;
+        }
+        r->plugins = np;
+        r->cap = cap;
+    }
+    rp.path = path ? strdup(path) : NULL;
+    r->plugins[r->n++] = rp;
+    return 0;
+}
+
+int sw_reg_plugin_build(sw_reg_plugin *rp, const swp_plugin *p, const char *source, char *err, size_t errlen)
+{
+    return build(rp, p, source, NULL, err, errlen);
+}
+
+void sw_reg_plugin_fini(sw_reg_plugin *rp)
+{
+    if (!rp) return;
+    free_tools(rp);
+    rp->tools = NULL;
+    rp->settings = NULL;
+    rp->ntools = 0;
+}
+
+/* Validates a descriptor into *out (r, when not NULL: its ids must not repeat). */
+static int build(sw_reg_plugin *out, const swp_plugin *p, const char *source, const sw_registry *r, char *err,
+                 size_t errlen)
+{
+    memset(out, 0, sizeof *out);
     if (!p) {
         snprintf(err, errlen, "no descriptor");
         return -1;
@@ -344,7 +389,7 @@ int sw_registry_add(sw_registry *r, const swp_plugin *p, const char *source, con
         snprintf(err, errlen, "invalid id \"%.64s\": expected <owner>.<name> in [a-z0-9_-]", p->id ? p->id : "");
         return -1;
     }
-    if (sw_registry_find(r, p->id)) {
+    if (r && sw_registry_find(r, p->id)) {
         snprintf(err, errlen, "%s: duplicate plugin id, already registered", p->id);
         return -1;
     }
@@ -372,15 +417,7 @@ int sw_registry_add(sw_registry *r, const swp_plugin *p, const char *source, con
         rp.ntools = i + 1;
         if (add_tool(&rp, i, tool_at(p->tools, tool_size, i), tool_size, err, errlen) != 0) goto fail;
     }
-    if (r->n == r->cap) {
-        int cap = r->cap ? r->cap * 2 : 8;
-        sw_reg_plugin *np = realloc(r->plugins, (size_t)cap * sizeof *np);
-        if (!np) goto fail;
-        r->plugins = np;
-        r->cap = cap;
-    }
-    rp.path = path ? strdup(path) : NULL;
-    r->plugins[r->n++] = rp;
+    *out = rp;
     return 0;
 fail:
     free_tools(&rp);

@@ -12,6 +12,9 @@ typedef struct sw_reg_tool {
     const swp_tool *def;    /* &copy: the plugin's element, read with its own tool_size */
     swp_tool copy;          /* host-sized and zero-filled past what the plugin's swp_tool has */
     json_t *schema;        /* parsed parameters */
+    struct sw_schema *compiled; /* schema compiled once at load (sw_schema_compile; strict for
+                                 * native plugins); the dispatcher validates with it. NULL: the
+                                 * dispatcher falls back to sw_schema_validate(schema) */
     json_t *secret_fields; /* array of property names redacted in the audit log */
     char *first_required;  /* the property non-JSON text maps to, or NULL */
     char **usage_params;   /* parameter names in the order of `usage` placeholders, NULL-ended */
@@ -19,7 +22,7 @@ typedef struct sw_reg_tool {
 
 typedef struct sw_reg_plugin {
     const swp_plugin *p;
-    const char *source; /* "builtin" | "shared_object" */
+    const char *source; /* "builtin" | "shared_object" | "mcp" */
     char *path;         /* .so path or NULL */
     void *dl;           /* dlopen handle or NULL */
     sw_reg_tool *tools;
@@ -48,6 +51,11 @@ const swp_setting_def *sw_plugin_setting_at(const swp_plugin *p, int i);
 /* Validates and adds a descriptor. Returns 0, or -1 with a one-line reason in err. */
 int sw_registry_add(sw_registry *r, const swp_plugin *p, const char *source, const char *path,
                     char *err, size_t errlen);
+/* A plugin built outside the registry (an MCP server mounted in one tenant, sw_plugin_source):
+ * validated as sw_registry_add does, into *rp, which the caller owns (free with
+ * sw_reg_plugin_fini; no init/shutdown hooks are called). 0, or -1 with the reason in err. */
+int sw_reg_plugin_build(sw_reg_plugin *rp, const swp_plugin *p, const char *source, char *err, size_t errlen);
+void sw_reg_plugin_fini(sw_reg_plugin *rp);
 /* Adds BUILTIN_PLUGINS[]. Returns how many were refused (each logged). */
 int sw_registry_add_builtins(sw_registry *r, const swp_host *host);
 /* Loads one shared object. Returns 0, or -1 with the reason in err (the .so is closed). */

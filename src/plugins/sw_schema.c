@@ -192,14 +192,19 @@ static int hexval(unsigned char c)
  * against root. NULL when it does not resolve, with the reason in *why. No allocation. */
 const json_t *sw_schema_resolve_ref(const json_t *root, const json_t *ref, int *why)
 {
-    char buf[REF_MAX];
     const char *r = json_string_value(ref);
-    size_t len = json_string_length(ref), n = 0;
-    *why = REF_OK;
     if (!r) {
         *why = REF_BAD;
         return NULL;
     }
+    return sw_schema_resolve_frag(root, r, json_string_length(ref), why);
+}
+
+const json_t *sw_schema_resolve_frag(const json_t *root, const char *r, size_t len, int *why)
+{
+    char buf[REF_MAX];
+    size_t n = 0;
+    *why = REF_OK;
     if (len == 0 || r[0] != '#') {
         *why = REF_REMOTE;
         return NULL;
@@ -270,3 +275,57 @@ const json_t *sw_schema_resolve_ref(const json_t *root, const json_t *ref, int *
     }
 }
 
+
+/* ---- pointer maps ------------------------------------------------------------------------ */
+
+static size_t pm_slot(const pmap *m, const void *p)
+{
+    uint64_t h = (uint64_t)(uintptr_t)p * 0x9E3779B97F4A7C15ULL;
+    return (size_t)(h >> 29) & (m->cap - 1);
+}
+
+void *sw_pmap_get(const pmap *m, const void *key)
+{
+    if (!m->cap) return NULL;
+    for (size_t i = pm_slot(m, key);; i = (i + 1) & (m->cap - 1)) {
+        if (m->v[i].key == key) return m->v[i].val;
+        if (!m->v[i].key) return NULL;
+    }
+}
+
+int sw_pmap_put(pmap *m, const void *key, void *val)
+{
+    if ((m->n + 1) * 2 > m->cap) {
+        size_t ncap = m->cap ? m->cap * 2 : 16;
+        pment *nv = calloc(ncap, sizeof *nv);
+        if (!nv) return -1;
+        pmap old = *m;
+        m->v = nv;
+        m->cap = ncap;
+        for (size_t i = 0; i < old.cap; i++) {
+            if (!old.v[i].key) continue;
+            size_t j = pm_slot(m, old.v[i].key);
+            while (m->v[j].key)
+                j = (j + 1) & (ncap - 1);
+            m->v[j] = old.v[i];
+        }
+        free(old.v);
+    }
+    size_t i = pm_slot(m, key);
+    for (; m->v[i].key; i = (i + 1) & (m->cap - 1))
+        if (m->v[i].key == key) {
+            m->v[i].val = val;
+            return 0;
+        }
+    m->v[i].key = key;
+    m->v[i].val = val;
+    m->n++;
+    return 0;
+}
+
+void sw_pmap_free(pmap *m)
+{
+    free(m->v);
+    m->v = NULL;
+    m->cap = m->n = 0;
+}

@@ -242,6 +242,19 @@ static const migration migrations[] = {
      /* Every token carries its participant's generation; a bump (logout, token revoke, a new
       * password) revokes every token issued before it. */
      "ALTER TABLE participants ADD COLUMN token_generation INTEGER NOT NULL DEFAULT 0;"},
+    {11, "mcp_servers",
+     /* A tenant's MCP servers mounted as plugins mcp.<id>. config is the JSON of the
+      * registration (command, args, env, url, headers, limits) with every env and header value
+      * sealed (sw_secretbox). */
+     "CREATE TABLE mcp_servers ("
+     "  tenant_id TEXT NOT NULL REFERENCES tenants(id),"
+     "  id TEXT NOT NULL,"
+     "  transport TEXT NOT NULL CHECK (transport IN ('stdio','http')),"
+     "  config TEXT NOT NULL DEFAULT '{}',"
+     "  enabled INTEGER NOT NULL DEFAULT 1,"
+     "  created_at TEXT NOT NULL,"
+     "  updated_at TEXT NOT NULL,"
+     "  PRIMARY KEY (tenant_id, id));"},
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

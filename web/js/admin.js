@@ -1,7 +1,8 @@
 // admin: Plugins (enable/disable, grants, tool approval policies, settings with write-only
-// secrets), AI participants (create/edit), and the tool-call audit log.
+// secrets; MCP servers in admin_mcp.js), AI participants (create/edit), and the tool-call audit log.
 import { api, qs, enc } from './api.js';
 import { h, clear, field, errorBox, toast, fmtTime, pretty, nextId } from './dom.js';
+import { McpServersSection } from './admin_mcp.js';
 
 const MASK = '********';
 const POLICIES = [
@@ -16,13 +17,23 @@ export class PluginsView {
     this.app = app;
     this.list = h('div.plugin-list');
     this.err = errorBox();
-    this.el = h('main.panel.admin', h('div.panel-head', h('h1', 'Plugins'), h('p.muted', 'Enable plugins for this tenant, grant their permissions, decide which tool calls need approval, and set their settings.')), this.err, this.list);
+    this.mcp = new McpServersSection(() => this.loadPlugins());
+    this.el = h('main.panel.admin', h('div.panel-head', h('h1', 'Plugins'), h('p.muted', 'Enable plugins for this tenant, grant their permissions, decide which tool calls need approval, and set their settings.')), this.mcp.el, this.err, this.list);
   }
 
-  async load() {
+  destroy() { this.mcp.destroy(); }
+
+  load() {
+    this.mcp.load();
+    return this.loadPlugins();
+  }
+
+  async loadPlugins() {
     this.err.show(null);
+    const seq = (this.seq = (this.seq || 0) + 1);
     try {
       const plugins = await api.get('/v1/admin/plugins');
+      if (seq !== this.seq) return; // a newer load is on its way
       clear(this.list);
       for (const p of plugins) this.list.append(this.renderPlugin(p));
     } catch (x) { this.err.show(x); }
@@ -98,7 +109,7 @@ export class PluginsView {
       h('header.plugin-head',
         h('div',
           h('h2', { id: 'plug-' + p.id.replace(/\W/g, '_') }, p.name || p.id),
-          h('div.plugin-meta', h('code', p.id), h('span.badge', 'v' + (p.version || '?')), h('span.badge', p.source || ''), p.scope ? h('span.badge', p.scope) : null)),
+          h('div.plugin-meta', h('code', p.id), h('span.badge', 'v' + (p.version || '?')), p.source === 'mcp' ? h('span.badge.mcp', { title: `MCP server ${p.mcp_server || ''}` }, 'MCP') : h('span.badge', p.source || ''), p.source === 'mcp' && p.status ? h('span.badge', { class: p.status === 'ready' ? 'good' : p.status === 'connecting' ? 'warn' : 'bad' }, p.status) : null, p.scope ? h('span.badge', p.scope) : null)),
         toggle),
       p.description ? h('p', p.description) : null,
       err,

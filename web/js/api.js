@@ -58,6 +58,7 @@ export async function request(method, path, body, opts = {}) {
     if (res.status === 401 && token && session.onUnauthorized) session.onUnauthorized(err);
     throw err;
   }
+  if (res.status === 204) return { data: null, meta: {} }; // DELETE: no body
   if (!json || !('data' in json)) throw new ApiError(res.status, 'SW_BAD_ANSWER', 'The server sent an unexpected answer.');
   return { data: json.data, meta: json.meta || {} };
 }
@@ -66,6 +67,8 @@ export const api = {
   get: async (path, opts) => (await request('GET', path, undefined, opts)).data,
   post: async (path, body = {}, opts) => (await request('POST', path, body, opts)).data,
   put: async (path, body = {}, opts) => (await request('PUT', path, body, opts)).data,
+  patch: async (path, body = {}, opts) => (await request('PATCH', path, body, opts)).data,
+  del: async (path, opts) => (await request('DELETE', path, undefined, opts)).data,
   page: (path, opts) => request('GET', path, undefined, opts),
 };
 

@@ -1,0 +1,106 @@
+/* sw_schema_regex: the regular expressions of JSON-Schema `pattern` and `patternProperties`,
+ * through PCRE2 (Debian's libpcre2-8). A pattern is compiled once, when its schema is
+ * compiled (JIT when available); every match runs under a match limit, a depth limit and a
+ * heap limit, so a hostile pattern (catastrophic backtracking) fails the match with -1 instead
+ * of stalling a call. ECMA-262 flavour as far as PCRE2 agrees: UTF mode, "$" only at the very
+ * end, \uXXXX escapes, no \C. The match context is created once and only read afterwards;
+ * each run has its own match block (sw_sregex_scratch), so matches are thread-safe. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "plugins/sw_schema_core.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SREGEX_MATCH_LIMIT 200000u /* backtracking steps per match */
+#define SREGEX_DEPTH_LIMIT 2000u   /* nested backtracking frames */
+#define SREGEX_HEAP_LIMIT 4096u    /* KiB of heap per match */
+
+struct sw_sregex {
+    pcre2_code *code;
+};
+
+struct sw_sregex_scratch {
+    pcre2_match_data *md;
+};
+
+static pcre2_match_context *g_mctx;
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+
+static void mctx_init(void)
+{
+    g_mctx = pcre2_match_context_create(NULL);
+    if (!g_mctx) return;
+    pcre2_set_match_limit(g_mctx, SREGEX_MATCH_LIMIT);
+    pcre2_set_depth_limit(g_mctx, SREGEX_DEPTH_LIMIT);
+    pcre2_set_heap_limit(g_mctx, SREGEX_HEAP_LIMIT);
+}
+
+sw_sregex *sw_sregex_compile(const char *pat, size_t len, char *why, size_t whylen)
+{
+    pthread_once(&g_once, mctx_init);
+    if (!g_mctx) {
+        snprintf(why, whylen, "out of memory");
+        return NULL;
+    }
+    int ec = 0;
+    PCRE2_SIZE eo = 0;
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)pat, len,
+                                     PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_BSUX |
+                                         PCRE2_NEVER_BACKSLASH_C,
+                                     &ec, &eo, NULL);
+    if (!code) {
+        PCRE2_UCHAR msg[160];
+        if (pcre2_get_error_message(ec, msg, sizeof msg) < 0) strcpy((char *)msg, "error");
+        snprintf(why, whylen, "invalid regular expression at offset %zu: %s", (size_t)eo,
+                 (const char *)msg);
+        return NULL;
+    }
+    (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE); /* interpreted when JIT is unavailable */
+    sw_sregex *re = malloc(sizeof *re);
+    if (!re) {
+        pcre2_code_free(code);
+        snprintf(why, whylen, "out of memory");
+        return NULL;
+    }
+    re->code = code;
+    return re;
+}
+
+int sw_sregex_match(const sw_sregex *re, const char *s, size_t len, sw_sregex_scratch **scratch)
+{
+    if (!*scratch) {
+        sw_sregex_scratch *sc = malloc(sizeof *sc);
+        if (!sc) return -2;
+        sc->md = pcre2_match_data_create(1, NULL);
+        if (!sc->md) {
+            free(sc);
+            return -2;
+        }
+        *scratch = sc;
+    }
+    int rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, (*scratch)->md, g_mctx);
+    if (rc >= 0) return 1;
+    if (rc == PCRE2_ERROR_NOMATCH) return 0;
+    if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+        rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT)
+        return -1;
+    return -2;
+}
+
+void sw_sregex_scratch_free(sw_sregex_scratch *scratch)
+{
+    if (!scratch) return;
+    pcre2_match_data_free(scratch->md);
+    free(scratch);
+}
+
+void sw_sregex_free(sw_sregex *re)
+{
+    if (!re) return;
+    pcre2_code_free(re->code);
+    free(re);
+}
