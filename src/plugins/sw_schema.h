@@ -52,7 +52,11 @@ typedef struct sw_schema sw_schema;
  * $ref that does not resolve inside the schema ("unresolvable $ref", "unsupported non-local
  * $ref"), a $ref/allOf/anyOf/oneOf/not loop that never descends into the instance ("cyclic
  * $ref"), nesting deeper than 64 levels, and in strict mode "unsupported keyword". err may be
- * NULL (errlen 0); a message is cut to fit errlen. Free with sw_schema_free. */
+ * NULL (errlen 0); a message is cut to fit errlen. Free with sw_schema_free.
+ * Callers: the registry compiles native plugins' `parameters` with (SW_SCHEMA_DRAFT7,
+ * SW_SCHEMA_STRICT); MCP tools' `inputSchema` compile with (SW_SCHEMA_DRAFT2020, 0), and a tool
+ * whose schema does not compile is listed as unavailable with this message. The result goes in
+ * sw_reg_tool.compiled, which the dispatcher runs on every call. */
 sw_schema *sw_schema_compile(const json_t *schema, int default_draft, unsigned flags, char *err,
                              size_t errlen);
 
@@ -62,8 +66,9 @@ sw_schema *sw_schema_compile(const json_t *schema, int default_draft, unsigned f
  * trailing period). Recursion depth is bounded (64 nested schema applications, $ref hops
  * included: deeper instances fail) and so is the total work (2^20 schema applications); a
  * regex limit hit fails too. err may be NULL (errlen 0) for a bare verdict; "" on success.
- * Allocates only for patterns (one match block per call), uniqueItems over 16 items and
- * unevaluated* bookkeeping on objects/arrays over 128 members. */
+ * Thread-safe: many runs of one compiled schema may go on at once. Allocates only for
+ * patterns (one PCRE2 match block per run), propertyNames (the name as a string), uniqueItems
+ * over 16 items and, in schemas with unevaluated*, the sets of evaluated names/indexes. */
 int sw_schema_run(const sw_schema *s, const json_t *instance, char *err, size_t errlen);
 
 void sw_schema_free(sw_schema *s);
