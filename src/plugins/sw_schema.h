@@ -14,8 +14,11 @@
  * $comment, $schema, $vocabulary, format, content*, "x-" extensions) are accepted and do not
  * validate: `format` is an annotation, as both drafts default. Not supported: $refs to
  * documents outside the schema (remote refs, meta-schemas): refused at compile time.
+ * Compatibility: compiled non-strict, 2020-12 also honours draft-07's dependencies,
+ * definitions and the array form of items with additionalItems (wild schemas mix drafts
+ * without a "$schema"); strict 2020-12 refuses them as keywords of the other draft.
  * Regular expressions (ECMA-262 syntax as far as PCRE2 agrees: UTF mode, $ only at the end,
- * \uXXXX) go through PCRE2, compiled once with the schema; every match runs under match, depth
+ * \uXXXX, \s as Unicode white space; \p{...} takes PCRE2's names) go through PCRE2, compiled once with the schema; every match runs under match, depth
  * and heap limits, and a limit hit fails validation ("... exceeded the regex match limit").
  * Semantics: "integer" also matches reals with no fractional part (1.0); enum, const and
  * uniqueItems compare numbers by value (1 == 1.0); in draft-07 the siblings of "$ref" are

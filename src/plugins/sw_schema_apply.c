@@ -455,7 +455,7 @@ static int v_keyword(vctx *c, const json_t *s, const char *k, size_t kl, const j
         } else if (KW("allOf") || KW("anyOf")) {
             r = v_combine(c, k, kv, v, path, depth, e);
         } else if (KW("additionalItems")) {
-            if (vt == JSON_ARRAY && !c->d2020) r = v_additional_items(c, s, kv, v, path, depth, e);
+            if (vt == JSON_ARRAY) r = v_additional_items(c, s, kv, v, path, depth, e);
         }
         break;
     case 'c':
@@ -470,8 +470,9 @@ static int v_keyword(vctx *c, const json_t *s, const char *k, size_t kl, const j
         }
         break;
     case 'd':
-        if (vt == JSON_OBJECT &&
-            (c->d2020 ? KW("dependentRequired") || KW("dependentSchemas") : KW("dependencies")))
+        /* "dependencies" in 2020-12 only when compiled non-strict (compatibility) */
+        if (vt == JSON_OBJECT && (KW("dependencies") ||
+                                  (c->d2020 && (KW("dependentRequired") || KW("dependentSchemas")))))
             r = sw_v_dependencies(c, kv, v, path, depth, e);
         break;
     case 'e':

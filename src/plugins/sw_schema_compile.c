@@ -20,6 +20,7 @@ enum {
 #define D7 1
 #define D2020 2
 #define DB (D7 | D2020)
+#define DC 4 /* draft-07 keywords that non-strict 2020-12 also honours (compatibility) */
 
 static const struct {
     const char *name;
@@ -31,13 +32,13 @@ static const struct {
     {"additionalProperties", K_SCHEMA, DB},
     {"propertyNames", K_SCHEMA, DB},
     {"required", K_REQUIRED, DB},
-    {"dependencies", K_DEPS, D7},
+    {"dependencies", K_DEPS, D7 | DC},
     {"dependentRequired", K_DEPREQ, D2020},
     {"dependentSchemas", K_SCHEMAMAP, D2020},
     {"minProperties", K_COUNT, DB},
     {"maxProperties", K_COUNT, DB},
     {"items", K_ITEMS, DB},
-    {"additionalItems", K_SCHEMA, D7},
+    {"additionalItems", K_SCHEMA, D7 | DC},
     {"prefixItems", K_SCHEMAS, D2020},
     {"contains", K_SCHEMA, DB},
     {"minContains", K_COUNT, D2020},
@@ -66,7 +67,7 @@ static const struct {
     {"else", K_SCHEMA, DB},
     {"$ref", K_REF, DB},
     {"$dynamicRef", K_DYNREF, D2020},
-    {"definitions", K_SCHEMAMAP, D7},
+    {"definitions", K_SCHEMAMAP, D7 | DC},
     {"$defs", K_SCHEMAMAP, DB}, /* the 2019-09 spelling, long accepted in draft-07 schemas too */
     {"$id", K_ID, DB},
     {"$anchor", K_ANCHOR, D2020},
@@ -219,7 +220,7 @@ static int c_deps(cc *c, const json_t *kv, sres *r, const seg *kp, int depth, in
 static int c_keyword(cc *c, const json_t *s, const char *k, const json_t *kv, sres *r,
                      const seg *kp, int depth)
 {
-    switch (keyword_kind(k, c->d2020 ? D2020 : D7)) {
+    switch (keyword_kind(k, c->d2020 ? (c->strict ? D2020 : D2020 | DC) : D7)) {
     case K_UNKNOWN:
         return c->strict ? sw_cc_fail(c, kp, "unsupported keyword") : 0;
     case K_TYPE:

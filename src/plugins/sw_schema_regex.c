@@ -3,7 +3,8 @@
  * compiled (JIT when available); every match runs under a match limit, a depth limit and a
  * heap limit, so a hostile pattern (catastrophic backtracking) fails the match with -1 instead
  * of stalling a call. ECMA-262 flavour as far as PCRE2 agrees: UTF mode, "$" only at the very
- * end, \uXXXX escapes, no \C. The match context is created once and only read afterwards;
+ * end, \uXXXX escapes, \s/\S with ECMA's Unicode white space, no \C. (The reported offset of a
+ * syntax error is in the pattern after that rewrite.) The match context is created once and only read afterwards;
  * each run has its own match block (sw_sregex_scratch), so matches are thread-safe. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -39,6 +40,50 @@ static void mctx_init(void)
     pcre2_set_heap_limit(g_mctx, SREGEX_HEAP_LIMIT);
 }
 
+/* ECMA-262 \s (and \S) is Unicode white space plus line terminators; PCRE2's, without UCP,
+ * is ASCII. The class spelled out, in PCRE2_ALT_BSUX syntax (\xHH, \uHHHH). */
+#define ECMA_WS " \\t\\n\\x0b\\f\\r\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
+
+/* Rewrites \s and \S (outside character classes; \s also inside them) into the ECMA class.
+ * Everything else is passed through. Returns a malloc'd copy (length in *outlen) or NULL. */
+static char *ecma_translate(const char *pat, size_t len, size_t *outlen)
+{
+    const size_t wl = sizeof ECMA_WS - 1;
+    size_t cap = len + 1, n = 0;
+    for (size_t i = 0; i + 1 < len; i++)
+        if (pat[i] == '\\') cap += wl + 3, i++;
+    char *o = malloc(cap);
+    if (!o) return NULL;
+    int in_class = 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = pat[i];
+        if (ch == '\\' && i + 1 < len) {
+            char nx = pat[i + 1];
+            if (nx == 's' || (nx == 'S' && !in_class)) {
+                if (!in_class) o[n++] = '[';
+                if (nx == 'S') o[n++] = '^';
+                memcpy(o + n, ECMA_WS, wl);
+                n += wl;
+                if (!in_class) o[n++] = ']';
+            } else {
+                o[n++] = ch;
+                o[n++] = nx;
+            }
+            i++;
+            continue;
+        }
+        if (ch == '[' && !in_class) {
+            in_class = 1;
+        } else if (ch == ']' && in_class) {
+            in_class = 0;
+        }
+        o[n++] = ch;
+    }
+    o[n] = '\0';
+    *outlen = n;
+    return o;
+}
+
 sw_sregex *sw_sregex_compile(const char *pat, size_t len, char *why, size_t whylen)
 {
     pthread_once(&g_once, mctx_init);
@@ -46,12 +91,19 @@ sw_sregex *sw_sregex_compile(const char *pat, size_t len, char *why, size_t whyl
         snprintf(why, whylen, "out of memory");
         return NULL;
     }
+    size_t tl = 0;
+    char *tp = ecma_translate(pat, len, &tl);
+    if (!tp) {
+        snprintf(why, whylen, "out of memory");
+        return NULL;
+    }
     int ec = 0;
     PCRE2_SIZE eo = 0;
-    pcre2_code *code = pcre2_compile((PCRE2_SPTR)pat, len,
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)tp, tl,
                                      PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_BSUX |
                                          PCRE2_NEVER_BACKSLASH_C,
                                      &ec, &eo, NULL);
+    free(tp);
     if (!code) {
         PCRE2_UCHAR msg[160];
         if (pcre2_get_error_message(ec, msg, sizeof msg) < 0) strcpy((char *)msg, "error");

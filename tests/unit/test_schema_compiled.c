@@ -113,6 +113,17 @@ static void test_strict_modes(void **state)
     refused("{\"$anchor\":\"1x\"}", SW_SCHEMA_DRAFT2020, 0, "$anchor: must be a name");
     refused("{\"items\":[{}]}", SW_SCHEMA_DRAFT2020, SW_SCHEMA_STRICT, "the array form is prefixItems");
     refused("{\"if\":5}", SW_SCHEMA_DRAFT7, 0, "if: expected a schema");
+    /* non-strict 2020-12 honours draft-07's dependencies/additionalItems/definitions (wild MCP
+     * schemas without "$schema" mix them); strict 2020-12 refuses them */
+    const char *mixed = "{\"dependencies\":{\"a\":[\"b\"]},\"properties\":{\"t\":"
+                        "{\"$ref\":\"#/definitions/t\"}},\"definitions\":{\"t\":{\"items\":"
+                        "[{\"type\":\"string\"}],\"additionalItems\":false}}}";
+    c = C(mixed, SW_SCHEMA_DRAFT2020, 0);
+    run(c, "{\"a\":1,\"b\":2,\"t\":[\"x\"]}", NULL);
+    run(c, "{\"a\":1}", "(root): property \"a\" requires property \"b\"");
+    run(c, "{\"t\":[\"x\",1]}", "t[1]: no value is allowed here");
+    sw_schema_free(c);
+    refused(mixed, SW_SCHEMA_DRAFT2020, SW_SCHEMA_STRICT, "dependencies: unsupported keyword");
 }
 
 static void test_patterns(void **state)
@@ -135,6 +146,13 @@ static void test_patterns(void **state)
     c = C("{\"propertyNames\":{\"pattern\":\"^[a-z]+$\"}}", SW_SCHEMA_DRAFT7, SW_SCHEMA_STRICT);
     run(c, "{\"ok\":1}", NULL);
     run(c, "{\"Bad\":1}", "(root): property name \"Bad\" does not match propertyNames");
+    sw_schema_free(c);
+    /* \s and \S follow ECMA-262 (Unicode white space), inside classes too; \d stays ASCII */
+    c = C("{\"pattern\":\"^\\\\s[\\\\sx]\\\\S\\\\d$\"}", SW_SCHEMA_DRAFT2020, 0);
+    run(c, "\"\\u00a0\\u2003a1\"", NULL);
+    run(c, "\"\\ufeffxb1\"", NULL);
+    run(c, "\" x\\u3000" "1\"", "(root): string does not match pattern \"^\\\\s[\\\\sx]\\\\S\\\\d$\"");
+    run(c, "\"  a\\u0661\"", "(root): string does not match pattern \"^\\\\s[\\\\sx]\\\\S\\\\d$\"");
     sw_schema_free(c);
     refused("{\"pattern\":\"(x\"}", SW_SCHEMA_DRAFT7, 0, "pattern: invalid regular expression");
     refused("{\"patternProperties\":{\"[\":{}}}", SW_SCHEMA_DRAFT7, 0,
