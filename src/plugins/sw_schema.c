@@ -14,7 +14,6 @@
 
 /* ---- paths and messages ------------------------------------------------------------------ */
 
-
 static void sb_putn(sbuf *b, const char *s, size_t n)
 {
     if (!b->len) return;
@@ -177,7 +176,6 @@ long long sw_schema_count_value(const json_t *v)
     return d >= TWO63 ? (long long)(TWO63 - 1024) : (long long)d;
 }
 
-
 /* ---- local $ref resolution --------------------------------------------------------------- */
 
 static int hexval(unsigned char c)
@@ -274,7 +272,6 @@ const json_t *sw_schema_resolve_frag(const json_t *root, const char *r, size_t l
         i = j + 1;
     }
 }
-
 
 /* ---- pointer maps ------------------------------------------------------------------------ */
 

@@ -18,8 +18,9 @@
  * definitions and the array form of items with additionalItems (wild schemas mix drafts
  * without a "$schema"); strict 2020-12 refuses them as keywords of the other draft.
  * Regular expressions (ECMA-262 syntax as far as PCRE2 agrees: UTF mode, $ only at the end,
- * \uXXXX, \s as Unicode white space; \p{...} takes PCRE2's names) go through PCRE2, compiled once with the schema; every match runs under match, depth
- * and heap limits, and a limit hit fails validation ("... exceeded the regex match limit").
+ * \uXXXX, \s as Unicode white space; \p{...} takes PCRE2's names) go through PCRE2,
+ * compiled once with the schema; every match runs under match, depth and heap limits, and a
+ * limit hit fails validation ("... exceeded the regex match limit").
  * Semantics: "integer" also matches reals with no fractional part (1.0); enum, const and
  * uniqueItems compare numbers by value (1 == 1.0); in draft-07 the siblings of "$ref" are
  * ignored, in 2020-12 they apply with it. A compiled schema is immutable and may be run from
@@ -44,10 +45,11 @@ typedef struct sw_schema sw_schema;
 #define SW_SCHEMA_DRAFT2020 2020
 
 /* flags for sw_schema_compile */
-#define SW_SCHEMA_STRICT 1u /* native plugins: an unknown keyword (a typo such as "requried"),
-                             * a keyword of the other draft or an unknown "$schema" is refused;
-                             * without it (MCP tools) unknown keywords are ignored as the
-                             * drafts say */
+#define SW_SCHEMA_STRICT                                                                           \
+    1u /* native plugins: an unknown keyword (a typo such as "requried"),                          \
+        * a keyword of the other draft or an unknown "$schema" is refused;                         \
+        * without it (MCP tools) unknown keywords are ignored as the                               \
+        * drafts say */
 
 /* Compiles `schema` (not modified; the compiled form keeps its own copy). Returns NULL with a
  * message in err naming the schema path when the schema cannot be used: a keyword with a bad

@@ -198,7 +198,8 @@ static int v_pattern(vctx *c, const json_t *kv, const json_t *v, const seg *path
     if (m) return V_OK;
     if (!c->err || c->quiet) return V_FAIL;
     char q[120];
-    return sw_vfail(c, path, "string does not match pattern \"%s\"", sw_schema_quote_j(q, sizeof q, kv));
+    return sw_vfail(c, path, "string does not match pattern \"%s\"",
+                    sw_schema_quote_j(q, sizeof q, kv));
 }
 
 /* The "m" keywords: minimum, maximum, multipleOf and the six counts. */
@@ -216,10 +217,10 @@ static int v_m_keyword(vctx *c, const char *k, size_t kl, const json_t *kv, cons
             if (!json_is_number(kv) || json_number_value(kv) <= 0)
                 r = sw_vfatal(c, path, "invalid schema: bad \"multipleOf\"");
             else if (!sw_schema_is_multiple(v, kv))
-                r = c->err && !c->quiet
-                        ? sw_vfail(c, path, "%s is not a multiple of %s",
-                                   sw_schema_num_text(a, sizeof a, v), sw_schema_num_text(b, sizeof b, kv))
-                        : V_FAIL;
+                r = c->err && !c->quiet ? sw_vfail(c, path, "%s is not a multiple of %s",
+                                                   sw_schema_num_text(a, sizeof a, v),
+                                                   sw_schema_num_text(b, sizeof b, kv))
+                                        : V_FAIL;
         }
     } else if (KW("minLength") || KW("maxLength")) {
         if (vt == JSON_STRING)
@@ -285,7 +286,8 @@ static int v_contains(vctx *c, const json_t *s, const json_t *kv, const json_t *
 {
     long long minc = 1, maxc = -1;
     if (c->d2020) {
-        const json_t *mn = json_object_get(s, "minContains"), *mx = json_object_get(s, "maxContains");
+        const json_t *mn = json_object_get(s, "minContains"),
+                     *mx = json_object_get(s, "maxContains");
         if (mn) minc = sw_schema_count_value(mn);
         if (mx) maxc = sw_schema_count_value(mx);
         if (minc < 0 || (mx && maxc < 0))
@@ -415,7 +417,8 @@ static int v_ref(vctx *c, const json_t *ref, const json_t *v, const seg *path, i
     if (!sr) {
         char q[200];
         return sw_vfatal(c, path, "invalid schema: unresolvable $ref \"%s\"",
-                         json_is_string(ref) ? sw_schema_quote_j(q, sizeof q, ref) : "(not a string)");
+                         json_is_string(ref) ? sw_schema_quote_j(q, sizeof q, ref)
+                                             : "(not a string)");
     }
     const json_t *t = sr->target;
     const sres *res = sr->res;
@@ -471,8 +474,8 @@ static int v_keyword(vctx *c, const json_t *s, const char *k, size_t kl, const j
         break;
     case 'd':
         /* "dependencies" in 2020-12 only when compiled non-strict (compatibility) */
-        if (vt == JSON_OBJECT && (KW("dependencies") ||
-                                  (c->d2020 && (KW("dependentRequired") || KW("dependentSchemas")))))
+        if (vt == JSON_OBJECT && (KW("dependencies") || (c->d2020 && (KW("dependentRequired") ||
+                                                                      KW("dependentSchemas")))))
             r = sw_v_dependencies(c, kv, v, path, depth, e);
         break;
     case 'e':
@@ -600,8 +603,10 @@ int sw_v_node(vctx *c, const json_t *s, const json_t *v, const seg *path, int de
     }
     const json_t *un = NULL;
     if (c->s->has_uneval) {
-        if (json_is_object(v)) un = json_object_get(s, "unevaluatedProperties");
-        else if (json_is_array(v)) un = json_object_get(s, "unevaluatedItems");
+        if (json_is_object(v))
+            un = json_object_get(s, "unevaluatedProperties");
+        else if (json_is_array(v))
+            un = json_object_get(s, "unevaluatedItems");
     }
     int r;
     if (!un) {

@@ -46,12 +46,15 @@ int sw_v_regex(vctx *c, const sw_sregex *re, const char *s, size_t n, const json
 int sw_v_node(vctx *c, const json_t *s, const json_t *v, const seg *path, int depth, ev *e);
 
 /* sw_schema_props.c: object instances only */
-int sw_v_properties(vctx *c, const json_t *props, const json_t *v, const seg *path, int depth, ev *e);
-int sw_v_pattern_props(vctx *c, const json_t *pp, const json_t *v, const seg *path, int depth, ev *e);
+int sw_v_properties(vctx *c, const json_t *props, const json_t *v, const seg *path, int depth,
+                    ev *e);
+int sw_v_pattern_props(vctx *c, const json_t *pp, const json_t *v, const seg *path, int depth,
+                       ev *e);
 int sw_v_additional(vctx *c, const json_t *s, const json_t *ap, const json_t *v, const seg *path,
                     int depth, ev *e);
 int sw_v_property_names(vctx *c, const json_t *pn, const json_t *v, const seg *path, int depth);
-int sw_v_dependencies(vctx *c, const json_t *deps, const json_t *v, const seg *path, int depth, ev *e);
+int sw_v_dependencies(vctx *c, const json_t *deps, const json_t *v, const seg *path, int depth,
+                      ev *e);
 int sw_v_required(vctx *c, const json_t *req, const json_t *v, const seg *path);
 
 /* Keyword test: the key's length rules out most names before any byte compare. */

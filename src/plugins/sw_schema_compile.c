@@ -12,9 +12,31 @@
 #include <string.h>
 
 enum {
-    K_UNKNOWN, K_TYPE, K_SCHEMAMAP, K_PATPROPS, K_SCHEMA, K_ITEMS, K_SCHEMAS, K_REQUIRED,
-    K_DEPREQ, K_DEPS, K_ENUM, K_ANY, K_NUMBER, K_MULTIPLE, K_COUNT, K_BOOL, K_STRING, K_REF,
-    K_DYNREF, K_ID, K_ANCHOR, K_DYNANCHOR, K_PATTERN, K_OBJECT, K_UNEVAL
+    K_UNKNOWN,
+    K_TYPE,
+    K_SCHEMAMAP,
+    K_PATPROPS,
+    K_SCHEMA,
+    K_ITEMS,
+    K_SCHEMAS,
+    K_REQUIRED,
+    K_DEPREQ,
+    K_DEPS,
+    K_ENUM,
+    K_ANY,
+    K_NUMBER,
+    K_MULTIPLE,
+    K_COUNT,
+    K_BOOL,
+    K_STRING,
+    K_REF,
+    K_DYNREF,
+    K_ID,
+    K_ANCHOR,
+    K_DYNANCHOR,
+    K_PATTERN,
+    K_OBJECT,
+    K_UNEVAL
 };
 
 #define D7 1
@@ -152,7 +174,8 @@ static int c_regex(cc *c, const json_t *kv, const seg *kp)
     }
     char why[200];
     if (json_is_string(kv)) {
-        x->re[0] = sw_sregex_compile(json_string_value(kv), json_string_length(kv), why, sizeof why);
+        x->re[0] =
+            sw_sregex_compile(json_string_value(kv), json_string_length(kv), why, sizeof why);
         if (!x->re[0]) return sw_cc_fail(c, kp, "%s", why);
         x->n = 1;
         return 0;
@@ -198,8 +221,9 @@ static int c_schemas(cc *c, const json_t *kv, sres *r, const seg *kp, int depth)
 static int c_deps(cc *c, const json_t *kv, sres *r, const seg *kp, int depth, int names_only)
 {
     if (!json_is_object(kv))
-        return sw_cc_fail(c, kp, names_only ? "must be an object of string arrays"
-                                            : "must be an object of schemas or string arrays");
+        return sw_cc_fail(c, kp,
+                          names_only ? "must be an object of string arrays"
+                                     : "must be an object of schemas or string arrays");
     const char *name;
     json_t *sub;
     json_object_foreach((json_t *)kv, name, sub)
@@ -262,7 +286,7 @@ static int c_keyword(cc *c, const json_t *s, const char *k, const json_t *kv, sr
         return 0;
     case K_COUNT:
         return sw_schema_count_value(kv) >= 0 ? 0
-                                               : sw_cc_fail(c, kp, "must be a non-negative integer");
+                                              : sw_cc_fail(c, kp, "must be a non-negative integer");
     case K_BOOL:
         return json_is_boolean(kv) ? 0 : sw_cc_fail(c, kp, "must be a boolean");
     case K_STRING:
@@ -322,7 +346,8 @@ static int draft_of(const char *uri)
     if (strstr(uri, "json-schema.org/draft-07/") || strstr(uri, "json-schema.org/draft-06/") ||
         strstr(uri, "json-schema.org/draft-04/"))
         return SW_SCHEMA_DRAFT7;
-    if (strstr(uri, "json-schema.org/draft/2020-12/") || strstr(uri, "json-schema.org/draft/2019-09/"))
+    if (strstr(uri, "json-schema.org/draft/2020-12/") ||
+        strstr(uri, "json-schema.org/draft/2019-09/"))
         return SW_SCHEMA_DRAFT2020;
     return 0;
 }

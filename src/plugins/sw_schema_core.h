@@ -139,8 +139,8 @@ static inline int type_matches(int mask, const json_t *v)
 
 /* ---- values (sw_schema_value.c) --------------------------------------------------------- */
 
-int sw_schema_num_cmp(const json_t *a, const json_t *b);      /* -1, 0, 1 by value */
-int sw_schema_is_multiple(const json_t *a, const json_t *m);  /* m > 0 */
+int sw_schema_num_cmp(const json_t *a, const json_t *b);     /* -1, 0, 1 by value */
+int sw_schema_is_multiple(const json_t *a, const json_t *m); /* m > 0 */
 const char *sw_schema_num_text(char *buf, size_t len, const json_t *v);
 /* 1 equal (numbers by value), 0 different, -1 nested deeper than SW_SCHEMA_MAX_DEPTH. */
 int sw_schema_equal(const json_t *a, const json_t *b, int depth);
@@ -195,7 +195,7 @@ typedef struct sdyn {
 
 /* A schema resource: the document root, or a subschema with "$id". */
 typedef struct sres {
-    char *uri;          /* absolute URI without fragment ("" for a document without $id) */
+    char *uri; /* absolute URI without fragment ("" for a document without $id) */
     const json_t *root;
     sdyn *dyn;
     size_t ndyn, capdyn;
@@ -205,21 +205,21 @@ typedef struct sres {
 /* A "$ref" or "$dynamicRef", resolved at compile time. */
 typedef struct sref {
     const json_t *target;
-    const sres *res;  /* the resource the target lives in */
-    const char *dyn;  /* $dynamicRef whose target has the same $dynamicAnchor: the name */
+    const sres *res; /* the resource the target lives in */
+    const char *dyn; /* $dynamicRef whose target has the same $dynamicAnchor: the name */
 } sref;
 
 struct sw_schema {
-    json_t *json;   /* our copy of the schema: every pointer below points into it */
-    int draft;      /* SW_SCHEMA_DRAFT7 or SW_SCHEMA_DRAFT2020 */
+    json_t *json; /* our copy of the schema: every pointer below points into it */
+    int draft;    /* SW_SCHEMA_DRAFT7 or SW_SCHEMA_DRAFT2020 */
     unsigned flags;
-    pmap refs;      /* the "$ref"/"$dynamicRef" string value -> sref */
-    pmap regex;     /* the "pattern" string -> sw_sregex; a patternProperties object -> a
-                     * sw_sregex *[] in the object's iteration order */
-    pmap roots;     /* resource root schema -> sres */
-    sres *res;      /* every resource (the document's first) */
-    int has_dynamic;   /* some $dynamicRef is dynamic: the run keeps the dynamic scope */
-    int has_uneval;    /* unevaluatedProperties/unevaluatedItems appear: annotations kept */
+    pmap refs;       /* the "$ref"/"$dynamicRef" string value -> sref */
+    pmap regex;      /* the "pattern" string -> sw_sregex; a patternProperties object -> a
+                      * sw_sregex *[] in the object's iteration order */
+    pmap roots;      /* resource root schema -> sres */
+    sres *res;       /* every resource (the document's first) */
+    int has_dynamic; /* some $dynamicRef is dynamic: the run keeps the dynamic scope */
+    int has_uneval;  /* unevaluatedProperties/unevaluatedItems appear: annotations kept */
 };
 
 /* Resolves every $ref of s (collected by the compiler into refs with their base resource),
@@ -227,7 +227,7 @@ struct sw_schema {
 typedef struct spending {
     const json_t *ref; /* the string */
     sres *base;
-    int dynamic;       /* $dynamicRef */
+    int dynamic;        /* $dynamicRef */
     const json_t *node; /* the schema object holding it */
 } spending;
 
@@ -243,13 +243,13 @@ typedef struct cc {
     char *err; /* NULL when no message is wanted */
     size_t errlen;
     int d2020, strict;
-    pmap seen;       /* walked schema objects */
-    spending *pend;  /* $refs still to resolve */
+    pmap seen;      /* walked schema objects */
+    spending *pend; /* $refs still to resolve */
     size_t npend, cappend;
     json_t *anchors; /* "uri#name" -> index into anc */
     sanc *anc;
     size_t nanc, capanc;
-    json_t *resmap;  /* uri -> index into resv */
+    json_t *resmap; /* uri -> index into resv */
     sres **resv;
     size_t nres, capres;
 } cc;

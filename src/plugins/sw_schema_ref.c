@@ -112,8 +112,9 @@ int sw_cc_anchor(cc *c, const json_t *node, const json_t *name, sres *r, int dyn
                  const seg *path)
 {
     if (!json_is_string(name) || !anchor_name_ok(json_string_value(name), json_string_length(name)))
-        return sw_cc_fail(c, path, "must be a name (a letter or \"_\", then letters, digits, "
-                                   "\"-\", \"_\" or \".\")");
+        return sw_cc_fail(c, path,
+                          "must be a name (a letter or \"_\", then letters, digits, "
+                          "\"-\", \"_\" or \".\")");
     if (add_anchor(c, r->uri, json_string_value(name), json_string_length(name), node, r, path))
         return -1;
     if (!dynamic) return 0;
@@ -164,7 +165,8 @@ static int resolve_one(cc *c, const spending *p)
     doc[dl] = '\0';
     sres *res = find_resource(c, doc);
     if (!res)
-        return sw_cc_fail(c, &kp, "unsupported non-local $ref \"%s\" (only refs inside this schema)", q);
+        return sw_cc_fail(c, &kp,
+                          "unsupported non-local $ref \"%s\" (only refs inside this schema)", q);
     const char *frag = abs + dl;
     size_t fl = strlen(frag);
     const json_t *t = NULL;

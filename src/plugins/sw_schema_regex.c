@@ -4,8 +4,9 @@
  * heap limit, so a hostile pattern (catastrophic backtracking) fails the match with -1 instead
  * of stalling a call. ECMA-262 flavour as far as PCRE2 agrees: UTF mode, "$" only at the very
  * end, \uXXXX escapes, \s/\S with ECMA's Unicode white space, no \C. (The reported offset of a
- * syntax error is in the pattern after that rewrite.) The match context is created once and only read afterwards;
- * each run has its own match block (sw_sregex_scratch), so matches are thread-safe. */
+ * syntax error is in the pattern after that rewrite.) The match context is created once and only
+ * read afterwards; each run has its own match block (sw_sregex_scratch), so matches are
+ * thread-safe. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
@@ -42,7 +43,8 @@ static void mctx_init(void)
 
 /* ECMA-262 \s (and \S) is Unicode white space plus line terminators; PCRE2's, without UCP,
  * is ASCII. The class spelled out, in PCRE2_ALT_BSUX syntax (\xHH, \uHHHH). */
-#define ECMA_WS " \\t\\n\\x0b\\f\\r\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
+#define ECMA_WS                                                                                    \
+    " \\t\\n\\x0b\\f\\r\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
 
 /* Rewrites \s and \S (outside character classes; \s also inside them) into the ECMA class.
  * Everything else is passed through. Returns a malloc'd copy (length in *outlen) or NULL. */
@@ -99,10 +101,10 @@ sw_sregex *sw_sregex_compile(const char *pat, size_t len, char *why, size_t whyl
     }
     int ec = 0;
     PCRE2_SIZE eo = 0;
-    pcre2_code *code = pcre2_compile((PCRE2_SPTR)tp, tl,
-                                     PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_BSUX |
-                                         PCRE2_NEVER_BACKSLASH_C,
-                                     &ec, &eo, NULL);
+    pcre2_code *code =
+        pcre2_compile((PCRE2_SPTR)tp, tl,
+                      PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_BSUX | PCRE2_NEVER_BACKSLASH_C,
+                      &ec, &eo, NULL);
     free(tp);
     if (!code) {
         PCRE2_UCHAR msg[160];

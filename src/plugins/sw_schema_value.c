@@ -13,7 +13,6 @@
 
 /* ---- numbers ----------------------------------------------------------------------------- */
 
-
 /* Exact comparison of an integer with a real: -1, 0 or 1. */
 static int cmp_int_real(json_int_t i, double r)
 {

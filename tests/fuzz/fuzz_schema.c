@@ -55,7 +55,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!schema) return 0;
     json_t *instance = NULL;
     if (cut < size)
-        instance = json_loadb(text + cut + 1, size - cut - 1, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+        instance =
+            json_loadb(text + cut + 1, size - cut - 1, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
     if (!instance) instance = json_null();
 
     static const int drafts[2] = {SW_SCHEMA_DRAFT7, SW_SCHEMA_DRAFT2020};

@@ -78,7 +78,8 @@ static void test_draft_choice(void **state)
     run(c, "[1]", NULL);
     sw_schema_free(c);
     /* "$schema" wins over the caller's default */
-    c = C("{\"$schema\":\"http://json-schema.org/draft-07/schema#\",\"items\":[{\"type\":\"string\"}],"
+    c = C("{\"$schema\":\"http://json-schema.org/draft-07/"
+          "schema#\",\"items\":[{\"type\":\"string\"}],"
           "\"additionalItems\":false}",
           SW_SCHEMA_DRAFT2020, SW_SCHEMA_STRICT);
     assert_int_equal(sw_schema_draft(c), SW_SCHEMA_DRAFT7);
@@ -104,14 +105,17 @@ static void test_strict_modes(void **state)
     run(c, "{\"a\":\"x\"}", NULL);
     run(c, "{\"a\":1}", "a: expected string, got integer");
     sw_schema_free(c);
-    refused("{\"$schema\":\"urn:my-meta\"}", SW_SCHEMA_DRAFT7, SW_SCHEMA_STRICT, "unsupported $schema");
+    refused("{\"$schema\":\"urn:my-meta\"}", SW_SCHEMA_DRAFT7, SW_SCHEMA_STRICT,
+            "unsupported $schema");
     sw_schema_free(C("{\"$schema\":\"urn:my-meta\"}", SW_SCHEMA_DRAFT2020, 0));
     /* malformed values of known keywords are refused in both modes */
-    refused("{\"minContains\":-1}", SW_SCHEMA_DRAFT2020, 0, "minContains: must be a non-negative integer");
+    refused("{\"minContains\":-1}", SW_SCHEMA_DRAFT2020, 0,
+            "minContains: must be a non-negative integer");
     refused("{\"dependentRequired\":{\"a\":[1]}}", SW_SCHEMA_DRAFT2020, 0,
             "dependentRequired.a: must be an array of strings");
     refused("{\"$anchor\":\"1x\"}", SW_SCHEMA_DRAFT2020, 0, "$anchor: must be a name");
-    refused("{\"items\":[{}]}", SW_SCHEMA_DRAFT2020, SW_SCHEMA_STRICT, "the array form is prefixItems");
+    refused("{\"items\":[{}]}", SW_SCHEMA_DRAFT2020, SW_SCHEMA_STRICT,
+            "the array form is prefixItems");
     refused("{\"if\":5}", SW_SCHEMA_DRAFT7, 0, "if: expected a schema");
     /* non-strict 2020-12 honours draft-07's dependencies/additionalItems/definitions (wild MCP
      * schemas without "$schema" mix them); strict 2020-12 refuses them */
@@ -129,12 +133,14 @@ static void test_strict_modes(void **state)
 static void test_patterns(void **state)
 {
     (void)state;
-    sw_schema *c = C("{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\","
-                     "\"pattern\":\"^[a-z]+$\"}},\"patternProperties\":{\"^x-\":{\"type\":\"integer\"}},"
-                     "\"additionalProperties\":false}",
-                     SW_SCHEMA_DRAFT7, SW_SCHEMA_STRICT);
+    sw_schema *c =
+        C("{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\","
+          "\"pattern\":\"^[a-z]+$\"}},\"patternProperties\":{\"^x-\":{\"type\":\"integer\"}},"
+          "\"additionalProperties\":false}",
+          SW_SCHEMA_DRAFT7, SW_SCHEMA_STRICT);
     run(c, "{\"name\":\"abc\",\"x-n\":1}", NULL);
-    run(c, "{\"name\":\"abc\\n\"}", "name: string does not match pattern \"^[a-z]+$\""); /* $ = end */
+    run(c, "{\"name\":\"abc\\n\"}",
+        "name: string does not match pattern \"^[a-z]+$\""); /* $ = end */
     run(c, "{\"name\":\"ab1\"}", "name: string does not match pattern \"^[a-z]+$\"");
     run(c, "{\"x-n\":\"1\"}", "x-n: expected integer, got string");
     run(c, "{\"y\":1}", "(root): unexpected property \"y\"");
@@ -151,7 +157,10 @@ static void test_patterns(void **state)
     c = C("{\"pattern\":\"^\\\\s[\\\\sx]\\\\S\\\\d$\"}", SW_SCHEMA_DRAFT2020, 0);
     run(c, "\"\\u00a0\\u2003a1\"", NULL);
     run(c, "\"\\ufeffxb1\"", NULL);
-    run(c, "\" x\\u3000" "1\"", "(root): string does not match pattern \"^\\\\s[\\\\sx]\\\\S\\\\d$\"");
+    run(c,
+        "\" x\\u3000"
+        "1\"",
+        "(root): string does not match pattern \"^\\\\s[\\\\sx]\\\\S\\\\d$\"");
     run(c, "\"  a\\u0661\"", "(root): string does not match pattern \"^\\\\s[\\\\sx]\\\\S\\\\d$\"");
     sw_schema_free(c);
     refused("{\"pattern\":\"(x\"}", SW_SCHEMA_DRAFT7, 0, "pattern: invalid regular expression");
@@ -195,12 +204,13 @@ static void test_pattern_limits(void **state)
 static void test_new_keywords(void **state)
 {
     (void)state;
-    sw_schema *c = C("{\"type\":\"object\",\"properties\":{\"kind\":{\"enum\":[\"a\",\"b\"]}},"
-                     "\"if\":{\"properties\":{\"kind\":{\"const\":\"a\"}}},"
-                     "\"then\":{\"required\":[\"x\"]},\"else\":{\"required\":[\"y\"]},"
-                     "\"dependentRequired\":{\"x\":[\"z\"]},"
-                     "\"dependentSchemas\":{\"z\":{\"properties\":{\"z\":{\"type\":\"integer\"}}}}}",
-                     SW_SCHEMA_DRAFT2020, SW_SCHEMA_STRICT);
+    sw_schema *c =
+        C("{\"type\":\"object\",\"properties\":{\"kind\":{\"enum\":[\"a\",\"b\"]}},"
+          "\"if\":{\"properties\":{\"kind\":{\"const\":\"a\"}}},"
+          "\"then\":{\"required\":[\"x\"]},\"else\":{\"required\":[\"y\"]},"
+          "\"dependentRequired\":{\"x\":[\"z\"]},"
+          "\"dependentSchemas\":{\"z\":{\"properties\":{\"z\":{\"type\":\"integer\"}}}}}",
+          SW_SCHEMA_DRAFT2020, SW_SCHEMA_STRICT);
     run(c, "{\"kind\":\"a\",\"x\":1,\"z\":2}", NULL);
     run(c, "{\"kind\":\"a\"}", "(root): missing required property \"x\"");
     run(c, "{\"kind\":\"b\"}", "(root): missing required property \"y\"");
@@ -248,15 +258,17 @@ static void test_references(void **state)
 {
     (void)state;
     /* $id changes the base; $anchor names a subschema; draft-07 "$id": "#x" is an anchor */
-    sw_schema *c = C("{\"$id\":\"http://example.com/root.json\",\"properties\":{\"n\":"
-                     "{\"$ref\":\"sub/a.json#A\"},\"m\":{\"$ref\":\"http://example.com/sub/a.json\"}},"
-                     "\"$defs\":{\"a\":{\"$id\":\"sub/a.json\",\"$anchor\":\"A\",\"type\":\"integer\"}}}",
-                     SW_SCHEMA_DRAFT2020, SW_SCHEMA_STRICT);
+    sw_schema *c =
+        C("{\"$id\":\"http://example.com/root.json\",\"properties\":{\"n\":"
+          "{\"$ref\":\"sub/a.json#A\"},\"m\":{\"$ref\":\"http://example.com/sub/a.json\"}},"
+          "\"$defs\":{\"a\":{\"$id\":\"sub/a.json\",\"$anchor\":\"A\",\"type\":\"integer\"}}}",
+          SW_SCHEMA_DRAFT2020, SW_SCHEMA_STRICT);
     run(c, "{\"n\":1,\"m\":2}", NULL);
     run(c, "{\"n\":\"s\"}", "n: expected integer, got string");
     run(c, "{\"m\":\"s\"}", "m: expected integer, got string");
     sw_schema_free(c);
-    c = C("{\"definitions\":{\"s\":{\"$id\":\"#str\",\"type\":\"string\"}},\"items\":{\"$ref\":\"#str\"}}",
+    c = C("{\"definitions\":{\"s\":{\"$id\":\"#str\",\"type\":\"string\"}},\"items\":{\"$ref\":\"#"
+          "str\"}}",
           SW_SCHEMA_DRAFT7, SW_SCHEMA_STRICT);
     run(c, "[\"a\"]", NULL);
     run(c, "[\"a\",1]", "[1]: expected string, got integer");
@@ -277,9 +289,10 @@ static void test_references(void **state)
     refused("{\"$id\":\"http://x/a\",\"$ref\":\"b#/c\"}", SW_SCHEMA_DRAFT2020, 0,
             "unsupported non-local $ref \"b#/c\"");
     refused("{\"$ref\":\"#nope\"}", SW_SCHEMA_DRAFT2020, 0, "unresolvable $ref \"#nope\"");
-    refused("{\"$defs\":{\"a\":{\"$ref\":\"#/$defs/b\"},\"b\":{\"allOf\":[{\"$ref\":\"#/$defs/a\"}]}},"
-            "\"$ref\":\"#/$defs/a\"}",
-            SW_SCHEMA_DRAFT2020, 0, "cyclic $ref");
+    refused(
+        "{\"$defs\":{\"a\":{\"$ref\":\"#/$defs/b\"},\"b\":{\"allOf\":[{\"$ref\":\"#/$defs/a\"}]}},"
+        "\"$ref\":\"#/$defs/a\"}",
+        SW_SCHEMA_DRAFT2020, 0, "cyclic $ref");
 }
 
 /* What MCP servers publish (zod-to-json-schema style), compiled as the mount helper does. */
@@ -290,14 +303,16 @@ static void test_mcp_style_schema(void **state)
         "{\"$schema\":\"http://json-schema.org/draft-07/schema#\",\"type\":\"object\","
         "\"properties\":{\"url\":{\"type\":\"string\",\"format\":\"uri\",\"description\":\"URL\"},"
         "\"max_length\":{\"type\":\"integer\",\"exclusiveMinimum\":0,\"exclusiveMaximum\":1000000,"
-        "\"default\":5000},\"mode\":{\"anyOf\":[{\"type\":\"string\",\"pattern\":\"^(fast|slow)$\"},"
+        "\"default\":5000},\"mode\":{\"anyOf\":[{\"type\":\"string\",\"pattern\":\"^(fast|slow)$\"}"
+        ","
         "{\"type\":\"null\"}]}},\"required\":[\"url\"],\"additionalProperties\":false}",
         SW_SCHEMA_DRAFT2020, 0);
     run(c, "{\"url\":\"https://x\",\"max_length\":10,\"mode\":\"fast\"}", NULL);
     run(c, "{\"url\":\"https://x\",\"mode\":\"medium\"}",
         "mode: value does not match any schema in anyOf");
     run(c, "{\"mode\":null}", "(root): missing required property \"url\"");
-    run(c, "{\"url\":\"u\",\"max_length\":0}", "max_length: 0 is not greater than the exclusive minimum 0");
+    run(c, "{\"url\":\"u\",\"max_length\":0}",
+        "max_length: 0 is not greater than the exclusive minimum 0");
     sw_schema_free(c);
 }
 
@@ -342,9 +357,10 @@ static void *runner(void *arg)
 static void test_concurrent_runs(void **state)
 {
     (void)state;
-    sw_schema *c = C("{\"type\":\"object\",\"properties\":{\"name\":{\"pattern\":\"^[a-z]+$\"},"
-                     "\"tags\":{\"type\":\"array\",\"uniqueItems\":true}},\"unevaluatedProperties\":false}",
-                     SW_SCHEMA_DRAFT2020, SW_SCHEMA_STRICT);
+    sw_schema *c =
+        C("{\"type\":\"object\",\"properties\":{\"name\":{\"pattern\":\"^[a-z]+$\"},"
+          "\"tags\":{\"type\":\"array\",\"uniqueItems\":true}},\"unevaluatedProperties\":false}",
+          SW_SCHEMA_DRAFT2020, SW_SCHEMA_STRICT);
     pthread_t th[4];
     tjob jobs[4];
     for (int i = 0; i < 4; i++) {
@@ -362,10 +378,10 @@ static void test_concurrent_runs(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_draft_choice),      cmocka_unit_test(test_strict_modes),
-        cmocka_unit_test(test_patterns),          cmocka_unit_test(test_pattern_limits),
-        cmocka_unit_test(test_new_keywords),      cmocka_unit_test(test_references),
-        cmocka_unit_test(test_mcp_style_schema),  cmocka_unit_test(test_null_arguments),
+        cmocka_unit_test(test_draft_choice),     cmocka_unit_test(test_strict_modes),
+        cmocka_unit_test(test_patterns),         cmocka_unit_test(test_pattern_limits),
+        cmocka_unit_test(test_new_keywords),     cmocka_unit_test(test_references),
+        cmocka_unit_test(test_mcp_style_schema), cmocka_unit_test(test_null_arguments),
         cmocka_unit_test(test_concurrent_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

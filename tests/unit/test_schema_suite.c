@@ -57,7 +57,8 @@ static void run_file(const char *dir, const char *file, int draft, tally *t)
         if (meta && !strncmp(meta, "http://localhost:1234/", 22)) {
             /* a custom meta-schema from the suite's remotes/: its $vocabulary decides */
             printf("skip %s / %s (%zu cases): $schema: custom meta-schema \"%s\" is a remote "
-                   "document\n", file, gdesc, json_array_size(tests), meta);
+                   "document\n",
+                   file, gdesc, json_array_size(tests), meta);
             t->skipped += (int)json_array_size(tests);
             continue;
         }
@@ -140,7 +141,8 @@ static void run_draft(const char *sub, int draft)
         fail_msg("empty test suite directory %s", dir);
     }
     printf("schema-suite %s: optional/ not run (format assertions, bignum, ECMA-262 regex "
-           "details, cross-draft)\n", sub);
+           "details, cross-draft)\n",
+           sub);
     printf("schema-suite %s: %d passed, %d failed, %d skipped\n", sub, t.passed, t.failed,
            t.skipped);
     fflush(stdout);
