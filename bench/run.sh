@@ -9,3 +9,5 @@ echo "bench: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' 
 /usr/bin/python3 bench/http_bench.py "$BUILD_DIR/scaiwave"
 /usr/bin/python3 bench/ws_fanout.py "$BUILD_DIR/scaiwave"
 /usr/bin/python3 bench/ai_turn_bench.py "$BUILD_DIR/scaiwave"
+bash tests/mcp/install.sh >/dev/null
+/usr/bin/python3 bench/mcp_bench.py "$BUILD_DIR/scaiwave"

@@ -1,6 +1,7 @@
 /* sw_app: start-up and shutdown of the process's components, the JWT and secret keys (sealing
  * stored secrets at start, key rotation) and the first-start bootstrap (tenant "default", user "admin", <data-dir>/admin.token). */
 #include "app/sw_app.h"
+#include "mcp/sw_mcp_serve.h"
 #include "rooms/sw_slash_cmd.h"
 #include "auth/sw_jwt.h"
 #include "core/sw_log.h"
@@ -178,6 +179,13 @@ int sw_app_open(sw_app *app, const sw_config *cfg, char *err, size_t errlen)
         return -1;
     }
     sw_ai_set_approvals(app->ai, app->approvals); /* and registers the turns with them */
+    sw_mcp_serve_config mcfg = {.disp = &app->disp, .rooms = &app->rooms, .server_version = "0.1.0"};
+    app->mcp_serve = sw_mcp_serve_new(&mcfg);
+    if (!app->mcp_serve) {
+        snprintf(err, errlen, "out of memory at start-up");
+        sw_app_close(app);
+        return -1;
+    }
     app->disp.bus = app->bus;
     app->disp.model_complete = sw_ai_model_complete;
     app->disp.model_arg = app->ai;
@@ -250,6 +258,8 @@ void sw_app_close(sw_app *app)
     app->ai = NULL;
     sw_approvals_free(app->approvals);
     app->approvals = NULL;
+    sw_mcp_serve_free(app->mcp_serve); /* the HTTP server has stopped: no /v1/mcp call runs */
+    app->mcp_serve = NULL;
     if (app->bus) sw_rooms_fini(&app->rooms); /* waits for queued slash commands */
     sw_pool_free(app->turn_pool);
     app->turn_pool = NULL;

@@ -42,6 +42,7 @@ typedef struct sw_app {
     sw_tokgen *tokgen; /* token generations (revocation), remembered */
     uint8_t jwt_key[32];
     sw_secretbox *secrets; /* <data-dir>/secret.key: seals secrets at rest (set on app->db) */
+    struct sw_mcp_serve *mcp_serve; /* the tenant's tools for MCP clients at /v1/mcp */
     int draining; /* set when shutdown begins */
 } sw_app;
 

@@ -50,6 +50,7 @@ static const opt_def opts[] = {
     {"login-queue", "SCAIWAVE_LOGIN_QUEUE", I(login_queue, 0, 100000), "sign-ins waiting for a verifier before 503 (64)"},
     {"login-account-failures", "SCAIWAVE_LOGIN_ACCOUNT_FAILURES", I(login_account_failures, 1, 1000000), "failed sign-ins per account before backoff (5)"},
     {"login-address-failures", "SCAIWAVE_LOGIN_ADDRESS_FAILURES", I(login_address_failures, 1, 1000000), "failed sign-ins per client address before backoff (20)"},
+    {"mcp-allowed-origins", "SCAIWAVE_MCP_ALLOWED_ORIGINS", S(mcp_allowed_origins), "browser origins (comma-separated) /v1/mcp accepts besides loopback ones; any other Origin is refused with 403 (none)"},
 };
 
 static int set_opt(sw_config *c, const opt_def *o, const char *val, char *err, size_t errlen)

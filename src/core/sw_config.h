@@ -34,6 +34,9 @@ typedef struct sw_config {
     int login_queue;            /* SCAIWAVE_LOGIN_QUEUE: verifications waiting at most (64) */
     int login_account_failures; /* SCAIWAVE_LOGIN_ACCOUNT_FAILURES: before backoff (5) */
     int login_address_failures; /* SCAIWAVE_LOGIN_ADDRESS_FAILURES: before backoff (20) */
+    /* SCAIWAVE_MCP_ALLOWED_ORIGINS, --mcp-allowed-origins: browser origins (comma-separated,
+     * "https://app.example.com") /v1/mcp accepts besides loopback ones ("") */
+    char mcp_allowed_origins[2048];
 } sw_config;
 
 /* Defaults, then the environment. */

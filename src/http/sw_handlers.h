@@ -61,6 +61,9 @@ void sw_h_notes_list(sw_req *req, sw_resp *resp);
 void sw_h_notes_create(sw_req *req, sw_resp *resp);
 void sw_h_note_get(sw_req *req, sw_resp *resp);
 void sw_h_note_update(sw_req *req, sw_resp *resp);
+/* h_mcp.c: MCP Streamable HTTP at /v1/mcp */
+void sw_h_mcp_post(sw_req *req, sw_resp *resp);
+void sw_h_mcp_delete(sw_req *req, sw_resp *resp);
 /* sw_static.c: the web app (GET /, /app/…, /static/…) */
 void sw_h_web_index(sw_req *req, sw_resp *resp);
 void sw_h_web_static(sw_req *req, sw_resp *resp);

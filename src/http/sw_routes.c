@@ -47,6 +47,9 @@ sw_route sw_routes[] = {
     {"POST", "/v1/notes", sw_h_notes_create, 0, 0},
     {"GET", "/v1/notes/{note_id}", sw_h_note_get, 0, 0},
     {"PUT", "/v1/notes/{note_id}", sw_h_note_update, 0, 0},
+    /* MCP Streamable HTTP: public routes, the handler checks the Origin first, then the token */
+    {"POST", "/v1/mcp", sw_h_mcp_post, SW_ROUTE_PUBLIC, 0},
+    {"DELETE", "/v1/mcp", sw_h_mcp_delete, SW_ROUTE_PUBLIC, 0},
 };
 
 const int sw_routes_count = (int)(sizeof sw_routes / sizeof sw_routes[0]);

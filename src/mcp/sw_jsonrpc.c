@@ -9,7 +9,13 @@ json_t *sw_rpc_parse(const char *buf, size_t len, char *err, size_t errlen)
 {
     json_error_t je;
     json_t *v = json_loadb(buf ? buf : "", buf ? len : 0, 0, &je);
-    if (!v && err && errlen) snprintf(err, errlen, "line %d, column %d: %s", je.line, je.column, je.text);
+    if (!v && err && errlen) {
+        snprintf(err, errlen, "line %d, column %d: %s", je.line, je.column, je.text);
+        /* jansson quotes the bad token as it was: keep the reason valid UTF-8 (it goes into an
+         * error message, a JSON string) by showing each non-ASCII or control byte as '?' */
+        for (char *p = err; *p; p++)
+            if ((unsigned char)*p >= 0x80 || (unsigned char)*p < 0x20) *p = '?';
+    }
     return v;
 }
 
@@ -141,6 +147,8 @@ json_t *sw_rpc_result(const json_t *id, json_t *result)
 json_t *sw_rpc_error(const json_t *id, int code, const char *message, json_t *data)
 {
     json_t *err = json_pack("{s:i,s:s}", "code", code, "message", message ? message : "");
+    if (!err && message) /* not valid UTF-8: say so rather than lose the whole answer */
+        err = json_pack("{s:i,s:s}", "code", code, "message", "(an error message that was not valid UTF-8)");
     if (!err) {
         json_decref(data);
         return NULL;

@@ -80,6 +80,17 @@ static void test_parse_errors_and_trailing_bytes(void **state)
     assert_null(sw_rpc_parse("{} {}", 5, err, sizeof err));
     assert_null(sw_rpc_parse("{\"a\":\"\\u0000\"}", 14, err, sizeof err));
     assert_null(sw_rpc_parse(NULL, 0, NULL, 0));
+    /* a bad token holding invalid UTF-8: the reason quotes it ASCII-only, so an error can carry it
+     * (found by fuzz_mcp_serve: the 400 answer had no body) */
+    static const char bad[] = "{\"cursor\":\"o1\340}}";
+    assert_null(sw_rpc_parse(bad, sizeof bad - 1, err, sizeof err));
+    for (const char *p = err; *p; p++) assert_true((unsigned char)*p < 0x80);
+    json_t *e = sw_rpc_error(NULL, SW_RPC_PARSE_ERROR, err, NULL);
+    assert_non_null(e);
+    json_decref(e);
+    e = sw_rpc_error(NULL, SW_RPC_PARSE_ERROR, "bad \340 byte", NULL);
+    assert_non_null(e);
+    json_decref(e);
 }
 
 static void test_builders_round_trip_on_one_line(void **state)

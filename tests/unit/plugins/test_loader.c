@@ -20,9 +20,10 @@ static void test_load_dir_refuses_bad_plugins(void **state)
     sw_registry *r = sw_registry_new();
     int loaded = sw_registry_load_dir(r, SW_TEST_PLUGIN_DIR, NULL);
     /* acme_echo.so, the approval tests' recorder.so, services.so, secretive.so, vault.so,
-     * argecho.so (the argument tests), and the ABI tests' old_tool.so, patient.so, exchange.so */
-    assert_int_equal(loaded, 9);
-    assert_int_equal(r->n, 9);
+     * argecho.so (the argument tests), the ABI tests' old_tool.so, patient.so, exchange.so, and
+     * conformance.so (the MCP conformance tools) */
+    assert_int_equal(loaded, 10);
+    assert_int_equal(r->n, 10);
     assert_non_null(sw_registry_find(r, "test.argecho"));
     assert_non_null(sw_registry_find(r, "test.old-tool"));
     assert_non_null(sw_registry_find(r, "test.patient"));
