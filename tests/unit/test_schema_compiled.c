@@ -65,6 +65,17 @@ static void run(const sw_schema *c, const char *instance, const char *msg)
     }
 }
 
+/* Runs instance against c; expects invalid with `part` in the message. */
+static void run_has(const sw_schema *c, const char *instance, const char *part)
+{
+    json_t *v = J(instance);
+    char err[300];
+    int r = sw_schema_run(c, v, err, sizeof err);
+    json_decref(v);
+    if (r == 0) fail_msg("%s: expected invalid (%s)", instance, part);
+    if (!strstr(err, part)) fail_msg("message \"%s\" lacks \"%s\"", err, part);
+}
+
 static void test_draft_choice(void **state)
 {
     (void)state;
@@ -316,6 +327,75 @@ static void test_mcp_style_schema(void **state)
     sw_schema_free(c);
 }
 
+/* Schemas from the wild (tests/unit/schema_wild/README.md): every server-everything tool and
+ * a zod 4 schema compile as MCP tools do (2020-12 default, non-strict), and validate. */
+static json_t *load_wild(const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/tests/unit/schema_wild/%s", SW_SOURCE_DIR, name);
+    json_error_t je;
+    json_t *v = json_load_file(path, 0, &je);
+    if (!v) fail_msg("cannot load %s: %s", path, je.text);
+    return v;
+}
+
+static void test_wild_schemas(void **state)
+{
+    (void)state;
+    json_t *tools = load_wild("server_everything_tools.json");
+    assert_true(json_array_size(tools) >= 10);
+    size_t i;
+    json_t *t;
+    json_array_foreach(tools, i, t)
+    {
+        char err[300];
+        sw_schema *c = sw_schema_compile(json_object_get(t, "inputSchema"), SW_SCHEMA_DRAFT2020, 0,
+                                         err, sizeof err);
+        if (!c) fail_msg("%s: %s", json_string_value(json_object_get(t, "name")), err);
+        assert_int_equal(sw_schema_draft(c), SW_SCHEMA_DRAFT7); /* their "$schema" says 07 */
+        if (!strcmp(json_string_value(json_object_get(t, "name")), "echo")) {
+            run(c, "{\"message\":\"hi\"}", NULL);
+            run(c, "{\"message\":5}", "message: expected string, got integer");
+        }
+        sw_schema_free(c);
+    }
+    json_decref(tools);
+
+    json_t *zs = load_wild("zod4_tool.json");
+    char err[300];
+    sw_schema *c = sw_schema_compile(zs, SW_SCHEMA_DRAFT2020, 0, err, sizeof err);
+    if (!c) fail_msg("zod4: %s", err);
+    sw_schema *strict = sw_schema_compile(zs, SW_SCHEMA_DRAFT7, SW_SCHEMA_STRICT, err, sizeof err);
+    if (!strict) fail_msg("zod4 strict: %s", err); /* its "$schema" makes it 2020-12 */
+    sw_schema_free(strict);
+    json_decref(zs);
+    run(c,
+        "{\"email\":\"a.b@example.org\",\"count\":3,\"mode\":null,\"meta\":{\"x-a\":\"1\"},"
+        "\"tree\":{\"name\":\"root\",\"children\":[{\"name\":\"leaf\"}]},\"pair\":[\"a\",1],"
+        "\"kind\":{\"type\":\"b\",\"b\":2},\"when\":\"2024-02-29T10:00:00Z\"}",
+        NULL);
+    run(c, "{\"email\":\".a@example.org\",\"count\":3,\"mode\":\"fast\"}",
+        "email: string does not match pattern \"^(?!\\\\.)(?!.*\\\\.\\\\.)([A-Za-z0-9_'+\\\\-\\\\"
+        ".]*)[A-Za-z0-9_+-]@([A-Za-z0-9][A-Za-z0-9\\\\-]*\\\\.)+[A-Za-z]{2,}$\"");
+    /* 2023 is no leap year; a long pattern is cut with "..." in the message */
+    run_has(c,
+            "{\"email\":\"a@b.org\",\"count\":3,\"mode\":null,\"when\":\"2023-02-29T10:00:00Z\"}",
+            "when: string does not match pattern \"^(?:(?:\\\\d\\\\d[2468][048]|");
+    run(c, "{\"email\":\"a@b.org\",\"count\":0,\"mode\":null}",
+        "count: 0 is not greater than the exclusive minimum 0");
+    run(c, "{\"email\":\"a@b.org\",\"count\":1,\"mode\":null,\"meta\":{\"y\":\"1\"}}",
+        "meta: property name \"y\" does not match propertyNames");
+    run(c,
+        "{\"email\":\"a@b.org\",\"count\":1,\"mode\":null,\"tree\":{\"name\":\"r\","
+        "\"children\":[{\"name\":\"Bad\"}]}}",
+        "tree.children[0].name: string does not match pattern \"^[a-z][a-z0-9_-]*$\"");
+    run(c, "{\"email\":\"a@b.org\",\"count\":1,\"mode\":null,\"pair\":[1,1]}",
+        "pair[0]: expected string, got integer");
+    run(c, "{\"email\":\"a@b.org\",\"count\":1,\"mode\":null,\"extra\":1}",
+        "(root): unexpected property \"extra\"");
+    sw_schema_free(c);
+}
+
 static void test_null_arguments(void **state)
 {
     (void)state;
@@ -381,8 +461,8 @@ int main(void)
         cmocka_unit_test(test_draft_choice),     cmocka_unit_test(test_strict_modes),
         cmocka_unit_test(test_patterns),         cmocka_unit_test(test_pattern_limits),
         cmocka_unit_test(test_new_keywords),     cmocka_unit_test(test_references),
-        cmocka_unit_test(test_mcp_style_schema), cmocka_unit_test(test_null_arguments),
-        cmocka_unit_test(test_concurrent_runs),
+        cmocka_unit_test(test_mcp_style_schema), cmocka_unit_test(test_wild_schemas),
+        cmocka_unit_test(test_null_arguments),   cmocka_unit_test(test_concurrent_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
