@@ -18,7 +18,7 @@
  * definitions and the array form of items with additionalItems (wild schemas mix drafts
  * without a "$schema"); strict 2020-12 refuses them as keywords of the other draft.
  * Regular expressions (ECMA-262 syntax as far as PCRE2 agrees: UTF mode, $ only at the end,
- * \uXXXX, \s as Unicode white space; \p{...} takes PCRE2's names) go through PCRE2,
+ * \uXXXX, \s as Unicode white space, \p{Letter}/\p{Script=Greek} names) go through PCRE2,
  * compiled once with the schema; every match runs under match, depth and heap limits, and a
  * limit hit fails validation ("... exceeded the regex match limit").
  * Semantics: "integer" also matches reals with no fractional part (1.0); enum, const and

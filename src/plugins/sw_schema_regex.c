@@ -3,7 +3,8 @@
  * compiled (JIT when available); every match runs under a match limit, a depth limit and a
  * heap limit, so a hostile pattern (catastrophic backtracking) fails the match with -1 instead
  * of stalling a call. ECMA-262 flavour as far as PCRE2 agrees: UTF mode, "$" only at the very
- * end, \uXXXX escapes, \s/\S with ECMA's Unicode white space, no \C. (The reported offset of a
+ * end, \uXXXX escapes, \s/\S with ECMA's Unicode white space, \p{Letter}-style property
+ * names, no \C. (The reported offset of a
  * syntax error is in the pattern after that rewrite.) The match context is created once and only
  * read afterwards; each run has its own match block (sw_sregex_scratch), so matches are
  * thread-safe. */
@@ -46,8 +47,82 @@ static void mctx_init(void)
 #define ECMA_WS                                                                                    \
     " \\t\\n\\x0b\\f\\r\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
 
-/* Rewrites \s and \S (outside character classes; \s also inside them) into the ECMA class.
- * Everything else is passed through. Returns a malloc'd copy (length in *outlen) or NULL. */
+/* ECMA-262 spells Unicode properties \p{Letter}, \p{General_Category=Letter}, \p{gc=L},
+ * \p{Script=Greek}; PCRE2 10.42 takes \p{L} and \p{Greek}. Long General_Category names and
+ * the "name=" forms are mapped; anything else goes through unchanged. */
+static const struct {
+    const char *ecma, *pcre;
+} gc_names[] = {
+    {"Letter", "L"},
+    {"Cased_Letter", "L&"},
+    {"Uppercase_Letter", "Lu"},
+    {"Lowercase_Letter", "Ll"},
+    {"Titlecase_Letter", "Lt"},
+    {"Modifier_Letter", "Lm"},
+    {"Other_Letter", "Lo"},
+    {"Mark", "M"},
+    {"Nonspacing_Mark", "Mn"},
+    {"Spacing_Mark", "Mc"},
+    {"Enclosing_Mark", "Me"},
+    {"Number", "N"},
+    {"Decimal_Number", "Nd"},
+    {"digit", "Nd"},
+    {"Letter_Number", "Nl"},
+    {"Other_Number", "No"},
+    {"Punctuation", "P"},
+    {"Connector_Punctuation", "Pc"},
+    {"Dash_Punctuation", "Pd"},
+    {"Open_Punctuation", "Ps"},
+    {"Close_Punctuation", "Pe"},
+    {"Initial_Punctuation", "Pi"},
+    {"Final_Punctuation", "Pf"},
+    {"Other_Punctuation", "Po"},
+    {"Symbol", "S"},
+    {"Math_Symbol", "Sm"},
+    {"Currency_Symbol", "Sc"},
+    {"Modifier_Symbol", "Sk"},
+    {"Other_Symbol", "So"},
+    {"Separator", "Z"},
+    {"Space_Separator", "Zs"},
+    {"Line_Separator", "Zl"},
+    {"Paragraph_Separator", "Zp"},
+    {"Other", "C"},
+    {"Control", "Cc"},
+    {"Format", "Cf"},
+    {"Surrogate", "Cs"},
+    {"Private_Use", "Co"},
+    {"Unassigned", "Cn"},
+};
+
+/* Writes the PCRE2 spelling of property name nm (nl bytes) to o; returns the bytes written
+ * (never more than nl). */
+static size_t map_property(const char *nm, size_t nl, char *o)
+{
+    static const char *const prefixes[] = {
+        "General_Category=", "gc=", "Script_Extensions=", "scx=", "Script=", "sc="};
+    for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++) {
+        size_t pl = strlen(prefixes[i]);
+        if (nl > pl && !memcmp(nm, prefixes[i], pl)) {
+            nm += pl;
+            nl -= pl;
+            break;
+        }
+    }
+    for (size_t i = 0; i < sizeof gc_names / sizeof *gc_names; i++) {
+        size_t el = strlen(gc_names[i].ecma);
+        if (el == nl && !memcmp(nm, gc_names[i].ecma, nl)) {
+            size_t ol = strlen(gc_names[i].pcre);
+            memcpy(o, gc_names[i].pcre, ol);
+            return ol;
+        }
+    }
+    memcpy(o, nm, nl);
+    return nl;
+}
+
+/* Rewrites \s and \S (outside character classes; \s also inside them) into the ECMA class and
+ * maps \p{...}/\P{...} names. Everything else is passed through. Returns a malloc'd copy
+ * (length in *outlen) or NULL. */
 static char *ecma_translate(const char *pat, size_t len, size_t *outlen)
 {
     const size_t wl = sizeof ECMA_WS - 1;
@@ -61,6 +136,19 @@ static char *ecma_translate(const char *pat, size_t len, size_t *outlen)
         char ch = pat[i];
         if (ch == '\\' && i + 1 < len) {
             char nx = pat[i + 1];
+            const char *close = NULL;
+            if ((nx == 'p' || nx == 'P') && i + 2 < len && pat[i + 2] == '{')
+                close = memchr(pat + i + 3, '}', len - i - 3);
+            if (close) {
+                size_t nl = (size_t)(close - (pat + i + 3));
+                o[n++] = ch;
+                o[n++] = nx;
+                o[n++] = '{';
+                n += map_property(pat + i + 3, nl, o + n);
+                o[n++] = '}';
+                i += 3 + nl; /* now at the '}' */
+                continue;
+            }
             if (nx == 's' || (nx == 'S' && !in_class)) {
                 if (!in_class) o[n++] = '[';
                 if (nx == 'S') o[n++] = '^';

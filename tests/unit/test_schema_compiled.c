@@ -174,6 +174,12 @@ static void test_patterns(void **state)
         "(root): string does not match pattern \"^\\\\s[\\\\sx]\\\\S\\\\d$\"");
     run(c, "\"  a\\u0661\"", "(root): string does not match pattern \"^\\\\s[\\\\sx]\\\\S\\\\d$\"");
     sw_schema_free(c);
+    /* ECMA-262 property names: \p{Letter}, \p{gc=Nd}, \p{Script=Greek} */
+    c = C("{\"pattern\":\"^\\\\p{Letter}\\\\p{gc=Nd}\\\\p{Script=Greek}\\\\P{Letter}$\"}",
+          SW_SCHEMA_DRAFT2020, 0);
+    run(c, "\"\\u00e9\\u0663\\u03b1-\"", NULL);
+    run_has(c, "\"e1aa\"", "(root): string does not match pattern");
+    sw_schema_free(c);
     refused("{\"pattern\":\"(x\"}", SW_SCHEMA_DRAFT7, 0, "pattern: invalid regular expression");
     refused("{\"patternProperties\":{\"[\":{}}}", SW_SCHEMA_DRAFT7, 0,
             "patternProperties[\"[\"]: invalid regular expression");
@@ -258,6 +264,12 @@ static void test_new_keywords(void **state)
           SW_SCHEMA_DRAFT2020, SW_SCHEMA_STRICT);
     run(c, "[\"a\",1,2]", NULL);
     run(c, "[\"a\",1,\"b\"]", "[2]: expected integer, got string");
+    sw_schema_free(c);
+    /* multipleOf whose quotient overflows a double: integers are multiples of 0.5 */
+    c = C("{\"multipleOf\":0.5}", SW_SCHEMA_DRAFT2020, SW_SCHEMA_STRICT);
+    run(c, "1e308", NULL);
+    run(c, "2.5", NULL);
+    run(c, "2.25", "(root): 2.25 is not a multiple of 0.5");
     sw_schema_free(c);
     /* format is an annotation: no assertion */
     c = C("{\"format\":\"email\"}", SW_SCHEMA_DRAFT2020, SW_SCHEMA_STRICT);
