@@ -8,8 +8,9 @@
  * minContains, maxContains, minItems, maxItems, uniqueItems, unevaluatedItems, properties,
  * patternProperties, additionalProperties, propertyNames, required, dependencies (draft-07),
  * dependentRequired, dependentSchemas, minProperties, maxProperties, unevaluatedProperties,
- * allOf, anyOf, oneOf, not, if/then/else, $ref, $dynamicRef/$dynamicAnchor, $id (a new base
- * URI; draft-07 "$id": "#name" is an anchor), $anchor, $defs and definitions, boolean schemas.
+ * allOf, anyOf, oneOf, not, if/then/else, $ref, $dynamicRef/$dynamicAnchor (and 2019-09's
+ * $recursiveRef/$recursiveAnchor), $id (a new base URI; draft-07 "$id": "#name" is an
+ * anchor), $anchor, $defs and definitions, boolean schemas.
  * Annotations (title, description, default, examples, deprecated, readOnly, writeOnly,
  * $comment, $schema, $vocabulary, format, content*, "x-" extensions) are accepted and do not
  * validate: `format` is an annotation, as both drafts default. Not supported: $refs to

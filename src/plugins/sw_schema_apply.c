@@ -449,7 +449,7 @@ static int v_keyword(vctx *c, const json_t *s, const char *k, size_t kl, const j
     case '$':
         if (KW("$ref"))
             r = c->d2020 ? v_ref(c, kv, v, path, depth, e) : V_REF;
-        else if (KW("$dynamicRef") && c->d2020)
+        else if ((KW("$dynamicRef") || KW("$recursiveRef")) && c->d2020)
             r = v_ref(c, kv, v, path, depth, e);
         break;
     case 'a':

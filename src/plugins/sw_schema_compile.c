@@ -36,7 +36,9 @@ enum {
     K_DYNANCHOR,
     K_PATTERN,
     K_OBJECT,
-    K_UNEVAL
+    K_UNEVAL,
+    K_RECREF,
+    K_RECANCHOR
 };
 
 #define D7 1
@@ -94,6 +96,8 @@ static const struct {
     {"$id", K_ID, DB},
     {"$anchor", K_ANCHOR, D2020},
     {"$dynamicAnchor", K_DYNANCHOR, D2020},
+    {"$recursiveRef", K_RECREF, D2020}, /* 2019-09's spelling of the dynamic reference */
+    {"$recursiveAnchor", K_RECANCHOR, D2020},
     /* annotations: accepted, type-checked, no effect on validation */
     {"$schema", K_STRING, DB},
     {"$comment", K_STRING, DB},
@@ -300,6 +304,12 @@ static int c_keyword(cc *c, const json_t *s, const char *k, const json_t *kv, sr
     case K_DYNREF:
         if (!json_is_string(kv)) return sw_cc_fail(c, kp, "must be a string");
         return sw_cc_pending(c, kv, r, !strcmp(k, "$dynamicRef"), s, kp);
+    case K_RECREF:
+        if (!json_is_string(kv)) return sw_cc_fail(c, kp, "must be a string");
+        return sw_cc_pending(c, kv, r, 2, s, kp);
+    case K_RECANCHOR:
+        if (!json_is_boolean(kv)) return sw_cc_fail(c, kp, "must be a boolean");
+        return json_is_true(kv) ? sw_cc_recursive_anchor(c, s, r, kp) : 0;
     case K_ANCHOR:
     case K_DYNANCHOR:
         return sw_cc_anchor(c, s, kv, r, k[1] == 'd', kp);

@@ -265,6 +265,9 @@ sres *sw_cc_id(cc *c, const json_t *node, const json_t *id, sres *r, const seg *
 /* Registers "$anchor"/"$dynamicAnchor" name of node in r. 0 or -1 with a message. */
 int sw_cc_anchor(cc *c, const json_t *node, const json_t *name, sres *r, int dynamic,
                  const seg *path);
+/* "$recursiveAnchor": true (2019-09): a dynamic anchor with the empty name. */
+int sw_cc_recursive_anchor(cc *c, const json_t *node, sres *r, const seg *path);
+/* dynamic: 0 "$ref", 1 "$dynamicRef", 2 "$recursiveRef" */
 int sw_cc_pending(cc *c, const json_t *ref, sres *r, int dynamic, const json_t *node,
                   const seg *path);
 /* Resolves every pending $ref, walking targets not yet walked, then refuses in-place cycles
