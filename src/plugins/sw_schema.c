@@ -1,8 +1,7 @@
-/* sw_schema: the vocabulary the schema checker and the validator share (sw_schema_core.h):
+/* sw_schema: the vocabulary the schema compiler and the validator share (sw_schema_core.h):
  * the path of a failure rendered as "a.b[2]", escaped names in messages, type names, counts,
- * and local $ref resolution. The checker is sw_schema_check.c, the validator
- * sw_schema_validate.c; the public API of all three is plugins/sw_schema.h. Pure functions, no
- * global state. */
+ * JSON-pointer fragments ("#/a/b", percent- and ~-decoded) and pointer-keyed maps. The public
+ * API is plugins/sw_schema.h. Pure functions, no global state. */
 #include "plugins/sw_schema.h"
 #include "plugins/sw_schema_core.h"
 

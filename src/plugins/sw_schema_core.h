@@ -1,9 +1,10 @@
-/* sw_schema_core: what the schema compiler (sw_schema_compile.c, sw_schema_index.c) and the
- * per-call validator (sw_schema_apply.c, sw_schema_value.c) share, private to them: the limits,
- * paths and the messages built from them, type names and bits, non-negative counts, JSON
- * pointers (sw_schema.c), URI references (sw_schema_uri.c), regular expressions
- * (sw_schema_regex.c) and the compiled form itself (nodes, keyword ops, resources). Not part
- * of any public API: only the sw_schema*.c files include it. */
+/* sw_schema_core: what the schema compiler (sw_schema_compile.c, sw_schema_ref.c) and the
+ * per-call validator (sw_schema_apply.c, sw_schema_props.c) share, private to them: the
+ * limits, paths and the messages built from them, type names and bits, non-negative counts,
+ * JSON pointers and pointer maps (sw_schema.c), values (sw_schema_value.c), URI references
+ * (sw_schema_uri.c), regular expressions (sw_schema_regex.c), and the compiled form itself
+ * (resources, resolved refs, compiled regexes) with the compiler's state. Not part of any
+ * public API: only the sw_schema*.c files include it. */
 #ifndef SW_SCHEMA_CORE_H
 #define SW_SCHEMA_CORE_H
 
