@@ -73,8 +73,9 @@ sw_schema *sw_schema_compile(const json_t *schema, int default_draft, unsigned f
  * included: deeper instances fail) and so is the total work (2^20 schema applications); a
  * regex limit hit fails too. err may be NULL (errlen 0) for a bare verdict; "" on success.
  * Thread-safe: many runs of one compiled schema may go on at once. Allocates only for
- * patterns (one PCRE2 match block per run), propertyNames (the name as a string), uniqueItems
- * over 16 items and, in schemas with unevaluated*, the sets of evaluated names/indexes. */
+ * patterns (one PCRE2 match block per thread, on its first match), propertyNames (the name as
+ * a string), uniqueItems over 16 items and, in schemas with unevaluated*, the sets of
+ * evaluated names/indexes. */
 int sw_schema_run(const sw_schema *s, const json_t *instance, char *err, size_t errlen);
 
 void sw_schema_free(sw_schema *s);

@@ -175,7 +175,7 @@ static int v_count(vctx *c, const char *kw, const json_t *kv, long long have, in
 int sw_v_regex(vctx *c, const sw_sregex *re, const char *s, size_t n, const json_t *pat,
                const seg *path)
 {
-    int m = sw_sregex_match(re, s, n, &c->scratch);
+    int m = sw_sregex_match(re, s, n);
     if (m >= 0) return m;
     char q[120] = "a patternProperties pattern";
     if (pat) {
@@ -637,7 +637,6 @@ int sw_schema_run(const sw_schema *s, const json_t *instance, char *err, size_t 
     }
     c.d2020 = s->draft == SW_SCHEMA_DRAFT2020;
     int r = sw_v_node(&c, s->json, instance, NULL, 0, NULL);
-    sw_sregex_scratch_free(c.scratch);
     if (r == V_OK) {
         if (c.err) err[0] = '\0';
         return 0;

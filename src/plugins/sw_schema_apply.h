@@ -20,7 +20,6 @@ typedef struct {
     int quiet; /* > 0 inside anyOf/oneOf/not/if/contains branches: failures are not the answer */
     int d2020;
     long steps;
-    sw_sregex_scratch *scratch;
     const sres *dyn[DYN_MAX]; /* the dynamic scope, outermost first */
     int ndyn;
 } vctx;

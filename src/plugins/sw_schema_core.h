@@ -161,14 +161,13 @@ size_t sw_uri_nofrag(const char *uri);
 /* ---- regular expressions (sw_schema_regex.c) ------------------------------------------- */
 
 typedef struct sw_sregex sw_sregex;
-typedef struct sw_sregex_scratch sw_sregex_scratch; /* one per run: the match block */
 
 /* Compiles an ECMA-262 style pattern (len bytes, UTF-8). NULL with the reason in why. */
 sw_sregex *sw_sregex_compile(const char *pat, size_t len, char *why, size_t whylen);
 /* 1 match (anywhere in s), 0 no match, -1 a match limit was hit, -2 out of memory or another
- * engine error. *scratch is created on first use and freed with sw_sregex_scratch_free. */
-int sw_sregex_match(const sw_sregex *re, const char *s, size_t len, sw_sregex_scratch **scratch);
-void sw_sregex_scratch_free(sw_sregex_scratch *scratch);
+ * engine error. Thread-safe: each thread has its own match block (created on first use, freed
+ * when the thread ends). */
+int sw_sregex_match(const sw_sregex *re, const char *s, size_t len);
 void sw_sregex_free(sw_sregex *re);
 
 /* ---- pointer maps (sw_schema.c) --------------------------------------------------------- */

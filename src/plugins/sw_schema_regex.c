@@ -3,11 +3,11 @@
  * compiled (JIT when available); every match runs under a match limit, a depth limit and a
  * heap limit, so a hostile pattern (catastrophic backtracking) fails the match with -1 instead
  * of stalling a call. ECMA-262 flavour as far as PCRE2 agrees: UTF mode, "$" only at the very
- * end, \uXXXX escapes, \s/\S with ECMA's Unicode white space, \p{Letter}-style property
- * names, no \C. (The reported offset of a
- * syntax error is in the pattern after that rewrite.) The match context is created once and only
- * read afterwards; each run has its own match block (sw_sregex_scratch), so matches are
- * thread-safe. */
+ * end, \uXXXX escapes, \s/\S with ECMA's Unicode white space, \p{Letter}-style property names,
+ * no \C (the offset of a syntax error is in the pattern after that rewrite). The match context
+ * is created once and only read afterwards; each thread has its own match block
+ * (thread-specific, freed when the thread ends), so matches are thread-safe and allocate
+ * nothing after a thread's first. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
@@ -26,15 +26,19 @@ struct sw_sregex {
     pcre2_code *code;
 };
 
-struct sw_sregex_scratch {
-    pcre2_match_data *md;
-};
-
-static pcre2_match_context *g_mctx;
+static pcre2_match_context *g_mctx; /* the limits; read-only once made */
+static pthread_key_t g_md_key;      /* each thread's match block */
+static int g_md_key_ok;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+
+static void md_free(void *md)
+{
+    pcre2_match_data_free(md);
+}
 
 static void mctx_init(void)
 {
+    g_md_key_ok = pthread_key_create(&g_md_key, md_free) == 0;
     g_mctx = pcre2_match_context_create(NULL);
     if (!g_mctx) return;
     pcre2_set_match_limit(g_mctx, SREGEX_MATCH_LIMIT);
@@ -212,32 +216,25 @@ sw_sregex *sw_sregex_compile(const char *pat, size_t len, char *why, size_t whyl
     return re;
 }
 
-int sw_sregex_match(const sw_sregex *re, const char *s, size_t len, sw_sregex_scratch **scratch)
+int sw_sregex_match(const sw_sregex *re, const char *s, size_t len)
 {
-    if (!*scratch) {
-        sw_sregex_scratch *sc = malloc(sizeof *sc);
-        if (!sc) return -2;
-        sc->md = pcre2_match_data_create(1, NULL);
-        if (!sc->md) {
-            free(sc);
+    if (!g_md_key_ok) return -2;
+    pcre2_match_data *md = pthread_getspecific(g_md_key);
+    if (!md) {
+        md = pcre2_match_data_create(1, NULL);
+        if (!md) return -2;
+        if (pthread_setspecific(g_md_key, md)) {
+            pcre2_match_data_free(md);
             return -2;
         }
-        *scratch = sc;
     }
-    int rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, (*scratch)->md, g_mctx);
+    int rc = pcre2_match(re->code, (PCRE2_SPTR)s, len, 0, 0, md, g_mctx);
     if (rc >= 0) return 1;
     if (rc == PCRE2_ERROR_NOMATCH) return 0;
     if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
         rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT)
         return -1;
     return -2;
-}
-
-void sw_sregex_scratch_free(sw_sregex_scratch *scratch)
-{
-    if (!scratch) return;
-    pcre2_match_data_free(scratch->md);
-    free(scratch);
 }
 
 void sw_sregex_free(sw_sregex *re)
