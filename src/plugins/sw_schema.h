@@ -21,7 +21,8 @@
  * Regular expressions (ECMA-262 syntax as far as PCRE2 agrees: UTF mode, $ only at the end,
  * \uXXXX, \s as Unicode white space, \p{Letter}/\p{Script=Greek} names) go through PCRE2,
  * compiled once with the schema; every match runs under match, depth and heap limits, and a
- * limit hit fails validation ("... exceeded the regex match limit").
+ * limit hit fails validation ("... exceeded the regex match limit"); all the matches of one
+ * run together get 100 ms ("regular expressions took over 100 ms ...").
  * Semantics: "integer" also matches reals with no fractional part (1.0); enum, const and
  * uniqueItems compare numbers by value (1 == 1.0); in draft-07 the siblings of "$ref" are
  * ignored, in 2020-12 they apply with it. A compiled schema is immutable and may be run from

@@ -172,9 +172,31 @@ static int v_count(vctx *c, const char *kw, const json_t *kv, long long have, in
                     kw, lim);
 }
 
+/* Whether the run's regex matches have used up SW_SCHEMA_REGEX_BUDGET_MS (checked at the first
+ * match, which starts the clock, and then every 16th). */
+static int regex_over_budget(vctx *c)
+{
+    unsigned long k = c->nregex++;
+    if (k == 0) {
+        clock_gettime(CLOCK_MONOTONIC, &c->regex_t0);
+        return 0;
+    }
+    if (k % 16) return 0;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    long long ms = (long long)(t.tv_sec - c->regex_t0.tv_sec) * 1000 +
+                   (t.tv_nsec - c->regex_t0.tv_nsec) / 1000000;
+    return ms > SW_SCHEMA_REGEX_BUDGET_MS;
+}
+
 int sw_v_regex(vctx *c, const sw_sregex *re, const char *s, size_t n, const json_t *pat,
                const seg *path)
 {
+    if (regex_over_budget(c)) {
+        sw_vfatal(c, path, "regular expressions took over %d ms in this validation (%lu matches)",
+                  SW_SCHEMA_REGEX_BUDGET_MS, c->nregex - 1);
+        return -1;
+    }
     int m = sw_sregex_match(re, s, n);
     if (m >= 0) return m;
     char q[120] = "a patternProperties pattern";

@@ -218,6 +218,32 @@ static void test_pattern_limits(void **state)
     sw_schema_free(c);
 }
 
+/* Many matches that each stay just under the per-match limit (2^16 backtracking steps: a
+ * quarter millisecond or more) add up: the run's regex budget stops them, long before the
+ * seconds 3000 of them would take. Fast matches on many keys are not affected. */
+static void test_pattern_budget(void **state)
+{
+    (void)state;
+    sw_schema *c =
+        C("{\"patternProperties\":{\"^(a+)+$\":true}}", SW_SCHEMA_DRAFT7, SW_SCHEMA_STRICT);
+    json_t *slow = json_object(), *fast = json_object();
+    for (int i = 0; i < 3000; i++) {
+        char key[40];
+        snprintf(key, sizeof key, "aaaaaaaaaaaaaaaa!%d", i);
+        json_object_set_new(slow, key, json_true());
+        snprintf(key, sizeof key, "aaaa!%d", i);
+        json_object_set_new(fast, key, json_true());
+    }
+    char err[300];
+    assert_int_equal(sw_schema_run(c, slow, err, sizeof err), -1);
+    if (!strstr(err, "regular expressions took over 100 ms in this validation"))
+        fail_msg("unexpected message: %s", err);
+    assert_int_equal(sw_schema_run(c, fast, err, sizeof err), 0);
+    json_decref(slow);
+    json_decref(fast);
+    sw_schema_free(c);
+}
+
 static void test_new_keywords(void **state)
 {
     (void)state;
@@ -470,11 +496,12 @@ static void test_concurrent_runs(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_draft_choice),     cmocka_unit_test(test_strict_modes),
-        cmocka_unit_test(test_patterns),         cmocka_unit_test(test_pattern_limits),
-        cmocka_unit_test(test_new_keywords),     cmocka_unit_test(test_references),
-        cmocka_unit_test(test_mcp_style_schema), cmocka_unit_test(test_wild_schemas),
-        cmocka_unit_test(test_null_arguments),   cmocka_unit_test(test_concurrent_runs),
+        cmocka_unit_test(test_draft_choice),    cmocka_unit_test(test_strict_modes),
+        cmocka_unit_test(test_patterns),        cmocka_unit_test(test_pattern_limits),
+        cmocka_unit_test(test_pattern_budget),  cmocka_unit_test(test_new_keywords),
+        cmocka_unit_test(test_references),      cmocka_unit_test(test_mcp_style_schema),
+        cmocka_unit_test(test_wild_schemas),    cmocka_unit_test(test_null_arguments),
+        cmocka_unit_test(test_concurrent_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
