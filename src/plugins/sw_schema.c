@@ -1,8 +1,7 @@
-/* sw_schema: the vocabulary the schema checker and the validator share (sw_schema_core.h):
+/* sw_schema: the vocabulary the schema compiler and the validator share (sw_schema_core.h):
  * the path of a failure rendered as "a.b[2]", escaped names in messages, type names, counts,
- * and local $ref resolution. The checker is sw_schema_check.c, the validator
- * sw_schema_validate.c; the public API of all three is plugins/sw_schema.h. Pure functions, no
- * global state. */
+ * JSON-pointer fragments ("#/a/b", percent- and ~-decoded) and pointer-keyed maps. The public
+ * API is plugins/sw_schema.h. Pure functions, no global state. */
 #include "plugins/sw_schema.h"
 #include "plugins/sw_schema_core.h"
 
@@ -13,7 +12,6 @@
 #include <string.h>
 
 /* ---- paths and messages ------------------------------------------------------------------ */
-
 
 static void sb_putn(sbuf *b, const char *s, size_t n)
 {
@@ -177,7 +175,6 @@ long long sw_schema_count_value(const json_t *v)
     return d >= TWO63 ? (long long)(TWO63 - 1024) : (long long)d;
 }
 
-
 /* ---- local $ref resolution --------------------------------------------------------------- */
 
 static int hexval(unsigned char c)
@@ -274,7 +271,6 @@ const json_t *sw_schema_resolve_frag(const json_t *root, const char *r, size_t l
         i = j + 1;
     }
 }
-
 
 /* ---- pointer maps ------------------------------------------------------------------------ */
 

@@ -8,15 +8,21 @@
  * minContains, maxContains, minItems, maxItems, uniqueItems, unevaluatedItems, properties,
  * patternProperties, additionalProperties, propertyNames, required, dependencies (draft-07),
  * dependentRequired, dependentSchemas, minProperties, maxProperties, unevaluatedProperties,
- * allOf, anyOf, oneOf, not, if/then/else, $ref, $dynamicRef/$dynamicAnchor, $id (a new base
- * URI; draft-07 "$id": "#name" is an anchor), $anchor, $defs and definitions, boolean schemas.
+ * allOf, anyOf, oneOf, not, if/then/else, $ref, $dynamicRef/$dynamicAnchor (and 2019-09's
+ * $recursiveRef/$recursiveAnchor), $id (a new base URI; draft-07 "$id": "#name" is an
+ * anchor), $anchor, $defs and definitions, boolean schemas.
  * Annotations (title, description, default, examples, deprecated, readOnly, writeOnly,
  * $comment, $schema, $vocabulary, format, content*, "x-" extensions) are accepted and do not
  * validate: `format` is an annotation, as both drafts default. Not supported: $refs to
  * documents outside the schema (remote refs, meta-schemas): refused at compile time.
+ * Compatibility: compiled non-strict, 2020-12 also honours draft-07's dependencies,
+ * definitions and the array form of items with additionalItems (wild schemas mix drafts
+ * without a "$schema"); strict 2020-12 refuses them as keywords of the other draft.
  * Regular expressions (ECMA-262 syntax as far as PCRE2 agrees: UTF mode, $ only at the end,
- * \uXXXX) go through PCRE2, compiled once with the schema; every match runs under match, depth
- * and heap limits, and a limit hit fails validation ("... exceeded the regex match limit").
+ * \uXXXX, \s as Unicode white space, \p{Letter}/\p{Script=Greek} names) go through PCRE2,
+ * compiled once with the schema; every match runs under match, depth and heap limits, and a
+ * limit hit fails validation ("... exceeded the regex match limit"); all the matches of one
+ * run together get 100 ms ("regular expressions took over 100 ms ...").
  * Semantics: "integer" also matches reals with no fractional part (1.0); enum, const and
  * uniqueItems compare numbers by value (1 == 1.0); in draft-07 the siblings of "$ref" are
  * ignored, in 2020-12 they apply with it. A compiled schema is immutable and may be run from
@@ -41,10 +47,11 @@ typedef struct sw_schema sw_schema;
 #define SW_SCHEMA_DRAFT2020 2020
 
 /* flags for sw_schema_compile */
-#define SW_SCHEMA_STRICT 1u /* native plugins: an unknown keyword (a typo such as "requried"),
-                             * a keyword of the other draft or an unknown "$schema" is refused;
-                             * without it (MCP tools) unknown keywords are ignored as the
-                             * drafts say */
+#define SW_SCHEMA_STRICT                                                                           \
+    1u /* native plugins: an unknown keyword (a typo such as "requried"),                          \
+        * a keyword of the other draft or an unknown "$schema" is refused;                         \
+        * without it (MCP tools) unknown keywords are ignored as the                               \
+        * drafts say */
 
 /* Compiles `schema` (not modified; the compiled form keeps its own copy). Returns NULL with a
  * message in err naming the schema path when the schema cannot be used: a keyword with a bad
@@ -52,7 +59,11 @@ typedef struct sw_schema sw_schema;
  * $ref that does not resolve inside the schema ("unresolvable $ref", "unsupported non-local
  * $ref"), a $ref/allOf/anyOf/oneOf/not loop that never descends into the instance ("cyclic
  * $ref"), nesting deeper than 64 levels, and in strict mode "unsupported keyword". err may be
- * NULL (errlen 0); a message is cut to fit errlen. Free with sw_schema_free. */
+ * NULL (errlen 0); a message is cut to fit errlen. Free with sw_schema_free.
+ * Callers: the registry compiles native plugins' `parameters` with (SW_SCHEMA_DRAFT7,
+ * SW_SCHEMA_STRICT); MCP tools' `inputSchema` compile with (SW_SCHEMA_DRAFT2020, 0), and a tool
+ * whose schema does not compile is listed as unavailable with this message. The result goes in
+ * sw_reg_tool.compiled, which the dispatcher runs on every call. */
 sw_schema *sw_schema_compile(const json_t *schema, int default_draft, unsigned flags, char *err,
                              size_t errlen);
 
@@ -62,8 +73,10 @@ sw_schema *sw_schema_compile(const json_t *schema, int default_draft, unsigned f
  * trailing period). Recursion depth is bounded (64 nested schema applications, $ref hops
  * included: deeper instances fail) and so is the total work (2^20 schema applications); a
  * regex limit hit fails too. err may be NULL (errlen 0) for a bare verdict; "" on success.
- * Allocates only for patterns (one match block per call), uniqueItems over 16 items and
- * unevaluated* bookkeeping on objects/arrays over 128 members. */
+ * Thread-safe: many runs of one compiled schema may go on at once. Allocates only for
+ * patterns (one PCRE2 match block per thread, on its first match), propertyNames (the name as
+ * a string), uniqueItems over 16 items and, in schemas with unevaluated*, the sets of
+ * evaluated names/indexes. */
 int sw_schema_run(const sw_schema *s, const json_t *instance, char *err, size_t errlen);
 
 void sw_schema_free(sw_schema *s);

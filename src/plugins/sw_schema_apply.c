@@ -172,10 +172,32 @@ static int v_count(vctx *c, const char *kw, const json_t *kv, long long have, in
                     kw, lim);
 }
 
+/* Whether the run's regex matches have used up SW_SCHEMA_REGEX_BUDGET_MS (checked at the first
+ * match, which starts the clock, and then every 16th). */
+static int regex_over_budget(vctx *c)
+{
+    unsigned long k = c->nregex++;
+    if (k == 0) {
+        clock_gettime(CLOCK_MONOTONIC, &c->regex_t0);
+        return 0;
+    }
+    if (k % 16) return 0;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    long long ms = (long long)(t.tv_sec - c->regex_t0.tv_sec) * 1000 +
+                   (t.tv_nsec - c->regex_t0.tv_nsec) / 1000000;
+    return ms > SW_SCHEMA_REGEX_BUDGET_MS;
+}
+
 int sw_v_regex(vctx *c, const sw_sregex *re, const char *s, size_t n, const json_t *pat,
                const seg *path)
 {
-    int m = sw_sregex_match(re, s, n, &c->scratch);
+    if (regex_over_budget(c)) {
+        sw_vfatal(c, path, "regular expressions took over %d ms in this validation (%lu matches)",
+                  SW_SCHEMA_REGEX_BUDGET_MS, c->nregex - 1);
+        return -1;
+    }
+    int m = sw_sregex_match(re, s, n);
     if (m >= 0) return m;
     char q[120] = "a patternProperties pattern";
     if (pat) {
@@ -198,7 +220,8 @@ static int v_pattern(vctx *c, const json_t *kv, const json_t *v, const seg *path
     if (m) return V_OK;
     if (!c->err || c->quiet) return V_FAIL;
     char q[120];
-    return sw_vfail(c, path, "string does not match pattern \"%s\"", sw_schema_quote_j(q, sizeof q, kv));
+    return sw_vfail(c, path, "string does not match pattern \"%s\"",
+                    sw_schema_quote_j(q, sizeof q, kv));
 }
 
 /* The "m" keywords: minimum, maximum, multipleOf and the six counts. */
@@ -216,10 +239,10 @@ static int v_m_keyword(vctx *c, const char *k, size_t kl, const json_t *kv, cons
             if (!json_is_number(kv) || json_number_value(kv) <= 0)
                 r = sw_vfatal(c, path, "invalid schema: bad \"multipleOf\"");
             else if (!sw_schema_is_multiple(v, kv))
-                r = c->err && !c->quiet
-                        ? sw_vfail(c, path, "%s is not a multiple of %s",
-                                   sw_schema_num_text(a, sizeof a, v), sw_schema_num_text(b, sizeof b, kv))
-                        : V_FAIL;
+                r = c->err && !c->quiet ? sw_vfail(c, path, "%s is not a multiple of %s",
+                                                   sw_schema_num_text(a, sizeof a, v),
+                                                   sw_schema_num_text(b, sizeof b, kv))
+                                        : V_FAIL;
         }
     } else if (KW("minLength") || KW("maxLength")) {
         if (vt == JSON_STRING)
@@ -285,7 +308,8 @@ static int v_contains(vctx *c, const json_t *s, const json_t *kv, const json_t *
 {
     long long minc = 1, maxc = -1;
     if (c->d2020) {
-        const json_t *mn = json_object_get(s, "minContains"), *mx = json_object_get(s, "maxContains");
+        const json_t *mn = json_object_get(s, "minContains"),
+                     *mx = json_object_get(s, "maxContains");
         if (mn) minc = sw_schema_count_value(mn);
         if (mx) maxc = sw_schema_count_value(mx);
         if (minc < 0 || (mx && maxc < 0))
@@ -415,7 +439,8 @@ static int v_ref(vctx *c, const json_t *ref, const json_t *v, const seg *path, i
     if (!sr) {
         char q[200];
         return sw_vfatal(c, path, "invalid schema: unresolvable $ref \"%s\"",
-                         json_is_string(ref) ? sw_schema_quote_j(q, sizeof q, ref) : "(not a string)");
+                         json_is_string(ref) ? sw_schema_quote_j(q, sizeof q, ref)
+                                             : "(not a string)");
     }
     const json_t *t = sr->target;
     const sres *res = sr->res;
@@ -446,7 +471,7 @@ static int v_keyword(vctx *c, const json_t *s, const char *k, size_t kl, const j
     case '$':
         if (KW("$ref"))
             r = c->d2020 ? v_ref(c, kv, v, path, depth, e) : V_REF;
-        else if (KW("$dynamicRef") && c->d2020)
+        else if ((KW("$dynamicRef") || KW("$recursiveRef")) && c->d2020)
             r = v_ref(c, kv, v, path, depth, e);
         break;
     case 'a':
@@ -455,7 +480,7 @@ static int v_keyword(vctx *c, const json_t *s, const char *k, size_t kl, const j
         } else if (KW("allOf") || KW("anyOf")) {
             r = v_combine(c, k, kv, v, path, depth, e);
         } else if (KW("additionalItems")) {
-            if (vt == JSON_ARRAY && !c->d2020) r = v_additional_items(c, s, kv, v, path, depth, e);
+            if (vt == JSON_ARRAY) r = v_additional_items(c, s, kv, v, path, depth, e);
         }
         break;
     case 'c':
@@ -470,8 +495,9 @@ static int v_keyword(vctx *c, const json_t *s, const char *k, size_t kl, const j
         }
         break;
     case 'd':
-        if (vt == JSON_OBJECT &&
-            (c->d2020 ? KW("dependentRequired") || KW("dependentSchemas") : KW("dependencies")))
+        /* "dependencies" in 2020-12 only when compiled non-strict (compatibility) */
+        if (vt == JSON_OBJECT && (KW("dependencies") || (c->d2020 && (KW("dependentRequired") ||
+                                                                      KW("dependentSchemas")))))
             r = sw_v_dependencies(c, kv, v, path, depth, e);
         break;
     case 'e':
@@ -599,8 +625,10 @@ int sw_v_node(vctx *c, const json_t *s, const json_t *v, const seg *path, int de
     }
     const json_t *un = NULL;
     if (c->s->has_uneval) {
-        if (json_is_object(v)) un = json_object_get(s, "unevaluatedProperties");
-        else if (json_is_array(v)) un = json_object_get(s, "unevaluatedItems");
+        if (json_is_object(v))
+            un = json_object_get(s, "unevaluatedProperties");
+        else if (json_is_array(v))
+            un = json_object_get(s, "unevaluatedItems");
     }
     int r;
     if (!un) {
@@ -631,7 +659,6 @@ int sw_schema_run(const sw_schema *s, const json_t *instance, char *err, size_t 
     }
     c.d2020 = s->draft == SW_SCHEMA_DRAFT2020;
     int r = sw_v_node(&c, s->json, instance, NULL, 0, NULL);
-    sw_sregex_scratch_free(c.scratch);
     if (r == V_OK) {
         if (c.err) err[0] = '\0';
         return 0;

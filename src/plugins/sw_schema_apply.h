@@ -7,11 +7,16 @@
 
 #include "plugins/sw_schema_core.h"
 
+#include <time.h>
+
 /* FATAL: a limit hit or a broken schema, never inverted by not/anyOf/oneOf; REF: a draft-07
  * "$ref" met (v_keyword only). */
 enum { V_OK = 0, V_FAIL = 1, V_FATAL = 2, V_REF = 3 };
 
 #define DYN_MAX (SW_SCHEMA_MAX_DEPTH + 8) /* dynamic scope entries */
+/* All the regex matches of one run together may take this long: each match is bounded by
+ * PCRE2's limits, and this bounds how many slow ones (many keys x patternProperties) add up. */
+#define SW_SCHEMA_REGEX_BUDGET_MS 100
 
 typedef struct {
     const sw_schema *s;
@@ -20,7 +25,8 @@ typedef struct {
     int quiet; /* > 0 inside anyOf/oneOf/not/if/contains branches: failures are not the answer */
     int d2020;
     long steps;
-    sw_sregex_scratch *scratch;
+    unsigned long nregex;     /* regex matches so far */
+    struct timespec regex_t0; /* when the first one started */
     const sres *dyn[DYN_MAX]; /* the dynamic scope, outermost first */
     int ndyn;
 } vctx;
@@ -46,12 +52,15 @@ int sw_v_regex(vctx *c, const sw_sregex *re, const char *s, size_t n, const json
 int sw_v_node(vctx *c, const json_t *s, const json_t *v, const seg *path, int depth, ev *e);
 
 /* sw_schema_props.c: object instances only */
-int sw_v_properties(vctx *c, const json_t *props, const json_t *v, const seg *path, int depth, ev *e);
-int sw_v_pattern_props(vctx *c, const json_t *pp, const json_t *v, const seg *path, int depth, ev *e);
+int sw_v_properties(vctx *c, const json_t *props, const json_t *v, const seg *path, int depth,
+                    ev *e);
+int sw_v_pattern_props(vctx *c, const json_t *pp, const json_t *v, const seg *path, int depth,
+                       ev *e);
 int sw_v_additional(vctx *c, const json_t *s, const json_t *ap, const json_t *v, const seg *path,
                     int depth, ev *e);
 int sw_v_property_names(vctx *c, const json_t *pn, const json_t *v, const seg *path, int depth);
-int sw_v_dependencies(vctx *c, const json_t *deps, const json_t *v, const seg *path, int depth, ev *e);
+int sw_v_dependencies(vctx *c, const json_t *deps, const json_t *v, const seg *path, int depth,
+                      ev *e);
 int sw_v_required(vctx *c, const json_t *req, const json_t *v, const seg *path);
 
 /* Keyword test: the key's length rules out most names before any byte compare. */

@@ -12,14 +12,39 @@
 #include <string.h>
 
 enum {
-    K_UNKNOWN, K_TYPE, K_SCHEMAMAP, K_PATPROPS, K_SCHEMA, K_ITEMS, K_SCHEMAS, K_REQUIRED,
-    K_DEPREQ, K_DEPS, K_ENUM, K_ANY, K_NUMBER, K_MULTIPLE, K_COUNT, K_BOOL, K_STRING, K_REF,
-    K_DYNREF, K_ID, K_ANCHOR, K_DYNANCHOR, K_PATTERN, K_OBJECT, K_UNEVAL
+    K_UNKNOWN,
+    K_TYPE,
+    K_SCHEMAMAP,
+    K_PATPROPS,
+    K_SCHEMA,
+    K_ITEMS,
+    K_SCHEMAS,
+    K_REQUIRED,
+    K_DEPREQ,
+    K_DEPS,
+    K_ENUM,
+    K_ANY,
+    K_NUMBER,
+    K_MULTIPLE,
+    K_COUNT,
+    K_BOOL,
+    K_STRING,
+    K_REF,
+    K_DYNREF,
+    K_ID,
+    K_ANCHOR,
+    K_DYNANCHOR,
+    K_PATTERN,
+    K_OBJECT,
+    K_UNEVAL,
+    K_RECREF,
+    K_RECANCHOR
 };
 
 #define D7 1
 #define D2020 2
 #define DB (D7 | D2020)
+#define DC 4 /* draft-07 keywords that non-strict 2020-12 also honours (compatibility) */
 
 static const struct {
     const char *name;
@@ -31,13 +56,13 @@ static const struct {
     {"additionalProperties", K_SCHEMA, DB},
     {"propertyNames", K_SCHEMA, DB},
     {"required", K_REQUIRED, DB},
-    {"dependencies", K_DEPS, D7},
+    {"dependencies", K_DEPS, D7 | DC},
     {"dependentRequired", K_DEPREQ, D2020},
     {"dependentSchemas", K_SCHEMAMAP, D2020},
     {"minProperties", K_COUNT, DB},
     {"maxProperties", K_COUNT, DB},
     {"items", K_ITEMS, DB},
-    {"additionalItems", K_SCHEMA, D7},
+    {"additionalItems", K_SCHEMA, D7 | DC},
     {"prefixItems", K_SCHEMAS, D2020},
     {"contains", K_SCHEMA, DB},
     {"minContains", K_COUNT, D2020},
@@ -66,11 +91,13 @@ static const struct {
     {"else", K_SCHEMA, DB},
     {"$ref", K_REF, DB},
     {"$dynamicRef", K_DYNREF, D2020},
-    {"definitions", K_SCHEMAMAP, D7},
+    {"definitions", K_SCHEMAMAP, D7 | DC},
     {"$defs", K_SCHEMAMAP, DB}, /* the 2019-09 spelling, long accepted in draft-07 schemas too */
     {"$id", K_ID, DB},
     {"$anchor", K_ANCHOR, D2020},
     {"$dynamicAnchor", K_DYNANCHOR, D2020},
+    {"$recursiveRef", K_RECREF, D2020}, /* 2019-09's spelling of the dynamic reference */
+    {"$recursiveAnchor", K_RECANCHOR, D2020},
     /* annotations: accepted, type-checked, no effect on validation */
     {"$schema", K_STRING, DB},
     {"$comment", K_STRING, DB},
@@ -151,7 +178,8 @@ static int c_regex(cc *c, const json_t *kv, const seg *kp)
     }
     char why[200];
     if (json_is_string(kv)) {
-        x->re[0] = sw_sregex_compile(json_string_value(kv), json_string_length(kv), why, sizeof why);
+        x->re[0] =
+            sw_sregex_compile(json_string_value(kv), json_string_length(kv), why, sizeof why);
         if (!x->re[0]) return sw_cc_fail(c, kp, "%s", why);
         x->n = 1;
         return 0;
@@ -197,8 +225,9 @@ static int c_schemas(cc *c, const json_t *kv, sres *r, const seg *kp, int depth)
 static int c_deps(cc *c, const json_t *kv, sres *r, const seg *kp, int depth, int names_only)
 {
     if (!json_is_object(kv))
-        return sw_cc_fail(c, kp, names_only ? "must be an object of string arrays"
-                                            : "must be an object of schemas or string arrays");
+        return sw_cc_fail(c, kp,
+                          names_only ? "must be an object of string arrays"
+                                     : "must be an object of schemas or string arrays");
     const char *name;
     json_t *sub;
     json_object_foreach((json_t *)kv, name, sub)
@@ -219,7 +248,7 @@ static int c_deps(cc *c, const json_t *kv, sres *r, const seg *kp, int depth, in
 static int c_keyword(cc *c, const json_t *s, const char *k, const json_t *kv, sres *r,
                      const seg *kp, int depth)
 {
-    switch (keyword_kind(k, c->d2020 ? D2020 : D7)) {
+    switch (keyword_kind(k, c->d2020 ? (c->strict ? D2020 : D2020 | DC) : D7)) {
     case K_UNKNOWN:
         return c->strict ? sw_cc_fail(c, kp, "unsupported keyword") : 0;
     case K_TYPE:
@@ -261,7 +290,7 @@ static int c_keyword(cc *c, const json_t *s, const char *k, const json_t *kv, sr
         return 0;
     case K_COUNT:
         return sw_schema_count_value(kv) >= 0 ? 0
-                                               : sw_cc_fail(c, kp, "must be a non-negative integer");
+                                              : sw_cc_fail(c, kp, "must be a non-negative integer");
     case K_BOOL:
         return json_is_boolean(kv) ? 0 : sw_cc_fail(c, kp, "must be a boolean");
     case K_STRING:
@@ -275,6 +304,12 @@ static int c_keyword(cc *c, const json_t *s, const char *k, const json_t *kv, sr
     case K_DYNREF:
         if (!json_is_string(kv)) return sw_cc_fail(c, kp, "must be a string");
         return sw_cc_pending(c, kv, r, !strcmp(k, "$dynamicRef"), s, kp);
+    case K_RECREF:
+        if (!json_is_string(kv)) return sw_cc_fail(c, kp, "must be a string");
+        return sw_cc_pending(c, kv, r, 2, s, kp);
+    case K_RECANCHOR:
+        if (!json_is_boolean(kv)) return sw_cc_fail(c, kp, "must be a boolean");
+        return json_is_true(kv) ? sw_cc_recursive_anchor(c, s, r, kp) : 0;
     case K_ANCHOR:
     case K_DYNANCHOR:
         return sw_cc_anchor(c, s, kv, r, k[1] == 'd', kp);
@@ -321,7 +356,8 @@ static int draft_of(const char *uri)
     if (strstr(uri, "json-schema.org/draft-07/") || strstr(uri, "json-schema.org/draft-06/") ||
         strstr(uri, "json-schema.org/draft-04/"))
         return SW_SCHEMA_DRAFT7;
-    if (strstr(uri, "json-schema.org/draft/2020-12/") || strstr(uri, "json-schema.org/draft/2019-09/"))
+    if (strstr(uri, "json-schema.org/draft/2020-12/") ||
+        strstr(uri, "json-schema.org/draft/2019-09/"))
         return SW_SCHEMA_DRAFT2020;
     return 0;
 }

@@ -1,9 +1,10 @@
-/* sw_schema_core: what the schema compiler (sw_schema_compile.c, sw_schema_index.c) and the
- * per-call validator (sw_schema_apply.c, sw_schema_value.c) share, private to them: the limits,
- * paths and the messages built from them, type names and bits, non-negative counts, JSON
- * pointers (sw_schema.c), URI references (sw_schema_uri.c), regular expressions
- * (sw_schema_regex.c) and the compiled form itself (nodes, keyword ops, resources). Not part
- * of any public API: only the sw_schema*.c files include it. */
+/* sw_schema_core: what the schema compiler (sw_schema_compile.c, sw_schema_ref.c) and the
+ * per-call validator (sw_schema_apply.c, sw_schema_props.c) share, private to them: the
+ * limits, paths and the messages built from them, type names and bits, non-negative counts,
+ * JSON pointers and pointer maps (sw_schema.c), values (sw_schema_value.c), URI references
+ * (sw_schema_uri.c), regular expressions (sw_schema_regex.c), and the compiled form itself
+ * (resources, resolved refs, compiled regexes) with the compiler's state. Not part of any
+ * public API: only the sw_schema*.c files include it. */
 #ifndef SW_SCHEMA_CORE_H
 #define SW_SCHEMA_CORE_H
 
@@ -139,8 +140,8 @@ static inline int type_matches(int mask, const json_t *v)
 
 /* ---- values (sw_schema_value.c) --------------------------------------------------------- */
 
-int sw_schema_num_cmp(const json_t *a, const json_t *b);      /* -1, 0, 1 by value */
-int sw_schema_is_multiple(const json_t *a, const json_t *m);  /* m > 0 */
+int sw_schema_num_cmp(const json_t *a, const json_t *b);     /* -1, 0, 1 by value */
+int sw_schema_is_multiple(const json_t *a, const json_t *m); /* m > 0 */
 const char *sw_schema_num_text(char *buf, size_t len, const json_t *v);
 /* 1 equal (numbers by value), 0 different, -1 nested deeper than SW_SCHEMA_MAX_DEPTH. */
 int sw_schema_equal(const json_t *a, const json_t *b, int depth);
@@ -160,14 +161,13 @@ size_t sw_uri_nofrag(const char *uri);
 /* ---- regular expressions (sw_schema_regex.c) ------------------------------------------- */
 
 typedef struct sw_sregex sw_sregex;
-typedef struct sw_sregex_scratch sw_sregex_scratch; /* one per run: the match block */
 
 /* Compiles an ECMA-262 style pattern (len bytes, UTF-8). NULL with the reason in why. */
 sw_sregex *sw_sregex_compile(const char *pat, size_t len, char *why, size_t whylen);
 /* 1 match (anywhere in s), 0 no match, -1 a match limit was hit, -2 out of memory or another
- * engine error. *scratch is created on first use and freed with sw_sregex_scratch_free. */
-int sw_sregex_match(const sw_sregex *re, const char *s, size_t len, sw_sregex_scratch **scratch);
-void sw_sregex_scratch_free(sw_sregex_scratch *scratch);
+ * engine error. Thread-safe: each thread has its own match block (created on first use, freed
+ * when the thread ends). */
+int sw_sregex_match(const sw_sregex *re, const char *s, size_t len);
 void sw_sregex_free(sw_sregex *re);
 
 /* ---- pointer maps (sw_schema.c) --------------------------------------------------------- */
@@ -195,7 +195,7 @@ typedef struct sdyn {
 
 /* A schema resource: the document root, or a subschema with "$id". */
 typedef struct sres {
-    char *uri;          /* absolute URI without fragment ("" for a document without $id) */
+    char *uri; /* absolute URI without fragment ("" for a document without $id) */
     const json_t *root;
     sdyn *dyn;
     size_t ndyn, capdyn;
@@ -205,21 +205,21 @@ typedef struct sres {
 /* A "$ref" or "$dynamicRef", resolved at compile time. */
 typedef struct sref {
     const json_t *target;
-    const sres *res;  /* the resource the target lives in */
-    const char *dyn;  /* $dynamicRef whose target has the same $dynamicAnchor: the name */
+    const sres *res; /* the resource the target lives in */
+    const char *dyn; /* $dynamicRef whose target has the same $dynamicAnchor: the name */
 } sref;
 
 struct sw_schema {
-    json_t *json;   /* our copy of the schema: every pointer below points into it */
-    int draft;      /* SW_SCHEMA_DRAFT7 or SW_SCHEMA_DRAFT2020 */
+    json_t *json; /* our copy of the schema: every pointer below points into it */
+    int draft;    /* SW_SCHEMA_DRAFT7 or SW_SCHEMA_DRAFT2020 */
     unsigned flags;
-    pmap refs;      /* the "$ref"/"$dynamicRef" string value -> sref */
-    pmap regex;     /* the "pattern" string -> sw_sregex; a patternProperties object -> a
-                     * sw_sregex *[] in the object's iteration order */
-    pmap roots;     /* resource root schema -> sres */
-    sres *res;      /* every resource (the document's first) */
-    int has_dynamic;   /* some $dynamicRef is dynamic: the run keeps the dynamic scope */
-    int has_uneval;    /* unevaluatedProperties/unevaluatedItems appear: annotations kept */
+    pmap refs;       /* the "$ref"/"$dynamicRef" string value -> sref */
+    pmap regex;      /* the "pattern" string -> sw_sregex; a patternProperties object -> a
+                      * sw_sregex *[] in the object's iteration order */
+    pmap roots;      /* resource root schema -> sres */
+    sres *res;       /* every resource (the document's first) */
+    int has_dynamic; /* some $dynamicRef is dynamic: the run keeps the dynamic scope */
+    int has_uneval;  /* unevaluatedProperties/unevaluatedItems appear: annotations kept */
 };
 
 /* Resolves every $ref of s (collected by the compiler into refs with their base resource),
@@ -227,7 +227,7 @@ struct sw_schema {
 typedef struct spending {
     const json_t *ref; /* the string */
     sres *base;
-    int dynamic;       /* $dynamicRef */
+    int dynamic;        /* $dynamicRef */
     const json_t *node; /* the schema object holding it */
 } spending;
 
@@ -243,13 +243,13 @@ typedef struct cc {
     char *err; /* NULL when no message is wanted */
     size_t errlen;
     int d2020, strict;
-    pmap seen;       /* walked schema objects */
-    spending *pend;  /* $refs still to resolve */
+    pmap seen;      /* walked schema objects */
+    spending *pend; /* $refs still to resolve */
     size_t npend, cappend;
     json_t *anchors; /* "uri#name" -> index into anc */
     sanc *anc;
     size_t nanc, capanc;
-    json_t *resmap;  /* uri -> index into resv */
+    json_t *resmap; /* uri -> index into resv */
     sres **resv;
     size_t nres, capres;
 } cc;
@@ -265,6 +265,9 @@ sres *sw_cc_id(cc *c, const json_t *node, const json_t *id, sres *r, const seg *
 /* Registers "$anchor"/"$dynamicAnchor" name of node in r. 0 or -1 with a message. */
 int sw_cc_anchor(cc *c, const json_t *node, const json_t *name, sres *r, int dynamic,
                  const seg *path);
+/* "$recursiveAnchor": true (2019-09): a dynamic anchor with the empty name. */
+int sw_cc_recursive_anchor(cc *c, const json_t *node, sres *r, const seg *path);
+/* dynamic: 0 "$ref", 1 "$dynamicRef", 2 "$recursiveRef" */
 int sw_cc_pending(cc *c, const json_t *ref, sres *r, int dynamic, const json_t *node,
                   const seg *path);
 /* Resolves every pending $ref, walking targets not yet walked, then refuses in-place cycles

@@ -8,7 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-int sw_v_properties(vctx *c, const json_t *props, const json_t *v, const seg *path, int depth, ev *e)
+int sw_v_properties(vctx *c, const json_t *props, const json_t *v, const seg *path, int depth,
+                    ev *e)
 {
     const char *k;
     size_t kl;
@@ -51,7 +52,8 @@ static int pp_any(vctx *c, const json_t *pp, const srx *x, const char *k, size_t
     return 0;
 }
 
-int sw_v_pattern_props(vctx *c, const json_t *pp, const json_t *v, const seg *path, int depth, ev *e)
+int sw_v_pattern_props(vctx *c, const json_t *pp, const json_t *v, const seg *path, int depth,
+                       ev *e)
 {
     const srx *x = sw_pmap_get(&c->s->regex, pp);
     if (!x) return sw_vfatal(c, path, "invalid schema: bad \"patternProperties\"");
@@ -155,7 +157,8 @@ int sw_v_required(vctx *c, const json_t *req, const json_t *v, const seg *path)
 /* dependencies (draft-07), dependentRequired and dependentSchemas (2020-12): each member
  * applies when the instance has that property: a list of names it then requires, or a schema
  * the whole object must match. */
-int sw_v_dependencies(vctx *c, const json_t *deps, const json_t *v, const seg *path, int depth, ev *e)
+int sw_v_dependencies(vctx *c, const json_t *deps, const json_t *v, const seg *path, int depth,
+                      ev *e)
 {
     const char *k;
     size_t kl;
@@ -171,7 +174,8 @@ int sw_v_dependencies(vctx *c, const json_t *deps, const json_t *v, const seg *p
         }
         for (size_t i = 0; i < json_array_size(d); i++) {
             const json_t *name = json_array_get(d, i);
-            if (!json_is_string(name)) return sw_vfatal(c, path, "invalid schema: bad dependencies");
+            if (!json_is_string(name))
+                return sw_vfatal(c, path, "invalid schema: bad dependencies");
             if (json_object_getn(v, json_string_value(name), json_string_length(name))) continue;
             if (!c->err || c->quiet) return V_FAIL;
             char q[160], q2[160];

@@ -94,6 +94,21 @@ sres *sw_cc_id(cc *c, const json_t *node, const json_t *id, sres *r, const seg *
     return nr;
 }
 
+static int add_dyn(cc *c, sres *r, const char *name, const json_t *node, const seg *path)
+{
+    if (r->ndyn == r->capdyn) {
+        size_t ncap = r->capdyn ? r->capdyn * 2 : 4;
+        sdyn *nd = realloc(r->dyn, ncap * sizeof *nd);
+        if (!nd) return sw_cc_fail(c, path, "out of memory");
+        r->dyn = nd;
+        r->capdyn = ncap;
+    }
+    r->dyn[r->ndyn].name = name;
+    r->dyn[r->ndyn].node = node;
+    r->ndyn++;
+    return 0;
+}
+
 static int anchor_name_ok(const char *s, size_t n)
 {
     if (!n) return 0;
@@ -112,22 +127,18 @@ int sw_cc_anchor(cc *c, const json_t *node, const json_t *name, sres *r, int dyn
                  const seg *path)
 {
     if (!json_is_string(name) || !anchor_name_ok(json_string_value(name), json_string_length(name)))
-        return sw_cc_fail(c, path, "must be a name (a letter or \"_\", then letters, digits, "
-                                   "\"-\", \"_\" or \".\")");
+        return sw_cc_fail(c, path,
+                          "must be a name (a letter or \"_\", then letters, digits, "
+                          "\"-\", \"_\" or \".\")");
     if (add_anchor(c, r->uri, json_string_value(name), json_string_length(name), node, r, path))
         return -1;
-    if (!dynamic) return 0;
-    if (r->ndyn == r->capdyn) {
-        size_t ncap = r->capdyn ? r->capdyn * 2 : 4;
-        sdyn *nd = realloc(r->dyn, ncap * sizeof *nd);
-        if (!nd) return sw_cc_fail(c, path, "out of memory");
-        r->dyn = nd;
-        r->capdyn = ncap;
-    }
-    r->dyn[r->ndyn].name = json_string_value(name);
-    r->dyn[r->ndyn].node = node;
-    r->ndyn++;
-    return 0;
+    return dynamic ? add_dyn(c, r, json_string_value(name), node, path) : 0;
+}
+
+int sw_cc_recursive_anchor(cc *c, const json_t *node, sres *r, const seg *path)
+{
+    if (r->root != node) return 0; /* only a resource root's counts */
+    return add_dyn(c, r, "", node, path);
 }
 
 int sw_cc_pending(cc *c, const json_t *ref, sres *r, int dynamic, const json_t *node,
@@ -152,7 +163,7 @@ int sw_cc_pending(cc *c, const json_t *ref, sres *r, int dynamic, const json_t *
 static int resolve_one(cc *c, const spending *p)
 {
     char q[200], abs[URI_MAX];
-    const char *kw = p->dynamic ? "$dynamicRef" : "$ref";
+    const char *kw = p->dynamic == 2 ? "$recursiveRef" : p->dynamic ? "$dynamicRef" : "$ref";
     seg kp = {NULL, kw, 0, SEG_KEY};
     sw_schema_quote_j(q, sizeof q, p->ref);
     if (sw_uri_resolve(p->base->uri, json_string_value(p->ref), json_string_length(p->ref), abs,
@@ -164,7 +175,8 @@ static int resolve_one(cc *c, const spending *p)
     doc[dl] = '\0';
     sres *res = find_resource(c, doc);
     if (!res)
-        return sw_cc_fail(c, &kp, "unsupported non-local $ref \"%s\" (only refs inside this schema)", q);
+        return sw_cc_fail(c, &kp,
+                          "unsupported non-local $ref \"%s\" (only refs inside this schema)", q);
     const char *frag = abs + dl;
     size_t fl = strlen(frag);
     const json_t *t = NULL;
@@ -187,6 +199,8 @@ static int resolve_one(cc *c, const spending *p)
                 dyn = json_string_value(da);
         }
     }
+    if (p->dynamic == 2 && json_is_true(json_object_get(t, "$recursiveAnchor")))
+        dyn = ""; /* 2019-09: the outermost resource with "$recursiveAnchor": true */
     if (!t) return sw_cc_fail(c, &kp, "unresolvable $ref \"%s\"", q);
     if (!json_is_object(t) && !json_is_boolean(t))
         return sw_cc_fail(c, &kp, "$ref \"%s\" does not point to a schema", q);
@@ -238,6 +252,8 @@ static int c_cycles(cc *c, pmap *color, const json_t *s, const json_t *via, int 
     if (!r && (c->d2020 || !ref)) {
         const json_t *dref = c->d2020 ? json_object_get(s, "$dynamicRef") : NULL;
         if (dref) r = c_cycles(c, color, ref_target(c, dref), dref, depth + 1);
+        const json_t *rref = c->d2020 && !r ? json_object_get(s, "$recursiveRef") : NULL;
+        if (rref) r = c_cycles(c, color, ref_target(c, rref), rref, depth + 1);
         static const char *const kws[] = {"allOf", "anyOf", "oneOf"};
         for (size_t k = 0; k < 3 && !r; k++) {
             const json_t *a = json_object_get(s, kws[k]);

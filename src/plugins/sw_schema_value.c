@@ -13,7 +13,6 @@
 
 /* ---- numbers ----------------------------------------------------------------------------- */
 
-
 /* Exact comparison of an integer with a real: -1, 0 or 1. */
 static int cmp_int_real(json_int_t i, double r)
 {
@@ -64,7 +63,11 @@ int sw_schema_is_multiple(const json_t *a, const json_t *m)
     if (num_as_int(a, &ia) && num_as_int(m, &im) && im > 0) return ia % im == 0;
     double q = json_number_value(a) / json_number_value(m);
     double aq = q < 0 ? -q : q;
-    if (!(aq - aq == 0)) return 0; /* quotient overflowed: not a multiple we can vouch for */
+    if (!(aq - aq == 0)) {
+        /* the quotient overflowed: an integral a is still a multiple of 1/k (0.5, 0.25, ...) */
+        double k = 1.0 / json_number_value(m);
+        return is_integral(json_number_value(a)) && is_integral(k);
+    }
     if (aq >= TWO52) return 1;
     double f = q - (double)(long long)q;
     if (f > 0.5) f -= 1;

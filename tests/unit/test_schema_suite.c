@@ -1,6 +1,6 @@
 /* test_schema_suite: runs the compiled validator (sw_schema_compile non-strict, sw_schema_run)
- * against the official JSON-Schema-Test-Suite, draft7 and draft2020-12 (Debian package
- * libtest-json-schema-acceptance-perl, a declared test dependency; SW_SCHEMA_SUITE_DIR
+ * against the official JSON-Schema-Test-Suite, draft7, draft2020-12 and draft2019-09 (Debian
+ * package libtest-json-schema-acceptance-perl, a declared test dependency; SW_SCHEMA_SUITE_DIR
  * overrides the directory holding both). No file is skipped; a test group is skipped only when
  * its schema refers to a document outside itself (the suite's remotes/ or a meta-schema:
  * "non-local $ref"), and each skipped group is printed with the reason. Any other refused
@@ -57,7 +57,8 @@ static void run_file(const char *dir, const char *file, int draft, tally *t)
         if (meta && !strncmp(meta, "http://localhost:1234/", 22)) {
             /* a custom meta-schema from the suite's remotes/: its $vocabulary decides */
             printf("skip %s / %s (%zu cases): $schema: custom meta-schema \"%s\" is a remote "
-                   "document\n", file, gdesc, json_array_size(tests), meta);
+                   "document\n",
+                   file, gdesc, json_array_size(tests), meta);
             t->skipped += (int)json_array_size(tests);
             continue;
         }
@@ -140,7 +141,8 @@ static void run_draft(const char *sub, int draft)
         fail_msg("empty test suite directory %s", dir);
     }
     printf("schema-suite %s: optional/ not run (format assertions, bignum, ECMA-262 regex "
-           "details, cross-draft)\n", sub);
+           "details, cross-draft)\n",
+           sub);
     printf("schema-suite %s: %d passed, %d failed, %d skipped\n", sub, t.passed, t.failed,
            t.skipped);
     fflush(stdout);
@@ -160,11 +162,20 @@ static void test_draft2020_suite(void **state)
     run_draft("draft2020-12", SW_SCHEMA_DRAFT2020);
 }
 
+/* 2019-09 is compiled as 2020-12 (its "$schema" selects it): the same model, plus
+ * $recursiveRef/$recursiveAnchor and the array form of items (non-strict). */
+static void test_draft2019_suite(void **state)
+{
+    (void)state;
+    run_draft("draft2019-09", SW_SCHEMA_DRAFT2020);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_draft7_suite),
         cmocka_unit_test(test_draft2020_suite),
+        cmocka_unit_test(test_draft2019_suite),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
