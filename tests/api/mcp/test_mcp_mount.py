@@ -722,3 +722,35 @@ def test_streamable_http_follows_the_outbound_address_rules(everything_http):
         assert plugin(s, s.admin_token, "mcp.lo")["tools"] == []
     finally:
         s.close()
+
+
+def _stored_config(data_dir, sid):
+    import sqlite3
+    con = sqlite3.connect(os.path.join(data_dir, "scaiwave.db"), timeout=10)
+    try:
+        return json.loads(con.execute("SELECT config FROM mcp_servers WHERE id = ?", (sid,)).fetchone()[0])
+    finally:
+        con.close()
+
+
+def test_secret_rotate_reseals_mcp_secrets_and_keeps_them_usable():
+    s = Server(extra_args=FLAGS)
+    try:
+        s.start()
+        secret = "rot-" + uuid.uuid4().hex
+        register(s, s.admin_token, everything("envy", env={"API_TOKEN": secret}))
+        ready(s, s.admin_token, "envy")
+        ok(s.post("/v1/admin/plugins/mcp.envy/enable", s.admin_token, json={}))
+        old = _stored_config(s.data_dir, "envy")["env"]["API_TOKEN"]
+        assert old.startswith("swenc:v1:")
+        assert s.stop() == 0
+        p = s.cli("secret", "rotate")
+        assert "secret key rotated" in p.stdout and "1 stored row(s) re-encrypted" in p.stdout, p.stdout
+        new = _stored_config(s.data_dir, "envy")["env"]["API_TOKEN"]
+        assert new.startswith("swenc:v1:") and new.split(":")[2] != old.split(":")[2]
+        s.start()
+        ready(s, s.admin_token, "envy")
+        env = json.loads(call(s, s.admin_token, "get-env", {})["result"])
+        assert env["API_TOKEN"] == secret
+    finally:
+        s.close()
