@@ -214,6 +214,7 @@ void sw_mcp_manager_stop(sw_mcp_manager *m)
         __atomic_add_fetch(&list[i]->refs, 1, __ATOMIC_ACQ_REL);
     }
     pthread_mutex_unlock(&m->mu);
+    for (int i = 0; list && i < n; i++) sw_mcp_life_ask_stop(list[i]); /* all at once, then wait for each */
     for (int i = 0; list && i < n; i++) {
         sw_mcp_life_end(list[i], "stopped");
         sw_mcp_srv_release(list[i]);

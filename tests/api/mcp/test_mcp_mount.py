@@ -754,3 +754,38 @@ def test_secret_rotate_reseals_mcp_secrets_and_keeps_them_usable():
         assert env["API_TOKEN"] == secret
     finally:
         s.close()
+
+
+def test_a_server_that_never_answers_initialize_blocks_nothing(srv):
+    """A hanging server stays `connecting` in the background: requests answer at once, the
+    others work, and DELETE ends the wait and its process without waiting for the connect
+    timeout (30 s)."""
+    t = TenantUsers(srv, unique("mcpm"))
+    tok = t.admin_token
+    mark = marker()
+    register(srv, tok, {"id": "mute", "transport": "stdio", "command": "node", "args": [FIXTURE, "silent", mark]})
+    register(srv, tok, everything("fine"))
+    ready(srv, tok, "fine")
+    assert ok(srv.get("/v1/admin/mcp-servers/mute", tok))["status"] == "connecting"
+    assert plugin(srv, tok, "mcp.mute")["status"] == "connecting"
+    deadline = time.monotonic() + WAIT
+    while not pids(mark):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    t0 = time.monotonic()
+    r = srv.request("DELETE", "/v1/admin/mcp-servers/mute", tok)
+    assert r.status_code == 204
+    assert time.monotonic() - t0 < 10  # far below the 30 s connect timeout
+    assert pids(mark) == []
+    # a PATCH of a hanging one restarts it at once as well
+    mark2 = marker()
+    register(srv, tok, {"id": "mute2", "transport": "stdio", "command": "node", "args": [FIXTURE, "silent", mark2]})
+    while not pids(mark2):
+        assert time.monotonic() < deadline + WAIT
+        time.sleep(0.05)
+    (first,) = pids(mark2)
+    ok(srv.request("PATCH", "/v1/admin/mcp-servers/mute2", tok, json={"timeout_ms": 2000}))
+    deadline = time.monotonic() + 10
+    while pids(mark2) in ([], [first]):
+        assert time.monotonic() < deadline, "the hanging connect was not given up on PATCH"
+        time.sleep(0.05)
