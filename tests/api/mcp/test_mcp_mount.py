@@ -71,7 +71,7 @@ def pids(mark):
 def register(srv, tok, body):
     v = ok(srv.post("/v1/admin/mcp-servers", tok, json=body), 201)
     assert v["id"] == body["id"] and v["plugin_id"] == "mcp." + body["id"]
-    assert v["status"] in ("connecting", "ready")
+    assert v["status"] in (("connecting", "ready") if body.get("enabled", True) else ("disabled",)), v
     return v
 
 
@@ -454,8 +454,8 @@ def test_bad_input_envelopes(srv):
     err(srv.post("/v1/admin/mcp-servers/nope/reconnect", tok, json={}), 404, "SW_NOT_FOUND")
     # members are not admins
     err(srv.get("/v1/admin/mcp-servers", t.member_token), 403, "SW_AUTH_INSUFFICIENT_PERMISSION")
-    err(post({"id": "x"}) if False else srv.post("/v1/admin/mcp-servers", t.member_token, json=everything("m")),
-        403, "SW_AUTH_INSUFFICIENT_PERMISSION")
+    err(srv.post("/v1/admin/mcp-servers", t.member_token, json=everything("m")), 403,
+        "SW_AUTH_INSUFFICIENT_PERMISSION")
     err(srv.get("/v1/admin/mcp-servers"), 401, "SW_AUTH_INVALID_TOKEN")
 
 
@@ -789,3 +789,17 @@ def test_a_server_that_never_answers_initialize_blocks_nothing(srv):
     while pids(mark2) in ([], [first]):
         assert time.monotonic() < deadline, "the hanging connect was not given up on PATCH"
         time.sleep(0.05)
+
+
+def test_a_tenant_has_at_most_64_servers(srv):
+    t = TenantUsers(srv, unique("mcpm"))
+    tok = t.admin_token
+    for i in range(64):  # disabled: no process is started
+        register(srv, tok, everything("s%02d" % i, enabled=False))
+    e = err(srv.post("/v1/admin/mcp-servers", tok, json=everything("s64", enabled=False)), 409, "SW_CONFLICT")
+    assert "64" in e["message"]
+    views = ok(srv.get("/v1/admin/mcp-servers", tok))
+    assert len(views) == 64 and {v["status"] for v in views} == {"disabled"}
+    assert len([p for p in ok(srv.get("/v1/admin/plugins", tok)) if p["source"] == "mcp"]) == 64
+    assert srv.request("DELETE", "/v1/admin/mcp-servers/s00", tok).status_code == 204
+    register(srv, tok, everything("s64", enabled=False))
