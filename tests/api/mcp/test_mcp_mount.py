@@ -803,3 +803,52 @@ def test_a_tenant_has_at_most_64_servers(srv):
     assert len([p for p in ok(srv.get("/v1/admin/plugins", tok)) if p["source"] == "mcp"]) == 64
     assert srv.request("DELETE", "/v1/admin/mcp-servers/s00", tok).status_code == 204
     register(srv, tok, everything("s64", enabled=False))
+
+
+def test_room_toggles_apply_to_mounted_plugins(srv):
+    from test_slash import Room as SlashRoom
+    t, _ = mounted(srv, "ev")
+    room = SlashRoom(srv, t, enable=False)
+    r = srv.post("/v1/rooms/%s/plugins/mcp.ev/toggle" % room.id, t.admin_token, json={"enabled": False})
+    assert ok(r) == {"room_id": room.id, "plugin_id": "mcp.ev", "enabled": False}
+    _, reply = room.run("/echo hidden")
+    assert reply["content"]["msgtype"] == "swp.system" and "mcp.ev" in reply["content"]["body"], reply
+    assert "Echo: hidden" not in json.dumps(reply["content"])
+    ok(srv.post("/v1/rooms/%s/plugins/mcp.ev/toggle" % room.id, t.admin_token, json={"enabled": True}))
+    _, reply = room.run("/echo shown")
+    assert "Echo: shown" in json.dumps(reply["content"])
+    err(srv.post("/v1/rooms/%s/plugins/mcp.nope/toggle" % room.id, t.admin_token, json={"enabled": False}), 404,
+        "SW_PLUGIN_NOT_FOUND")
+
+
+def test_a_side_effecting_mcp_tool_waits_for_approval(srv, fake):
+    """No readOnlyHint: the tool is side-effecting, so an AI's call in a room shared by two
+    people waits for the initiator's approval (default policy auto_run_in_dm) and runs only once
+    approved."""
+    t = TenantUsers(srv, unique("mcpm"))
+    tok = t.admin_token
+    register(srv, tok, fixture("fx"))
+    ready(srv, tok, "fx")
+    ok(srv.post("/v1/admin/plugins/mcp.fx/enable", tok, json={}))
+    p = plugin(srv, tok, "mcp.fx")
+    echo = [x for x in p["tools"] if x["name"] == "echo"][0]
+    assert echo["side_effects"] is True and echo["approval_policy"] == "auto_run_in_dm"
+    fake.script({"tool_calls": [{"id": "a1", "name": "echo", "arguments": json.dumps({"message": "approved"})}],
+                 "finish_reason": "tool_calls"},
+                {"content": "done"})
+    r = ai_room(srv, fake, t)
+    # two people in the room: not a DM any more
+    ok(srv.post("/v1/rooms/%s/invite" % r.room["id"], tok, json={"participant_id": t.member["participant_id"]}))
+    ok(srv.post("/v1/rooms/%s/join" % r.room["id"], t.member_token, json={}))
+    r.say("echo something")
+    deadline = time.monotonic() + WAIT
+    while not ok(srv.get("/v1/queue/hitl", tok)):
+        assert time.monotonic() < deadline, "no approval request"
+        time.sleep(0.05)
+    (req,) = ok(srv.get("/v1/queue/hitl", tok))
+    assert req["plugin_id"] == "mcp.fx" and req["tool"] == "echo", req
+    assert len(fake.requests()) == 1  # parked: the model has not been asked again
+    ok(srv.post("/v1/queue/hitl/%s/approve" % req["id"], tok, json={}))
+    assert r.ai_answer()["content"]["body"] == "done"
+    tool_msgs = [m for m in fake.requests()[1]["body"]["messages"] if m["role"] == "tool"]
+    assert tool_msgs == [{"role": "tool", "tool_call_id": "a1", "content": "Echo: approved"}]
