@@ -397,6 +397,14 @@ static int handshake(sw_mcp_client *c, int timeout_ms, char *err, size_t errlen)
     json_t *res = NULL;
     char why[256];
     sw_mcp_status st = sw_mcp_client_request(c, "initialize", init_params(), &o, &res, why, sizeof why);
+    if (st == SW_MCP_IO) { /* could not send: when the transport ended, that is the reason */
+        char gone[256];
+        c->t->ops->why_closed(c->t, gone, sizeof gone);
+        pthread_mutex_lock(&c->mu);
+        if (gone[0] && !c->why[0]) snprintf(c->why, sizeof c->why, "%s", gone);
+        if (gone[0]) st = SW_MCP_CLOSED;
+        pthread_mutex_unlock(&c->mu);
+    }
     if (st == SW_MCP_CLOSED) {
         snprintf(err, errlen, "%s%s before answering initialize", c->kind == SW_MCP_STDIO ? "the command " : "",
                  c->why);
