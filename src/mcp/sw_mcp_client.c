@@ -51,6 +51,8 @@ struct sw_mcp_client {
     pthread_t notifier;
     pthread_cond_t notify;
     int changed, notifier_stop, have_notifier;
+    int (*cancelled)(void *arg); /* sw_mcp_config's: for initialize and tools/list */
+    void *cancel_arg;
 };
 
 static int64_t mono_ms(void)
@@ -339,7 +341,7 @@ sw_mcp_status sw_mcp_client_list_tools(sw_mcp_client *c, int timeout_ms, json_t 
 {
     json_t *all = json_array();
     char *cursor = NULL;
-    sw_mcp_call_opts o = {.timeout_ms = timeout_ms};
+    sw_mcp_call_opts o = {.timeout_ms = timeout_ms, .cancelled = c->cancelled, .cancel_arg = c->cancel_arg};
     *tools = NULL;
     for (int page = 0; page < SW_MCP_MAX_PAGES; page++) {
         json_t *params = cursor ? json_pack("{s:s}", "cursor", cursor) : NULL;
@@ -390,10 +392,19 @@ static json_t *init_params(void)
 /* initialize + notifications/initialized; 0 or -1 with err. */
 static int handshake(sw_mcp_client *c, int timeout_ms, char *err, size_t errlen)
 {
-    sw_mcp_call_opts o = {.timeout_ms = timeout_ms > 0 ? timeout_ms : SW_MCP_DEFAULT_TIMEOUT_MS};
+    sw_mcp_call_opts o = {.timeout_ms = timeout_ms > 0 ? timeout_ms : SW_MCP_DEFAULT_TIMEOUT_MS,
+                          .cancelled = c->cancelled, .cancel_arg = c->cancel_arg};
     json_t *res = NULL;
     char why[256];
     sw_mcp_status st = sw_mcp_client_request(c, "initialize", init_params(), &o, &res, why, sizeof why);
+    if (st == SW_MCP_IO) { /* could not send: when the transport ended, that is the reason */
+        char gone[256];
+        c->t->ops->why_closed(c->t, gone, sizeof gone);
+        pthread_mutex_lock(&c->mu);
+        if (gone[0] && !c->why[0]) snprintf(c->why, sizeof c->why, "%s", gone);
+        if (gone[0]) st = SW_MCP_CLOSED;
+        pthread_mutex_unlock(&c->mu);
+    }
     if (st == SW_MCP_CLOSED) {
         snprintf(err, errlen, "%s%s before answering initialize", c->kind == SW_MCP_STDIO ? "the command " : "",
                  c->why);
@@ -469,6 +480,8 @@ sw_mcp_client *sw_mcp_client_connect(const sw_mcp_config *cfg, const sw_mcp_even
     pthread_cond_init(&c->notify, NULL);
     if (ev) c->ev = *ev;
     c->kind = cfg->transport;
+    c->cancelled = cfg->cancelled;
+    c->cancel_arg = cfg->cancel_arg;
     snprintf(c->name, sizeof c->name, "%s", cfg->log_name ? cfg->log_name : "(unnamed)");
     sw_mcp_sink sink = {.on_message = sink_message, .on_too_big = sink_too_big, .on_closed = sink_closed,
                         .on_failed = sink_failed, .arg = c};

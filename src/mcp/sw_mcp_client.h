@@ -46,6 +46,11 @@ typedef struct sw_mcp_config {
     const char *log_name;     /* for log lines, e.g. "acme/mcp.everything" (never secrets) */
     int connect_timeout_ms;   /* the child's start + initialize must answer within this (0: 30 s) */
     size_t max_message_bytes; /* a bigger incoming message ends the request with TOO_BIG (0: 4 MiB) */
+    /* Polled (at least every 50 ms) while connect waits for initialize and while
+     * sw_mcp_client_list_tools waits: nonzero ends them with CANCELLED (the registration is being
+     * deleted, the process stops). NULL: never. */
+    int (*cancelled)(void *arg);
+    void *cancel_arg;
 } sw_mcp_config;
 
 /* Called from the client's own threads; must not call sw_mcp_client_close. */

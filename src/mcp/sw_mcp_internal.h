@@ -97,6 +97,7 @@ void sw_mcp_config_view(const json_t *config, json_t *view);
 /* sw_mcp_life.c */
 int sw_mcp_life_start(sw_mcp_srv *s);  /* starts the life thread */
 void sw_mcp_life_poke(sw_mcp_srv *s);  /* restart the session (PATCH, reconnect) */
+void sw_mcp_life_ask_stop(sw_mcp_srv *s); /* tells the thread to stop, returns at once */
 void sw_mcp_life_end(sw_mcp_srv *s, const char *status); /* stops and joins the thread */
 
 /* sw_mcp_mount.c */

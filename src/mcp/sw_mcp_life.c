@@ -109,6 +109,13 @@ static void drop_session(sw_mcp_srv *s)
     sw_mcp_sess_release(sess);
 }
 
+/* The life thread's connect and tools/list give up when it is asked to stop or restart. */
+static int asked_to_leave(void *arg)
+{
+    sw_mcp_srv *s = arg;
+    return __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE) || __atomic_load_n(&s->restart, __ATOMIC_ACQUIRE);
+}
+
 static sw_mcp_client *connect_once(sw_mcp_srv *s, json_t *config, char *err, size_t errlen)
 {
     sw_mcp_cfg_hold h;
@@ -123,6 +130,8 @@ static sw_mcp_client *connect_once(sw_mcp_srv *s, json_t *config, char *err, siz
     /* starting a child (node, npx ...) takes its time on a busy host: the call timeout may be short */
     int ct = sw_mcp_config_int(config, "timeout_ms", 30000);
     h.cfg.connect_timeout_ms = ct > 30000 ? ct : 30000;
+    h.cfg.cancelled = asked_to_leave;
+    h.cfg.cancel_arg = s;
     const char *dd = sw_mcp_m_data_dir(s->m);
     if (dd && *dd && s->transport == SW_MCP_STDIO) {
         snprintf(h.cwd, sizeof h.cwd, "%s/mcp", dd);
@@ -195,7 +204,7 @@ static void *life_main(void *arg)
     int failures = 0;
     pthread_mutex_lock(&s->mu);
     while (!s->stop) {
-        s->restart = 0;
+        __atomic_store_n(&s->restart, 0, __ATOMIC_RELEASE);
         if (!s->enabled || s->crash_disabled) {
             if (!s->enabled) set_status(s, "disabled", "disabled by an admin (enabled: false)");
             wait_ms(s, -1);
@@ -253,7 +262,7 @@ int sw_mcp_life_start(sw_mcp_srv *s)
 void sw_mcp_life_poke(sw_mcp_srv *s)
 {
     pthread_mutex_lock(&s->mu);
-    s->restart = 1;
+    __atomic_store_n(&s->restart, 1, __ATOMIC_RELEASE);
     s->crash_disabled = 0;
     memset(s->crashes, 0, sizeof s->crashes);
     set_status(s, s->enabled ? "connecting" : "disabled", s->enabled ? NULL : "disabled by an admin (enabled: false)");
@@ -261,12 +270,17 @@ void sw_mcp_life_poke(sw_mcp_srv *s)
     pthread_mutex_unlock(&s->mu);
 }
 
-void sw_mcp_life_end(sw_mcp_srv *s, const char *status)
+void sw_mcp_life_ask_stop(sw_mcp_srv *s)
 {
     pthread_mutex_lock(&s->mu);
-    s->stop = 1;
+    __atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
+}
+
+void sw_mcp_life_end(sw_mcp_srv *s, const char *status)
+{
+    sw_mcp_life_ask_stop(s);
     if (s->thread_started) {
         pthread_join(s->thread, NULL);
         s->thread_started = 0;

@@ -214,6 +214,7 @@ void sw_mcp_manager_stop(sw_mcp_manager *m)
         __atomic_add_fetch(&list[i]->refs, 1, __ATOMIC_ACQ_REL);
     }
     pthread_mutex_unlock(&m->mu);
+    for (int i = 0; list && i < n; i++) sw_mcp_life_ask_stop(list[i]); /* all at once, then wait for each */
     for (int i = 0; list && i < n; i++) {
         sw_mcp_life_end(list[i], "stopped");
         sw_mcp_srv_release(list[i]);
@@ -345,14 +346,22 @@ json_t *sw_mcp_manager_create(sw_mcp_manager *m, const char *tenant_id, const js
     sw_mcp_server_row row = {.id = id, .transport = transport == SW_MCP_STDIO ? "stdio" : "http", .config = text,
                              .enabled = enabled};
     pthread_mutex_lock(&m->write_mu);
-    int rc = sw_mcp_server_repo_insert(m->db, tenant_id, &row);
+    int mine = 0; /* a tenant's snapshot holds at most SW_PLUGIN_SOURCE_MAX of them */
+    pthread_mutex_lock(&m->mu);
+    for (int i = 0; i < m->n; i++) mine += strcmp(m->srv[i]->tenant_id, tenant_id) == 0;
+    pthread_mutex_unlock(&m->mu);
+    int rc = mine >= SW_PLUGIN_SOURCE_MAX ? SW_REPO_CONFLICT : sw_mcp_server_repo_insert(m->db, tenant_id, &row);
     sodium_memzero(text, strlen(text));
     free(text);
     json_t *view = NULL;
     if (rc == SW_REPO_CONFLICT) {
         op->err = SW_ERR_CONFLICT;
         op->field[0] = 0;
-        snprintf(op->msg, sizeof op->msg, "an MCP server with id \"%s\" is already registered in this tenant", id);
+        if (mine >= SW_PLUGIN_SOURCE_MAX)
+            snprintf(op->msg, sizeof op->msg, "this tenant has %d MCP servers, the most it may have; delete one first",
+                     mine);
+        else
+            snprintf(op->msg, sizeof op->msg, "an MCP server with id \"%s\" is already registered in this tenant", id);
     } else if (rc != SW_REPO_OK) {
         internal(op);
     } else {

@@ -436,6 +436,11 @@ static int stdio_send(sw_mcp_transport *base, const json_t *msg, char *err, size
     if (rc == 0) return 0;
     char why[160];
     base->ops->why_closed(base, why, sizeof why);
+    /* the child is gone: its reader says how in a moment (exit status, signal) */
+    for (int64_t until = mono_ms() + 1000; rc == -EPIPE && !why[0] && !t->stopping && mono_ms() < until;) {
+        sleep_ms(10);
+        base->ops->why_closed(base, why, sizeof why);
+    }
     snprintf(err, errlen, "cannot write to the server's stdin: %s%s%s", strerror(-rc), why[0] ? "; it " : "", why);
     return -1;
 }

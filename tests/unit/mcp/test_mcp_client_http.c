@@ -4,7 +4,10 @@
  * session id kept (one session per connection, the server's log says so), progress on the SSE
  * stream extending a timeout and TIMEOUT without it, the DELETE of the session on close (seen in
  * the server's log), the outbound-address policy refusing loopback by default with a clear
- * reason, a port where nothing listens, and concurrent calls from several threads. */
+ * reason, a port where nothing listens, and concurrent calls from several threads; and against
+ * tests/mcp/http_fixture.mjs (the SDK's server transport): the configured headers and
+ * MCP-Protocol-Version on every request, a stream closed before its answer resumed with
+ * Last-Event-ID, and a 404 for the session id ending the session. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -29,9 +32,16 @@
 #include "core/sw_netpolicy.h"
 #include "mcp/sw_mcp_client.h"
 
-static pid_t server_pid;
-static int server_port;
-static char server_log[64];
+#define FIXTURE SW_SOURCE_DIR "/tests/mcp/http_fixture.mjs"
+
+/* A node MCP server started by the tests: its process (group), port and stdout log. */
+typedef struct peer {
+    pid_t pid;
+    int port;
+    char log[80];
+} peer;
+
+static peer everything, fixture;
 static sw_netpolicy *allow_loopback;
 
 static int64_t now_ms(void)
@@ -69,10 +79,10 @@ static int port_open(int port)
     return ok;
 }
 
-/* The server's stdout so far (malloc'd). */
-static char *log_text(void)
+/* The peer's stdout so far (malloc'd). */
+static char *log_text(const peer *p)
 {
-    FILE *f = fopen(server_log, "r");
+    FILE *f = fopen(p->log, "r");
     if (!f) return strdup("");
     char *buf = calloc(1, 1 << 20);
     size_t n = fread(buf, 1, (1 << 20) - 1, f);
@@ -81,24 +91,60 @@ static char *log_text(void)
     return buf;
 }
 
-static int count_in_log(const char *needle)
+static int count_in_log(const peer *p, const char *needle)
 {
-    char *t = log_text();
+    char *t = log_text(p);
     int n = 0;
-    for (const char *p = t; (p = strstr(p, needle)); p += strlen(needle)) n++;
+    for (const char *q = t; (q = strstr(q, needle)); q += strlen(needle)) n++;
     free(t);
     return n;
 }
 
-/* Polls the server's log until needle appears at least `times` times, or 10 s pass. */
-static int await_log(const char *needle, int times)
+/* Polls the peer's log until needle appears at least `times` times, or 10 s pass. */
+static int await_log(const peer *p, const char *needle, int times)
 {
     for (int64_t until = now_ms() + 10000; now_ms() < until; nap(20))
-        if (count_in_log(needle) >= times) return 1;
-    return count_in_log(needle) >= times;
+        if (count_in_log(p, needle) >= times) return 1;
+    return count_in_log(p, needle) >= times;
 }
 
-static int start_server(void **state)
+/* Starts `node script mode` with PORT set, in its own process group, and polls until it listens. */
+static int start_peer(peer *p, const char *script, const char *mode, const char *tag)
+{
+    p->port = free_port();
+    snprintf(p->log, sizeof p->log, "/tmp/sw_mcp_http_%s_%d.log", tag, (int)getpid());
+    int fd = open(p->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (p->port <= 0 || fd < 0) return -1;
+    p->pid = fork();
+    if (p->pid == 0) {
+        setpgid(0, 0);
+        char port[16];
+        snprintf(port, sizeof port, "%d", p->port);
+        setenv("PORT", port, 1);
+        dup2(fd, 1);
+        execlp("node", "node", script, mode, (char *)NULL);
+        _exit(127);
+    }
+    close(fd);
+    setpgid(p->pid, p->pid);
+    for (int64_t until = now_ms() + 30000; now_ms() < until; nap(20)) {
+        if (port_open(p->port)) return 0;
+        if (waitpid(p->pid, NULL, WNOHANG) == p->pid) break;
+    }
+    fprintf(stderr, "%s did not listen on port %d\n", script, p->port);
+    return -1;
+}
+
+static void stop_peer(peer *p)
+{
+    if (p->pid > 0) {
+        kill(-p->pid, SIGKILL);
+        waitpid(p->pid, NULL, 0);
+    }
+    unlink(p->log);
+}
+
+static int start_servers(void **state)
 {
     (void)state;
     const char *js = getenv("SW_MCP_EVERYTHING");
@@ -109,38 +155,15 @@ static int start_server(void **state)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     char err[128];
     allow_loopback = sw_netpolicy_new("127.0.0.1", err, sizeof err);
-    server_port = free_port();
-    snprintf(server_log, sizeof server_log, "/tmp/sw_mcp_http_%d.log", (int)getpid());
-    int fd = open(server_log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (!allow_loopback || server_port <= 0 || fd < 0) return -1;
-    server_pid = fork();
-    if (server_pid == 0) {
-        setpgid(0, 0);
-        char port[16];
-        snprintf(port, sizeof port, "%d", server_port);
-        setenv("PORT", port, 1);
-        dup2(fd, 1);
-        execlp("node", "node", js, "streamableHttp", (char *)NULL);
-        _exit(127);
-    }
-    close(fd);
-    setpgid(server_pid, server_pid);
-    for (int64_t until = now_ms() + 30000; now_ms() < until; nap(20)) {
-        if (port_open(server_port)) return 0;
-        if (waitpid(server_pid, NULL, WNOHANG) == server_pid) break;
-    }
-    fprintf(stderr, "server-everything did not listen on port %d\n", server_port);
-    return -1;
+    if (!allow_loopback) return -1;
+    return start_peer(&everything, js, "streamableHttp", "everything") || start_peer(&fixture, FIXTURE, "", "fixture");
 }
 
-static int stop_server(void **state)
+static int stop_servers(void **state)
 {
     (void)state;
-    if (server_pid > 0) {
-        kill(-server_pid, SIGKILL);
-        waitpid(server_pid, NULL, 0);
-    }
-    unlink(server_log);
+    stop_peer(&everything);
+    stop_peer(&fixture);
     sw_netpolicy_free(allow_loopback);
     curl_global_cleanup();
     return 0;
@@ -175,7 +198,7 @@ static sw_mcp_client *connect_to(int port, const sw_netpolicy *policy, events_se
 static sw_mcp_client *must_connect(events_seen *s)
 {
     char err[256] = "";
-    sw_mcp_client *c = connect_to(server_port, allow_loopback, s, err, sizeof err);
+    sw_mcp_client *c = connect_to(everything.port, allow_loopback, s, err, sizeof err);
     if (!c) fail_msg("connect failed: %s", err);
     return c;
 }
@@ -204,8 +227,8 @@ static int has_tool(const json_t *tools, const char *name)
 static void test_connect_list_call_and_delete(void **state)
 {
     (void)state;
-    int sessions = count_in_log("Session initialized with ID: ");
-    int deletes = count_in_log("Received session termination request for session ");
+    int sessions = count_in_log(&everything, "Session initialized with ID: ");
+    int deletes = count_in_log(&everything, "Received session termination request for session ");
     sw_mcp_client *c = must_connect(NULL);
     assert_string_equal(sw_mcp_client_protocol(c), SW_MCP_PROTOCOLS[0]);
     assert_int_equal(sw_mcp_client_pid(c), 0);
@@ -229,10 +252,10 @@ static void test_connect_list_call_and_delete(void **state)
     assert_int_equal(sw_mcp_client_request(c, "bogus/method", NULL, NULL, &res, err, sizeof err), SW_MCP_RPC_ERROR);
     assert_int_equal(json_integer_value(json_object_get(res, "code")), -32601);
     json_decref(res);
-    assert_int_equal(count_in_log("Session initialized with ID: "), sessions + 1);
+    assert_int_equal(count_in_log(&everything, "Session initialized with ID: "), sessions + 1);
 
     /* the id the server gave is the one close deletes */
-    char *t = log_text();
+    char *t = log_text(&everything);
     const char *p = t, *last = NULL;
     while ((p = strstr(p, "Session initialized with ID: "))) last = p, p++;
     assert_non_null(last);
@@ -241,8 +264,8 @@ static void test_connect_list_call_and_delete(void **state)
     free(t);
     sw_mcp_client_close(c);
     snprintf(want, sizeof want, "Received session termination request for session %s", id);
-    assert_true(await_log(want, 1));
-    assert_int_equal(count_in_log("Received session termination request for session "), deletes + 1);
+    assert_true(await_log(&everything, want, 1));
+    assert_int_equal(count_in_log(&everything, "Received session termination request for session "), deletes + 1);
 }
 
 /* The server's notifications/progress come on the call's SSE stream and restart the wait. */
@@ -271,17 +294,17 @@ static void test_progress_over_sse_extends_the_timeout(void **state)
 static void test_loopback_refused_by_the_default_policy(void **state)
 {
     (void)state;
-    int sessions = count_in_log("Session initialized with ID: ");
+    int sessions = count_in_log(&everything, "Session initialized with ID: ");
     char err[256] = "";
-    assert_null(connect_to(server_port, NULL, NULL, err, sizeof err));
+    assert_null(connect_to(everything.port, NULL, NULL, err, sizeof err));
     assert_non_null(strstr(err, "not allowed"));
     assert_non_null(strstr(err, "loopback"));
     assert_non_null(strstr(err, "--outbound-allow"));
     assert_null(strstr(err, "s3cret"));
     const sw_netpolicy *dflt = sw_netpolicy_default();
-    assert_null(connect_to(server_port, dflt, NULL, err, sizeof err));
+    assert_null(connect_to(everything.port, dflt, NULL, err, sizeof err));
     assert_non_null(strstr(err, "loopback"));
-    assert_int_equal(count_in_log("Session initialized with ID: "), sessions);
+    assert_int_equal(count_in_log(&everything, "Session initialized with ID: "), sessions);
 }
 
 static void test_nothing_listening(void **state)
@@ -298,13 +321,92 @@ static void test_http_error_on_initialize(void **state)
 {
     (void)state;
     char url[64], err[256] = "";
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/nope", server_port);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/nope", everything.port);
     sw_mcp_config cfg = {.transport = SW_MCP_HTTP, .url = url, .netpolicy = allow_loopback, .log_name = "t"};
     assert_null(sw_mcp_client_connect(&cfg, NULL, err, sizeof err));
     assert_non_null(strstr(err, "HTTP 404 from the server"));
     cfg.url = "ftp://127.0.0.1/x";
     assert_null(sw_mcp_client_connect(&cfg, NULL, err, sizeof err));
     assert_non_null(strstr(err, "not an http"));
+}
+
+static sw_mcp_client *must_connect_fixture(events_seen *s)
+{
+    char err[256] = "";
+    sw_mcp_client *c = connect_to(fixture.port, allow_loopback, s, err, sizeof err);
+    if (!c) fail_msg("connect to the fixture failed: %s", err);
+    return c;
+}
+
+/* Every request after initialize carries the configured header, the session id and
+ * MCP-Protocol-Version (the fixture's tool reports the headers it was called with). */
+static void test_headers_reach_the_server(void **state)
+{
+    (void)state;
+    sw_mcp_client *c = must_connect_fixture(NULL);
+    json_t *res;
+    const char *text;
+    assert_int_equal(call(c, "headers", NULL, NULL, &res, &text), SW_MCP_OK);
+    json_t *h = json_loads(text, 0, NULL);
+    assert_non_null(h);
+    assert_string_equal(json_string_value(json_object_get(h, "x-test-token")), "s3cret");
+    assert_string_equal(json_string_value(json_object_get(h, "mcp-protocol-version")), SW_MCP_PROTOCOLS[0]);
+    assert_non_null(json_string_value(json_object_get(h, "mcp-session-id")));
+    assert_non_null(strstr(json_string_value(json_object_get(h, "accept")), "text/event-stream"));
+    json_decref(h);
+    json_decref(res);
+    sw_mcp_client_close(c);
+}
+
+/* The server closes the call's SSE stream right after its priming event (id + retry): the
+ * client resumes with GET + Last-Event-ID and gets the answer there. */
+static void test_resumption_with_last_event_id(void **state)
+{
+    (void)state;
+    int resumes = count_in_log(&fixture, "resume ");
+    sw_mcp_client *c = must_connect_fixture(NULL);
+    json_t *res;
+    const char *text;
+    sw_mcp_call_opts o = {.timeout_ms = 10000};
+    assert_int_equal(call(c, "resume", NULL, &o, &res, &text), SW_MCP_OK);
+    assert_string_equal(text, "resumed");
+    json_decref(res);
+    assert_true(count_in_log(&fixture, "stream closed early") >= 1);
+    assert_true(count_in_log(&fixture, "resume ") > resumes);
+    assert_int_equal(call(c, "echo", json_pack("{s:s}", "message", "after"), NULL, &res, &text), SW_MCP_OK);
+    assert_string_equal(text, "Echo: after");
+    json_decref(res);
+    sw_mcp_client_close(c);
+}
+
+/* HTTP 404 to a request that carries the session id: the session expired. The request ends
+ * CLOSED, on_closed runs once with the reason, later requests fail at once, and close sends no
+ * DELETE for a session the server no longer has. */
+static void test_404_means_the_session_expired(void **state)
+{
+    (void)state;
+    events_seen s = {.mu = PTHREAD_MUTEX_INITIALIZER};
+    int deletes = count_in_log(&fixture, "delete ");
+    int expired = count_in_log(&fixture, "expired ");
+    sw_mcp_client *c = must_connect_fixture(&s);
+    json_t *res;
+    const char *text;
+    assert_int_equal(call(c, "expire", NULL, NULL, &res, &text), SW_MCP_OK);
+    assert_string_equal(text, "expiring");
+    json_decref(res);
+    assert_true(await_log(&fixture, "expired ", expired + 1));
+    char err[256];
+    json_t *params = json_pack("{s:s,s:{s:s}}", "name", "echo", "arguments", "message", "x");
+    assert_int_equal(sw_mcp_client_request(c, "tools/call", params, NULL, &res, err, sizeof err), SW_MCP_CLOSED);
+    assert_non_null(strstr(err, "404"));
+    pthread_mutex_lock(&s.mu);
+    assert_int_equal(s.closed, 1);
+    assert_non_null(strstr(s.why, "HTTP 404"));
+    pthread_mutex_unlock(&s.mu);
+    assert_int_equal(call(c, "echo", NULL, NULL, &res, NULL), SW_MCP_CLOSED);
+    sw_mcp_client_close(c);
+    assert_int_equal(s.closed, 1);
+    assert_int_equal(count_in_log(&fixture, "delete "), deletes);
 }
 
 typedef struct worker {
@@ -358,6 +460,9 @@ int main(void)
         cmocka_unit_test(test_nothing_listening),
         cmocka_unit_test(test_http_error_on_initialize),
         cmocka_unit_test(test_concurrent_calls_from_four_threads),
+        cmocka_unit_test(test_headers_reach_the_server),
+        cmocka_unit_test(test_resumption_with_last_event_id),
+        cmocka_unit_test(test_404_means_the_session_expired),
     };
-    return cmocka_run_group_tests(tests, start_server, stop_server);
+    return cmocka_run_group_tests(tests, start_servers, stop_servers);
 }
